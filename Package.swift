@@ -1,0 +1,159 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    // https://github.com/apple/swift-evolution/blob/main/proposals/0335-existential-any.md
+    .enableUpcomingFeature("ExistentialAny"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    .enableUpcomingFeature("MemberImportVisibility"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "agentauth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AgentAuthCore", targets: ["AgentAuthCore"]),
+        .library(name: "AgentAuthSQLite", targets: ["AgentAuthSQLite"]),
+        .library(name: "AgentAuthServer", targets: ["AgentAuthServer"]),
+        .library(name: "AgentAuthMiddleware", targets: ["AgentAuthMiddleware"]),
+        .executable(name: "agentauth", targets: ["agentauth"]),
+        .executable(name: "example-agent-api", targets: ["example-agent-api"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "AgentAuthCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentAuthSQLite",
+            dependencies: [
+                "AgentAuthCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the auth server and resource servers share at the HTTP layer: errors, forms,
+        // credential headers, scope policies. Internal: not a product of its own.
+        .target(
+            name: "AgentAuthHTTP",
+            dependencies: [
+                "AgentAuthCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentAuthServer",
+            dependencies: [
+                "AgentAuthCore",
+                "AgentAuthHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentAuthMiddleware",
+            dependencies: [
+                "AgentAuthCore",
+                "AgentAuthHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "agentauth",
+            dependencies: [
+                "AgentAuthCore",
+                "AgentAuthSQLite",
+                "AgentAuthServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-agent-api",
+            dependencies: [
+                "AgentAuthMiddleware",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The one store conformance suite, shared by every store's test target.
+        .target(
+            name: "AgentAuthStoreConformance",
+            dependencies: ["AgentAuthCore"],
+            path: "Tests/AgentAuthStoreConformance",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentAuthCoreTests",
+            dependencies: ["AgentAuthCore", "AgentAuthStoreConformance"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentAuthSQLiteTests",
+            dependencies: ["AgentAuthSQLite", "AgentAuthStoreConformance"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentAuthServerTests",
+            dependencies: [
+                "AgentAuthServer",
+                "AgentAuthSQLite",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentAuthMiddlewareTests",
+            dependencies: [
+                "AgentAuthMiddleware",
+                "AgentAuthServer",
+                "AgentAuthSQLite",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "agentauthTests",
+            dependencies: ["agentauth", "example-agent-api"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

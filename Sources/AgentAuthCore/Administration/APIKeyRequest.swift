@@ -1,0 +1,15 @@
+/// What an admin asks for when creating a key; validated by `AgentAdministration`.
+public struct APIKeyRequest: Sendable {
+    public var scopes: [String]
+    public var name: String?
+    /// Lifetime in seconds from creation; `nil` for a key that does not expire.
+    public var expiresIn: Int?
+    public var rateLimit: String?
+
+    public init(scopes: [String], name: String? = nil, expiresIn: Int? = nil, rateLimit: String? = nil) {
+        self.scopes = scopes
+        self.name = name
+        self.expiresIn = expiresIn
+        self.rateLimit = rateLimit
+    }
+}

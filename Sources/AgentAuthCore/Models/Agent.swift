@@ -1,0 +1,28 @@
+public import Foundation
+
+/// An AI agent: the owner of every credential. There are no shared service accounts.
+public struct Agent: Hashable, Sendable, Codable {
+    public enum Status: String, Hashable, Sendable, Codable {
+        case active
+        case disabled
+    }
+
+    public var id: String
+    public var name: String
+    public var status: Status
+    public var createdAt: Date
+    /// The latest time the agent was disabled. Kept after re-enabling: tokens issued
+    /// before it stay dead (DESIGN.md "Access tokens").
+    public var disabledAt: Date?
+
+    public init(id: String, name: String, status: Status, createdAt: Date, disabledAt: Date? = nil) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.createdAt = createdAt
+        self.disabledAt = disabledAt
+    }
+
+    /// The longest agent name accepted.
+    public static let maxNameLength = 200
+}

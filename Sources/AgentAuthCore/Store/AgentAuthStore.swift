@@ -1,0 +1,48 @@
+public import Foundation
+
+/// Everything AgentAuth keeps. Each method is one transaction: an admin change is either
+/// stored whole or not at all. Implementations: `SQLiteStore` (embedded, default) and,
+/// later, a PostgreSQL store; every implementation passes the shared conformance suite.
+public protocol AgentAuthStore: AgentStore, APIKeyStore {
+    /// Succeeds when the store can serve requests; used by `/readyz`.
+    func ping() async throws
+
+    /// Whether `initialize` has already run on this store.
+    func isInitialized() async throws -> Bool
+
+    /// Stores the bootstrap admin agent and key and marks the store initialised, all in one
+    /// transaction. Returns `false`, changing nothing, when the store was already initialised.
+    func initialize(admin: Agent, adminKey: APIKey) async throws -> Bool
+}
+
+/// Agents.
+public protocol AgentStore: Sendable {
+    /// Throws `StoreError.conflict` when the id is taken.
+    func insertAgent(_ agent: Agent) async throws
+    func agent(id: String) async throws -> Agent?
+    /// Agents oldest first.
+    func agents(limit: Int, offset: Int) async throws -> [Agent]
+    /// Sets the status; disabling also moves the `disabledAt` watermark to `at`.
+    /// Returns the updated agent, or `nil` when there is no such agent.
+    func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent?
+}
+
+/// API keys.
+public protocol APIKeyStore: Sendable {
+    /// Throws `StoreError.notFound` when the agent does not exist, `.conflict` on a duplicate id or hash.
+    func insertAPIKey(_ key: APIKey) async throws
+    func apiKey(id: String) async throws -> APIKey?
+    /// An agent's keys, oldest first.
+    func apiKeys(agentID: String) async throws -> [APIKey]
+    /// The key with this storage hash and its agent, read together: the verification hot path.
+    func apiKeyWithAgent(hash: String) async throws -> (key: APIKey, agent: Agent)?
+    /// Marks the key revoked. Returns the updated key, or `nil` when there is no such key.
+    /// Revoking a revoked key keeps its first revocation time.
+    func revokeAPIKey(id: String, at: Date) async throws -> APIKey?
+    /// In one transaction: inserts `replacement` and shortens the old key's expiry to `graceUntil`
+    /// (never lengthens it), linking it to its replacement. Throws `.notFound` when the old key
+    /// does not exist and `.conflict` when it is revoked, expired or already rolled.
+    func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey
+    /// Writes a batch of last-used times; a time never moves backwards.
+    func recordAPIKeyUsage(_ usage: [String: Date]) async throws
+}

@@ -1,0 +1,26 @@
+/// Failures every store reports the same way, whatever its engine.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: Hashable, Sendable {
+        /// The store can't be reached or failed; the request may succeed later (HTTP 503).
+        case unavailable
+        /// The change contradicts what is stored (a duplicate, a state that forbids it).
+        case conflict
+        /// Something the change refers to does not exist.
+        case notFound
+    }
+
+    public var kind: Kind
+    /// Safe to show a caller: never holds a secret or a raw engine message.
+    public var reason: String
+
+    public init(_ kind: Kind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+
+    public static func unavailable(_ reason: String) -> StoreError { .init(.unavailable, reason) }
+    public static func conflict(_ reason: String) -> StoreError { .init(.conflict, reason) }
+    public static func notFound(_ reason: String) -> StoreError { .init(.notFound, reason) }
+
+    public var description: String { reason }
+}

@@ -1,0 +1,30 @@
+public import AgentAuthCore
+public import Hummingbird
+public import HummingbirdAuth
+public import Foundation
+
+/// The request context of the auth server and of protected resource servers: the verified
+/// identity, if any, and small request-size limits.
+public struct AgentAuthRequestContext: AuthRequestContext, RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity: AgentIdentity?
+
+    /// The largest request body read (64 KiB): AgentAuth's requests are small forms and JSON.
+    public static let maxBodySize = 64 * 1024
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.identity = nil
+    }
+
+    public var maxUploadSize: Int { Self.maxBodySize }
+
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

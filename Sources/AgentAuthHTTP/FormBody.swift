@@ -1,0 +1,87 @@
+import Foundation
+public import Hummingbird
+
+/// A strictly parsed `application/x-www-form-urlencoded` body (the OAuth endpoints' only format).
+///
+/// Hummingbird's `URLEncodedFormDecoder` decodes into `Codable` types and tolerates what
+/// OAuth must refuse (RFC 6749 §3.1, §3.2: "parameters MUST NOT be included more than once";
+/// SECURITY-CASES 9): repeated names, bad escapes, invalid UTF-8, NUL bytes. So the few lines
+/// of parsing live here, each refusal a 400 `invalid_request`.
+public struct FormBody: Sendable {
+    public private(set) var values: [String: String]
+
+    /// The most parameters one form may carry (DESIGN.md "Bad input").
+    public static let maxParameters = 64
+
+    public subscript(_ name: String) -> String? { values[name] }
+
+    /// Reads and parses the body of `request`, which must be a form.
+    public static func read(from request: Request, context: some RequestContext) async throws -> FormBody {
+        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard contentType == "application/x-www-form-urlencoded" else {
+            throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        return try FormBody(parsing: Array(buffer.readableBytesView))
+    }
+
+    public init(parsing bytes: [UInt8]) throws(OAuthError) {
+        values = [:]
+        guard !bytes.isEmpty else { return }
+        let pairs = bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false)
+        guard pairs.count <= Self.maxParameters else { throw .invalidRequest("too many form parameters (at most \(Self.maxParameters))") }
+        for pair in pairs {
+            guard !pair.isEmpty else { throw .invalidRequest("empty form parameter") }
+            let nameEnd = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            let name = try Self.decode(pair[pair.startIndex..<nameEnd])
+            let value = nameEnd == pair.endIndex ? "" : try Self.decode(pair[(nameEnd + 1)...])
+            guard !name.isEmpty else { throw .invalidRequest("form parameter without a name") }
+            guard values[name] == nil else { throw .invalidRequest("parameter \(Self.printable(name)) is repeated") }
+            values[name] = value
+        }
+    }
+
+    /// Percent-decoding with `+` as space; refuses bad escapes, invalid UTF-8 and control characters.
+    static func decode(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "+"):
+                output.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard index + 2 < bytes.endIndex, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else {
+                    throw .invalidRequest("malformed percent-encoding in the form body")
+                }
+                output.append(high << 4 | low)
+                index += 2
+            default:
+                output.append(byte)
+            }
+            index += 1
+        }
+        guard let string = String(validating: output, as: UTF8.self) else {
+            throw .invalidRequest("the form body is not valid UTF-8")
+        }
+        guard !string.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw .invalidRequest("the form body contains control characters")
+        }
+        return string
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// A parameter name is echoed in errors only when it is short and harmless.
+    private static func printable(_ name: String) -> String {
+        name.count <= 40 && name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) ? "'\(name)'" : "(name withheld)"
+    }
+}

@@ -1,0 +1,51 @@
+public import HTTPTypes
+public import Hummingbird
+
+extension HTTPField.Name {
+    public static let apiKey = Self("X-API-Key")!
+}
+
+extension HTTPFields {
+    /// The one `X-API-Key` value; `.ambiguous` when the header is repeated.
+    public var apiKeyCredential: HeaderCredential {
+        let values = self[values: .apiKey]
+        switch values.count {
+        case 0: return .absent
+        case 1: return .present(values[0])
+        default: return .ambiguous
+        }
+    }
+
+    /// The one `Authorization: Bearer` token (RFC 6750 §2.1, scheme case-insensitive);
+    /// `.ambiguous` when repeated, `.malformed` for another scheme or an empty token.
+    public var bearerCredential: HeaderCredential {
+        let values = self[values: .authorization]
+        switch values.count {
+        case 0: return .absent
+        case 1:
+            let value = values[0]
+            guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { return .malformed }
+            let token = String(value.dropFirst(7))
+            // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+            guard token.utf8.allSatisfy(Self.isB64TokenByte) else { return .malformed }
+            return .present(token)
+        default: return .ambiguous
+        }
+    }
+
+    private static func isB64TokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="): true
+        default: false
+        }
+    }
+}
+
+/// What a request carries in one credential header.
+public enum HeaderCredential: Equatable, Sendable {
+    case absent
+    case present(String)
+    case ambiguous
+    case malformed
+}

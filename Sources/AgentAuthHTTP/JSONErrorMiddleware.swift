@@ -1,0 +1,65 @@
+public import Hummingbird
+import AgentAuthCore
+import Foundation
+import Logging
+
+/// The outermost middleware: whatever goes wrong below becomes a JSON error with a 4xx or 503
+/// status. Unexpected errors are logged (without request data) and answered with a bare 500.
+public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return Self.oauthError(for: error, logger: context.logger).makeResponse()
+        }
+    }
+
+    static func oauthError(for error: any Error, logger: Logger) -> OAuthError {
+        switch error {
+        case let error as OAuthError:
+            return error
+        case let error as AdministrationError:
+            switch error.kind {
+            case .invalidRequest: return .invalidRequest(error.reason)
+            case .notFound: return .notFound(error.reason)
+            case .conflict: return .conflict(error.reason)
+            }
+        case let error as StoreError:
+            switch error.kind {
+            case .unavailable:
+                logger.error("store unavailable", metadata: ["reason": "\(error.reason)"])
+                return .temporarilyUnavailable("the credential store is unavailable; try again")
+            case .notFound: return .notFound(error.reason)
+            case .conflict: return .conflict(error.reason)
+            }
+        case is CredentialRejection:
+            return .invalidToken()
+        case is DecodingError:
+            return .invalidRequest("the request body is not valid JSON of the expected shape")
+        case let error as any HTTPResponseError:
+            return httpError(error.status)
+        default:
+            logger.error("unexpected error", metadata: ["type": "\(type(of: error))"])
+            return OAuthError(.internalServerError, code: "server_error", description: "internal error")
+        }
+    }
+
+    static func httpError(_ status: HTTPResponse.Status) -> OAuthError {
+        switch status {
+        case .notFound: .notFound("no such endpoint")
+        case .methodNotAllowed: OAuthError(status, code: "method_not_allowed", description: "method not allowed on this endpoint")
+        case .contentTooLarge: OAuthError(status, code: "request_too_large", description: "the request body is too large")
+        case .unauthorized: .missingCredentials()
+        case .forbidden: OAuthError(status, code: "forbidden", description: "not allowed")
+        case .unsupportedMediaType: OAuthError(status, code: "invalid_request", description: "unsupported content type")
+        default:
+            if (400..<500).contains(status.code) {
+                OAuthError(status, code: "invalid_request", description: status.reasonPhrase)
+            } else {
+                OAuthError(status, code: "server_error", description: status.reasonPhrase)
+            }
+        }
+    }
+}

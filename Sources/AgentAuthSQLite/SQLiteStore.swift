@@ -1,0 +1,273 @@
+public import AgentAuthCore
+public import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, opened through a GRDB `DatabasePool`
+/// (many concurrent readers, one writer). Every admin change is one write transaction.
+public final class SQLiteStore: AgentAuthStore {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Wait for a competing writer (another process, e.g. the CLI next to a running server)
+        // instead of failing at once.
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError.unavailable("cannot open the SQLite database: \(Self.safeDescription(error))")
+        }
+        self.path = path
+    }
+
+    /// The journal mode in force; `wal` for every store this type opens.
+    public func journalMode() async throws -> String {
+        try await read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Names of the migrations applied, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+    }
+
+    // MARK: Lifecycle
+
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func isInitialized() async throws -> Bool {
+        try await read { db in try Self.isInitialized(db) }
+    }
+
+    public func initialize(admin: Agent, adminKey: APIKey) async throws -> Bool {
+        try await write { db in
+            guard try !Self.isInitialized(db) else { return false }
+            try Self.insert(admin, db)
+            try Self.insert(adminKey, db)
+            try db.execute(
+                sql: "INSERT INTO settings (name, value) VALUES ('initialized_at', ?)",
+                arguments: [String(Date().timeIntervalSince1970)]
+            )
+            return true
+        }
+    }
+
+    private static func isInitialized(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM settings WHERE name = 'initialized_at')") ?? false
+    }
+
+    // MARK: Agents
+
+    public func insertAgent(_ agent: Agent) async throws {
+        try await write { db in try Self.insert(agent, db) }
+    }
+
+    public func agent(id: String) async throws -> Agent? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(Self.agent)
+        }
+    }
+
+    public func agents(limit: Int, offset: Int) async throws -> [Agent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY created_at, id LIMIT ? OFFSET ?", arguments: [limit, offset])
+                .map(Self.agent)
+        }
+    }
+
+    public func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent? {
+        try await write { db in
+            if status == .disabled {
+                try db.execute(
+                    sql: "UPDATE agents SET status = ?, disabled_at = MAX(COALESCE(disabled_at, 0), ?) WHERE id = ?",
+                    arguments: [status.rawValue, at.timeIntervalSince1970, id]
+                )
+            } else {
+                try db.execute(sql: "UPDATE agents SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(Self.agent)
+        }
+    }
+
+    // MARK: API keys
+
+    public func insertAPIKey(_ key: APIKey) async throws {
+        try await write { db in try Self.insert(key, db) }
+    }
+
+    public func apiKey(id: String) async throws -> APIKey? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)
+        }
+    }
+
+    public func apiKeys(agentID: String) async throws -> [APIKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE agent_id = ? ORDER BY created_at, id", arguments: [agentID])
+                .map(Self.apiKey)
+        }
+    }
+
+    public func apiKeyWithAgent(hash: String) async throws -> (key: APIKey, agent: Agent)? {
+        try await read { db in
+            let sql = """
+                SELECT k.*, a.id AS a_id, a.name AS a_name, a.status AS a_status,
+                       a.created_at AS a_created_at, a.disabled_at AS a_disabled_at
+                FROM api_keys k JOIN agents a ON a.id = k.agent_id
+                WHERE k.key_hash = ?
+                """
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: [hash]) else { return nil }
+            let agent = Agent(
+                id: row["a_id"],
+                name: row["a_name"],
+                status: Agent.Status(rawValue: row["a_status"]) ?? .disabled,
+                createdAt: Self.date(row["a_created_at"])!,
+                disabledAt: Self.date(row["a_disabled_at"])
+            )
+            return (try Self.apiKey(row), agent)
+        }
+    }
+
+    public func revokeAPIKey(id: String, at: Date) async throws -> APIKey? {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, id]
+            )
+            return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)
+        }
+    }
+
+    public func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]) else {
+                throw StoreError.notFound("no such key")
+            }
+            let old = try Self.apiKey(row)
+            guard old.status == .active else { throw StoreError.conflict("the key is revoked") }
+            guard !old.isExpired(at: at) else { throw StoreError.conflict("the key has expired") }
+            guard old.replacedBy == nil else { throw StoreError.conflict("the key was already rolled") }
+            try Self.insert(replacement, db)
+            let expiry = min(old.expiresAt ?? graceUntil, graceUntil)
+            try db.execute(
+                sql: "UPDATE api_keys SET expires_at = ?, replaced_by = ? WHERE id = ?",
+                arguments: [expiry.timeIntervalSince1970, replacement.id, id]
+            )
+            return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)!
+        }
+    }
+
+    public func recordAPIKeyUsage(_ usage: [String: Date]) async throws {
+        guard !usage.isEmpty else { return }
+        try await write { db in
+            let statement = try db.makeStatement(
+                sql: "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?"
+            )
+            for (id, date) in usage {
+                try statement.execute(arguments: [date.timeIntervalSince1970, id])
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    private static func insert(_ agent: Agent, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO agents (id, name, status, created_at, disabled_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [agent.id, agent.name, agent.status.rawValue, agent.createdAt.timeIntervalSince1970, agent.disabledAt?.timeIntervalSince1970]
+        )
+    }
+
+    private static func insert(_ key: APIKey, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, status,
+                                      created_at, expires_at, revoked_at, last_used_at, replaced_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                key.id, key.agentID, key.name, key.keyHash, key.display, key.scopes.description, key.rateLimit.rawValue,
+                key.status.rawValue, key.createdAt.timeIntervalSince1970, key.expiresAt?.timeIntervalSince1970,
+                key.revokedAt?.timeIntervalSince1970, key.lastUsedAt?.timeIntervalSince1970, key.replacedBy,
+            ]
+        )
+    }
+
+    private static func agent(_ row: Row) throws -> Agent {
+        Agent(
+            id: row["id"],
+            name: row["name"],
+            status: Agent.Status(rawValue: row["status"]) ?? .disabled,
+            createdAt: date(row["created_at"])!,
+            disabledAt: date(row["disabled_at"])
+        )
+    }
+
+    private static func apiKey(_ row: Row) throws -> APIKey {
+        let scopeString: String = row["scopes"]
+        return APIKey(
+            id: row["id"],
+            agentID: row["agent_id"],
+            name: row["name"],
+            keyHash: row["key_hash"],
+            display: row["display"],
+            // Stored scopes were validated on the way in; an unreadable list grants nothing.
+            scopes: (try? ScopeSet(parsing: scopeString)) ?? ScopeSet(),
+            rateLimit: RateLimitTier(rawValue: row["rate_limit"]) ?? .standard,
+            // An unknown status is treated as revoked: fail closed.
+            status: APIKey.Status(rawValue: row["status"]) ?? .revoked,
+            createdAt: date(row["created_at"])!,
+            expiresAt: date(row["expires_at"]),
+            revokedAt: date(row["revoked_at"]),
+            lastUsedAt: date(row["last_used_at"]),
+            replacedBy: row["replaced_by"]
+        )
+    }
+
+    private static func date(_ seconds: Double?) -> Date? {
+        seconds.map(Date.init(timeIntervalSince1970:))
+    }
+
+    // MARK: Access and error mapping
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    static func storeError(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        guard let error = error as? DatabaseError else { return StoreError.unavailable("database error") }
+        switch error.extendedResultCode {
+        case .SQLITE_CONSTRAINT_FOREIGNKEY:
+            return StoreError.notFound("a referenced record does not exist")
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            return StoreError.conflict("a record with this identity already exists")
+        default:
+            return StoreError.unavailable("database error (\(error.resultCode))")
+        }
+    }
+
+    static func safeDescription(_ error: any Error) -> String {
+        (error as? DatabaseError).map { "\($0.resultCode)" } ?? "\(type(of: error))"
+    }
+}

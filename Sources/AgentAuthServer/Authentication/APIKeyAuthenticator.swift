@@ -1,0 +1,32 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Hummingbird
+import Logging
+import HummingbirdAuth
+
+/// Authenticates `X-API-Key` against the store. No key: not this authenticator's request
+/// (the scope policy then answers 401). A key that fails in any way: 401 `invalid_token`,
+/// the same answer for every reason so that callers learn nothing about which keys exist.
+struct APIKeyAuthenticator: AuthenticatorMiddleware {
+    typealias Context = AgentAuthRequestContext
+    let verifier: APIKeyVerifier
+
+    func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        switch request.headers.apiKeyCredential {
+        case .absent:
+            // Bearer credentials are not accepted here: an API key sent as a Bearer token, or a
+            // token this server cannot verify, is refused rather than silently ignored.
+            if request.headers[.authorization] != nil { throw OAuthError.invalidToken() }
+            return nil
+        case .ambiguous, .malformed:
+            throw OAuthError.invalidToken()
+        case .present(let key):
+            do {
+                return try await verifier.verify(key)
+            } catch let rejection as CredentialRejection {
+                context.logger.info("API key refused", metadata: ["reason": "\(rejection)"])
+                throw OAuthError.invalidToken()
+            }
+        }
+    }
+}

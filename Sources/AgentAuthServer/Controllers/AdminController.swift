@@ -1,0 +1,121 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Foundation
+import Hummingbird
+import Logging
+
+/// The admin API for agents and keys (DESIGN.md "Admin API"). Authentication and the
+/// `admin` scope are enforced by the group this collection is added to.
+struct AdminController {
+    let administration: AgentAdministration
+
+    var endpoints: RouteCollection<AgentAuthRequestContext> {
+        let routes = RouteCollection(context: AgentAuthRequestContext.self)
+        routes.post("agents", use: createAgent)
+        routes.get("agents", use: listAgents)
+        routes.get("agents/:agent", use: showAgent)
+        routes.post("agents/:agent/disable") { _, context in try await setStatus(context, .disabled) }
+        routes.post("agents/:agent/enable") { _, context in try await setStatus(context, .active) }
+        routes.post("agents/:agent/keys", use: createKey)
+        routes.get("agents/:agent/keys", use: listKeys)
+        routes.get("keys/:key", use: showKey)
+        routes.post("keys/:key/revoke", use: revokeKey)
+        routes.post("keys/:key/roll", use: rollKey)
+        return routes
+    }
+
+    // MARK: Agents
+
+    struct CreateAgentRequest: Decodable {
+        let name: String
+    }
+
+    func createAgent(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<AgentResponse> {
+        let body = try await JSONBody.decode(CreateAgentRequest.self, from: request, context: context)
+        let agent = try await administration.createAgent(name: body.name)
+        context.logger.info("agent created", metadata: ["agent_id": "\(agent.id)", "by": "\(context.identity?.credentialID ?? "-")"])
+        return EditedResponse(status: .created, response: AgentResponse(agent))
+    }
+
+    func listAgents(_ request: Request, context: AgentAuthRequestContext) async throws -> AgentListResponse {
+        let limit = try Self.intParameter(request, "limit") ?? 100
+        let offset = try Self.intParameter(request, "offset") ?? 0
+        return AgentListResponse(try await administration.agents(limit: limit, offset: offset))
+    }
+
+    func showAgent(_ request: Request, context: AgentAuthRequestContext) async throws -> AgentResponse {
+        AgentResponse(try await administration.agent(id: try context.parameters.require("agent")))
+    }
+
+    func setStatus(_ context: AgentAuthRequestContext, _ status: Agent.Status) async throws -> AgentResponse {
+        let agent = try await administration.setStatus(agentID: try context.parameters.require("agent"), status)
+        context.logger.info("agent status changed", metadata: ["agent_id": "\(agent.id)", "status": "\(status.rawValue)"])
+        return AgentResponse(agent)
+    }
+
+    // MARK: Keys
+
+    struct CreateKeyRequest: Decodable {
+        let scopes: [String]
+        let name: String?
+        let expiresIn: Int?
+        let rateLimit: String?
+
+        enum CodingKeys: String, CodingKey {
+            case scopes, name
+            case expiresIn = "expires_in"
+            case rateLimit = "rate_limit"
+        }
+    }
+
+    func createKey(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<APIKeyResponse> {
+        let body = try await JSONBody.decode(CreateKeyRequest.self, from: request, context: context)
+        let issued = try await administration.createAPIKey(
+            agentID: try context.parameters.require("agent"),
+            APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit)
+        )
+        context.logger.info("API key created", metadata: ["key_id": "\(issued.record.id)", "agent_id": "\(issued.record.agentID)"])
+        return EditedResponse(status: .created, response: APIKeyResponse(issued.record, plaintext: issued.plaintext))
+    }
+
+    func listKeys(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyListResponse {
+        let keys = try await administration.apiKeys(agentID: try context.parameters.require("agent"))
+        return APIKeyListResponse(keys)
+    }
+
+    func showKey(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
+        APIKeyResponse(try await administration.apiKey(id: try context.parameters.require("key")))
+    }
+
+    func revokeKey(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
+        let key = try await administration.revokeAPIKey(id: try context.parameters.require("key"))
+        context.logger.info("API key revoked", metadata: ["key_id": "\(key.id)"])
+        return APIKeyResponse(key)
+    }
+
+    struct RollKeyRequest: Decodable {
+        let graceSeconds: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case graceSeconds = "grace_seconds"
+        }
+    }
+
+    func rollKey(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<APIKeyResponse> {
+        let body = try await JSONBody.decodeIfPresent(RollKeyRequest.self, from: request, context: context)
+        let (replacement, previous) = try await administration.rollAPIKey(
+            id: try context.parameters.require("key"),
+            graceSeconds: body?.graceSeconds ?? 0
+        )
+        context.logger.info("API key rolled", metadata: ["key_id": "\(previous.id)", "replacement": "\(replacement.record.id)"])
+        return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
+    }
+
+    // MARK: Helpers
+
+    static func intParameter(_ request: Request, _ name: String) throws -> Int? {
+        guard let value = request.uri.queryParameters[name[...]] else { return nil }
+        guard let number = Int(value) else { throw OAuthError.invalidRequest("\(name) must be an integer") }
+        return number
+    }
+}

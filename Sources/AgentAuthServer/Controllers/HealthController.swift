@@ -1,0 +1,25 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Hummingbird
+import Logging
+
+/// Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the store answers).
+struct HealthController {
+    let store: any AgentAuthStore
+
+    func addRoutes(to router: Router<AgentAuthRequestContext>) {
+        router.get("healthz") { _, _ in Status(status: "ok") }
+        router.get("readyz") { _, _ in
+            do {
+                try await store.ping()
+            } catch {
+                throw OAuthError.temporarilyUnavailable("the credential store is unavailable")
+            }
+            return Status(status: "ready")
+        }
+    }
+
+    struct Status: ResponseEncodable {
+        let status: String
+    }
+}

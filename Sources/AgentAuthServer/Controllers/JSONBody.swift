@@ -1,0 +1,27 @@
+import AgentAuthHTTP
+import Foundation
+import Hummingbird
+
+/// Reads admin-API JSON bodies: size-limited by the context, refusing empty or non-JSON bodies with 400.
+enum JSONBody {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: AgentAuthRequestContext) async throws -> T {
+        guard let value = try await decodeIfPresent(type, from: request, context: context) else {
+            throw OAuthError.invalidRequest("a JSON body is required")
+        }
+        return value
+    }
+
+    /// `nil` for an empty body.
+    static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request, context: AgentAuthRequestContext) async throws -> T? {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw OAuthError(.unsupportedMediaType, code: "invalid_request", description: "the body must be application/json")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw OAuthError.invalidRequest("the body is not valid JSON of the expected shape")
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct AgentAuthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agentauth",
+        abstract: "AgentAuth: credentials, tokens and delegation for AI agents.",
+        subcommands: [InitCommand.self, ServeCommand.self, AgentsCommand.self, KeysCommand.self]
+    )
+}

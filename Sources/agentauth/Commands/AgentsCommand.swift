@@ -1,0 +1,73 @@
+import AgentAuthCore
+import ArgumentParser
+
+/// `agentauth agents create|list|show|disable|enable`, working on the database directly.
+struct AgentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agents",
+        abstract: "Manage agents.",
+        subcommands: [Create.self, List.self, Show.self, Disable.self, Enable.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an agent.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The agent's name.") var name: String?
+        @Option(name: .customLong("name"), help: "The agent's name (instead of the argument).") var nameOption: String?
+
+        func validate() throws {
+            guard (name == nil) != (nameOption == nil) else { throw ValidationError("give the name once: as an argument or with --name") }
+        }
+
+        func run() async throws {
+            let agent = try await AgentAdministration(store: try store.openStore()).createAgent(name: name ?? nameOption ?? "")
+            try Output.agent(agent, json: output.json)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents, oldest first.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "At most this many (1–1000).") var limit = 1000
+        @Option(help: "Skip this many.") var offset = 0
+
+        func run() async throws {
+            try Output.agents(try await AgentAdministration(store: try store.openStore()).agents(limit: limit, offset: offset), json: output.json)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one agent.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Agent id (agt_…).") var id: String
+
+        func run() async throws {
+            try Output.agent(try await AgentAdministration(store: try store.openStore()).agent(id: id), json: output.json)
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an agent: all of its credentials stop working at once.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Agent id (agt_…).") var id: String
+
+        func run() async throws {
+            try Output.agent(try await AgentAdministration(store: try store.openStore()).setStatus(agentID: id, .disabled), json: output.json)
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled agent.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Agent id (agt_…).") var id: String
+
+        func run() async throws {
+            try Output.agent(try await AgentAdministration(store: try store.openStore()).setStatus(agentID: id, .active), json: output.json)
+        }
+    }
+}

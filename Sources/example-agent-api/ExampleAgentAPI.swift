@@ -1,0 +1,42 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import AgentAuthMiddleware
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+/// The seed article's example agent API, protected by AgentAuth.
+@main
+struct ExampleAgentAPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "example-agent-api",
+        abstract: "The example agent API (/v1/conversations, /v1/billing/balance), protected by AgentAuth."
+    )
+
+    @Option(help: "Base URL of the AgentAuth server, e.g. http://127.0.0.1:8080.")
+    var authServer: String
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port: Int = 8081
+
+    @Option(help: "Expected token audience.")
+    var audience: String = "agentauth"
+
+    @Option(help: "API key with scope 'introspect' (or set AGENTAUTH_INTROSPECTION_KEY).")
+    var introspectionKey: String?
+
+    func run() async throws {
+        guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
+            throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
+        }
+        var logger = Logger(label: "example-agent-api")
+        logger.logLevel = .info
+        let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: authServer, introspectionKey: key))
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"), logger: logger)
+        try await app.runService()
+    }
+}

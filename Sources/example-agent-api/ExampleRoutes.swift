@@ -1,0 +1,30 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import AgentAuthMiddleware
+import Hummingbird
+
+/// The routes of the example API and the scope each one needs.
+enum ExampleRoutes {
+    static let conversationsRead = Scope("conversations:read")!
+    static let billingRead = Scope("billing:read")!
+
+    static func router(introspection: IntrospectionClient) -> Router<AgentAuthRequestContext> {
+        let router = Router(context: AgentAuthRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: RequestLimitsMiddleware())
+        router.get("healthz") { _, _ in ["status": "ok"] }
+        let v1 = router.group("v1").add(middleware: ResourceAuthenticator(introspection: introspection))
+        v1.group("conversations").add(middleware: RequireScope(conversationsRead)).get { _, _ in Conversations(conversations: []) }
+        v1.group("billing/balance").add(middleware: RequireScope(billingRead)).get { _, _ in Balance(balance: 150.0, currency: "USD") }
+        return router
+    }
+
+    struct Conversations: ResponseEncodable {
+        let conversations: [String]
+    }
+
+    struct Balance: ResponseEncodable {
+        let balance: Double
+        let currency: String
+    }
+}

@@ -1,0 +1,262 @@
+public import AgentAuthCore
+import Foundation
+
+/// One case of the store conformance suite. Each runs on a fresh, empty store.
+public struct StoreConformanceCase: Sendable, CustomStringConvertible {
+    public let description: String
+    let body: @Sendable (any AgentAuthStore) async throws -> Void
+
+    public func run(on store: any AgentAuthStore) async throws {
+        try await body(store)
+    }
+}
+
+/// A conformance expectation that did not hold.
+public struct ConformanceFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The one conformance suite every `AgentAuthStore` implementation must pass. It lives in a
+/// plain target (it throws instead of using `#expect`) so that each store's test target runs it
+/// with `@Test(arguments: StoreConformance.cases)`.
+public enum StoreConformance {
+    public static let cases: [StoreConformanceCase] = [
+        .init(description: "agent round trip keeps every field", body: agentRoundTrip),
+        .init(description: "duplicate agent id is a conflict", body: duplicateAgent),
+        .init(description: "agents list oldest first with limit and offset", body: agentListing),
+        .init(description: "disable sets a watermark that enable keeps", body: disableWatermark),
+        .init(description: "API key round trip and lookup by hash", body: keyRoundTrip),
+        .init(description: "key for a missing agent is not found", body: keyForMissingAgent),
+        .init(description: "duplicate key hash is a conflict", body: duplicateKeyHash),
+        .init(description: "revoke keeps the first revocation time", body: revokeKey),
+        .init(description: "roll inserts the replacement and shortens the old key", body: rollKey),
+        .init(description: "roll refuses revoked, expired, rolled and missing keys", body: rollRefusals),
+        .init(description: "failed roll changes nothing", body: rollIsAtomic),
+        .init(description: "usage batches never move last-used backwards", body: usageBatches),
+        .init(description: "initialize runs once", body: initializeOnce),
+        .init(description: "keys are listed per agent", body: keysPerAgent),
+    ]
+
+    // MARK: Fixtures
+
+    /// Times with whole milliseconds, which every engine stores exactly.
+    static func time(_ seconds: Double) -> Date { Date(timeIntervalSince1970: 1_800_000_000 + seconds) }
+
+    static func makeAgent(_ name: String = "agent", createdAt: Date = time(0)) -> Agent {
+        Agent(id: Identifier.make(prefix: Identifier.agentPrefix), name: name, status: .active, createdAt: createdAt)
+    }
+
+    static func makeKey(agentID: String, scopes: [String] = ["conversations:read"], createdAt: Date = time(0), expiresAt: Date? = nil)
+        -> APIKey
+    {
+        let secret = SecretFormat.apiKey.generate()
+        return APIKey(
+            id: Identifier.make(prefix: Identifier.apiKeyPrefix),
+            agentID: agentID,
+            name: "test key",
+            keyHash: SecretFormat.storageHash(secret),
+            display: SecretFormat.apiKey.display(secret),
+            scopes: try! ScopeSet(validating: scopes),
+            rateLimit: .standard,
+            status: .active,
+            createdAt: createdAt,
+            expiresAt: expiresAt
+        )
+    }
+
+    static func expect(_ condition: Bool, _ message: String) throws {
+        guard condition else { throw ConformanceFailure(description: message) }
+    }
+
+    static func expectStoreError(_ kind: StoreError.Kind, _ message: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as StoreError {
+            try expect(error.kind == kind, "\(message): expected \(kind), got \(error.kind)")
+            return
+        }
+        throw ConformanceFailure(description: "\(message): expected StoreError.\(kind), nothing was thrown")
+    }
+
+    // MARK: Agents
+
+    static func agentRoundTrip(_ store: any AgentAuthStore) async throws {
+        var agent = makeAgent("research agent ✓", createdAt: time(1.25))
+        agent.disabledAt = time(0.5)
+        try await store.insertAgent(agent)
+        let fetched = try await store.agent(id: agent.id)
+        try expect(fetched == agent, "fetched agent \(String(describing: fetched)) != stored \(agent)")
+        try expect(try await store.agent(id: "agt_doesnotexist000000") == nil, "unknown agent must be nil")
+    }
+
+    static func duplicateAgent(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        try await expectStoreError(.conflict, "second insert of the same id") { try await store.insertAgent(agent) }
+    }
+
+    static func agentListing(_ store: any AgentAuthStore) async throws {
+        let agents = (0..<5).map { makeAgent("a\($0)", createdAt: time(Double(10 - $0))) }
+        for agent in agents { try await store.insertAgent(agent) }
+        let all = try await store.agents(limit: 100, offset: 0)
+        try expect(all.map(\.id) == agents.reversed().map(\.id), "agents must be listed oldest first")
+        let page = try await store.agents(limit: 2, offset: 1)
+        try expect(page.map(\.id) == Array(agents.reversed().map(\.id)[1..<3]), "limit/offset page is wrong")
+    }
+
+    static func disableWatermark(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let disabled = try await store.setAgentStatus(id: agent.id, status: .disabled, at: time(100))
+        try expect(disabled?.status == .disabled && disabled?.disabledAt == time(100), "disable must set status and watermark")
+        let enabled = try await store.setAgentStatus(id: agent.id, status: .active, at: time(200))
+        try expect(enabled?.status == .active && enabled?.disabledAt == time(100), "enable must keep the watermark")
+        let again = try await store.setAgentStatus(id: agent.id, status: .disabled, at: time(300))
+        try expect(again?.disabledAt == time(300), "a later disable moves the watermark forward")
+        let missing = try await store.setAgentStatus(id: "agt_doesnotexist000000", status: .disabled, at: time(1))
+        try expect(missing == nil, "unknown agent must give nil")
+    }
+
+    // MARK: Keys
+
+    static func keyRoundTrip(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let key = makeKey(agentID: agent.id, scopes: ["billing:read", "conversations:read"], createdAt: time(2), expiresAt: time(3600))
+        try await store.insertAPIKey(key)
+        try expect(try await store.apiKey(id: key.id) == key, "fetched key differs from stored key")
+        let found = try await store.apiKeyWithAgent(hash: key.keyHash)
+        try expect(found?.key == key && found?.agent == agent, "lookup by hash must return the key and its agent")
+        let unknown = try await store.apiKeyWithAgent(hash: SecretFormat.storageHash(SecretFormat.apiKey.generate()))
+        try expect(unknown == nil, "unknown hash must give nil")
+    }
+
+    static func keyForMissingAgent(_ store: any AgentAuthStore) async throws {
+        let key = makeKey(agentID: "agt_doesnotexist000000")
+        try await expectStoreError(.notFound, "key for a missing agent") { try await store.insertAPIKey(key) }
+    }
+
+    static func duplicateKeyHash(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let key = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(key)
+        var copy = makeKey(agentID: agent.id)
+        copy.keyHash = key.keyHash
+        try await expectStoreError(.conflict, "second key with the same hash") { try await store.insertAPIKey(copy) }
+    }
+
+    static func revokeKey(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let key = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(key)
+        let revoked = try await store.revokeAPIKey(id: key.id, at: time(50))
+        try expect(revoked?.status == .revoked && revoked?.revokedAt == time(50), "revoke must set status and time")
+        let again = try await store.revokeAPIKey(id: key.id, at: time(90))
+        try expect(again?.revokedAt == time(50), "revoking twice keeps the first time")
+        try expect(try await store.apiKeyWithAgent(hash: key.keyHash)?.key.status == .revoked, "lookup must see the revocation")
+        try expect(try await store.revokeAPIKey(id: "key_doesnotexist000000", at: time(1)) == nil, "unknown key must give nil")
+    }
+
+    static func rollKey(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let old = makeKey(agentID: agent.id, expiresAt: time(10_000))
+        try await store.insertAPIKey(old)
+        let replacement = makeKey(agentID: agent.id, createdAt: time(100))
+        let previous = try await store.rollAPIKey(id: old.id, replacement: replacement, graceUntil: time(160), at: time(100))
+        try expect(previous.expiresAt == time(160), "the old key must expire at the end of the grace")
+        try expect(previous.replacedBy == replacement.id, "the old key must name its replacement")
+        try expect(previous.status == .active, "the old key stays active during the grace")
+        try expect(try await store.apiKey(id: replacement.id) == replacement, "the replacement must be stored")
+
+        // The grace never lengthens a key's life.
+        let shortLived = makeKey(agentID: agent.id, expiresAt: time(120))
+        try await store.insertAPIKey(shortLived)
+        let shortened = try await store.rollAPIKey(id: shortLived.id, replacement: makeKey(agentID: agent.id), graceUntil: time(5000), at: time(100))
+        try expect(shortened.expiresAt == time(120), "roll must not extend the old key's expiry")
+    }
+
+    static func rollRefusals(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let revoked = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(revoked)
+        _ = try await store.revokeAPIKey(id: revoked.id, at: time(1))
+        try await expectStoreError(.conflict, "rolling a revoked key") {
+            _ = try await store.rollAPIKey(id: revoked.id, replacement: makeKey(agentID: agent.id), graceUntil: time(10), at: time(5))
+        }
+        let expired = makeKey(agentID: agent.id, expiresAt: time(2))
+        try await store.insertAPIKey(expired)
+        try await expectStoreError(.conflict, "rolling an expired key") {
+            _ = try await store.rollAPIKey(id: expired.id, replacement: makeKey(agentID: agent.id), graceUntil: time(10), at: time(5))
+        }
+        let rolled = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(rolled)
+        _ = try await store.rollAPIKey(id: rolled.id, replacement: makeKey(agentID: agent.id), graceUntil: time(100), at: time(5))
+        try await expectStoreError(.conflict, "rolling a key twice") {
+            _ = try await store.rollAPIKey(id: rolled.id, replacement: makeKey(agentID: agent.id), graceUntil: time(100), at: time(6))
+        }
+        try await expectStoreError(.notFound, "rolling a missing key") {
+            _ = try await store.rollAPIKey(id: "key_doesnotexist000000", replacement: makeKey(agentID: agent.id), graceUntil: time(100), at: time(6))
+        }
+    }
+
+    static func rollIsAtomic(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let other = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(other)
+        let old = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(old)
+        var clash = makeKey(agentID: agent.id)
+        clash.keyHash = other.keyHash
+        do {
+            _ = try await store.rollAPIKey(id: old.id, replacement: clash, graceUntil: time(10), at: time(5))
+            throw ConformanceFailure(description: "a roll whose replacement clashes must fail")
+        } catch is StoreError {}
+        try expect(try await store.apiKey(id: old.id) == old, "a failed roll must leave the old key untouched")
+        try expect(try await store.apiKey(id: clash.id) == nil, "a failed roll must not store the replacement")
+    }
+
+    static func usageBatches(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let first = makeKey(agentID: agent.id)
+        let second = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(first)
+        try await store.insertAPIKey(second)
+        try await store.recordAPIKeyUsage([first.id: time(10), second.id: time(20), "key_doesnotexist000000": time(5)])
+        try expect(try await store.apiKey(id: first.id)?.lastUsedAt == time(10), "batch must set the first key's last use")
+        try expect(try await store.apiKey(id: second.id)?.lastUsedAt == time(20), "batch must set the second key's last use")
+        try await store.recordAPIKeyUsage([first.id: time(5)])
+        try expect(try await store.apiKey(id: first.id)?.lastUsedAt == time(10), "last use must not move backwards")
+    }
+
+    static func initializeOnce(_ store: any AgentAuthStore) async throws {
+        try expect(try await !store.isInitialized(), "a new store is not initialised")
+        let admin = makeAgent("admin")
+        let key = makeKey(agentID: admin.id, scopes: ["admin"])
+        try expect(try await store.initialize(admin: admin, adminKey: key), "first initialize must report true")
+        try expect(try await store.isInitialized(), "store must be initialised afterwards")
+        let otherAdmin = makeAgent("admin 2")
+        let again = try await store.initialize(admin: otherAdmin, adminKey: makeKey(agentID: otherAdmin.id, scopes: ["admin"]))
+        try expect(!again, "second initialize must report false")
+        try expect(try await store.agent(id: otherAdmin.id) == nil, "second initialize must change nothing")
+        try expect(try await store.apiKeyWithAgent(hash: key.keyHash)?.agent == admin, "the bootstrap key must be stored")
+        try await store.ping()
+    }
+
+    static func keysPerAgent(_ store: any AgentAuthStore) async throws {
+        let first = makeAgent("first")
+        let second = makeAgent("second")
+        try await store.insertAgent(first)
+        try await store.insertAgent(second)
+        let keys = (0..<3).map { makeKey(agentID: first.id, createdAt: time(Double(3 - $0))) }
+        for key in keys { try await store.insertAPIKey(key) }
+        try await store.insertAPIKey(makeKey(agentID: second.id))
+        let listed = try await store.apiKeys(agentID: first.id)
+        try expect(listed.map(\.id) == keys.reversed().map(\.id), "keys must be the agent's own, oldest first")
+    }
+}
