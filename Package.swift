@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
@@ -62,7 +63,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,6 +140,7 @@ let package = Package(
             name: "AgentAuthServerTests",
             dependencies: [
                 "AgentAuthServer",
+                "AgentAuthHTTP",
                 "AgentAuthSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -144,6 +150,7 @@ let package = Package(
             name: "AgentAuthMiddlewareTests",
             dependencies: [
                 "AgentAuthMiddleware",
+                "AgentAuthHTTP",
                 "AgentAuthServer",
                 "AgentAuthSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -17,6 +17,10 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     }
 
     public func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        // RFC 6750 §2: one request, one credential.
+        if request.headers.apiKeyCredential != .absent, request.headers[.authorization] != nil {
+            throw OAuthError.invalidRequest("send one credential: X-API-Key or Authorization, not both")
+        }
         switch request.headers.apiKeyCredential {
         case .absent:
             // An Authorization header this server can't verify is refused, never ignored.

@@ -26,8 +26,12 @@ public struct SecretFormat: Sendable {
     /// The secret for given random bytes; public for test vectors.
     public func make(randomBytes: [UInt8]) -> String {
         precondition(randomBytes.count == 32)
-        let head = prefix + Base62.encode(randomBytes, width: Self.bodyLength)
-        return head + Base62.encode(CRC32.checksum(head.utf8), width: Self.checksumLength)
+        return make(checksummedHead: prefix + Base62.encode(randomBytes, width: Self.bodyLength))
+    }
+
+    /// `head` (prefix and body) followed by its checksum; public for test vectors.
+    public func make(checksummedHead head: String) -> String {
+        head + Base62.encode(CRC32.checksum(head.utf8), width: Self.checksumLength)
     }
 
     /// Whether `candidate` has exactly this shape and a correct checksum. Pure: no store, no allocation

@@ -1,7 +1,6 @@
 public import AgentAuthCore
 public import AgentAuthHTTP
 public import Hummingbird
-import HummingbirdCore
 public import Logging
 
 /// Builds the auth server: router, middleware and background services, on the given store.
@@ -14,13 +13,7 @@ public func buildApplication(
     let router = buildRouter(store: store, usage: usage)
     return Application(
         router: router,
-        server: .http1(
-            configuration: .init(
-                idleTimeout: .seconds(75),
-                // The parser's own limit; RequestLimitsMiddleware answers 431 well below it.
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
-            )
-        ),
+        server: .agentAuthHTTP1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
         services: [KeyUsageFlushService(recorder: usage, interval: configuration.usageFlushInterval, logger: logger)],
         logger: logger

@@ -12,6 +12,10 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
     let verifier: APIKeyVerifier
 
     func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        // RFC 6750 §2: one request, one credential.
+        if request.headers.apiKeyCredential != .absent, request.headers[.authorization] != nil {
+            throw OAuthError.invalidRequest("send one credential: X-API-Key or Authorization, not both")
+        }
         switch request.headers.apiKeyCredential {
         case .absent:
             // Bearer credentials are not accepted here: an API key sent as a Bearer token, or a

@@ -1,5 +1,5 @@
 public import AgentAuthCore
-public import Foundation
+import Foundation
 public import Hummingbird
 
 /// A key as the admin API shows it. `key` (the plaintext) is set only in the response that

@@ -1,0 +1,100 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import AgentAuthServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("Introspection (RFC 7662)")
+struct IntrospectionTests {
+    @Test("36: introspection without credentials → 401")
+    func needsAuthentication() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let response = try await api.request(.post, "/oauth/introspect", form: "token=\(env.adminKey)")
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer")
+            }
+        }
+    }
+
+    @Test("an active key: active, scope, sub, token_type, no-store")
+    func activeKey() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let agent = try await api.createAgent()
+                let (id, key) = try await api.createKey(agent: agent, scopes: ["introspect", "billing:read"], extra: #","expires_in":60"#)
+                for caller in [key, env.adminKey] {
+                    let response = try await api.introspect(key, as: caller)
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.cacheControl] == "no-store")
+                    let object = response.object
+                    #expect(object["active"] as? Bool == true)
+                    #expect(object["scope"] as? String == "billing:read introspect")
+                    #expect(object["sub"] as? String == agent)
+                    #expect(object["key_id"] as? String == id)
+                    #expect(object["token_type"] as? String == "api_key")
+                    let exp = try #require(object["exp"] as? Int)
+                    let iat = try #require(object["iat"] as? Int)
+                    #expect(exp - iat == 60)
+                }
+            }
+        }
+    }
+
+    @Test("37: garbage, unknown, revoked, expired → exactly {\"active\":false}")
+    func inactiveTokens() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let agent = try await api.createAgent()
+                let (revokedID, revoked) = try await api.createKey(agent: agent, scopes: ["x"])
+                _ = try await api.admin(.post, "/admin/keys/\(revokedID)/revoke")
+                let (_, expired) = try await api.createKey(agent: agent, scopes: ["x"], extra: #","expires_in":1"#)
+                try await Task.sleep(for: .milliseconds(1100))
+                let tokens = ["garbage", SecretFormat.apiKey.generate(), revoked, expired, "eyJhbGciOiJub25lIn0.e30.", String(repeating: "A", count: 4000)]
+                for token in tokens {
+                    let response = try await api.introspect(token, as: env.adminKey)
+                    #expect(response.status == .ok)
+                    #expect(response.text == #"{"active":false}"#)
+                }
+            }
+        }
+    }
+
+    @Test(
+        "malformed introspection requests → 400",
+        arguments: [
+            ("", "application/x-www-form-urlencoded"),
+            ("token_type_hint=api_key", "application/x-www-form-urlencoded"),
+            ("token=", "application/x-www-form-urlencoded"),
+            ("token=a&token=b", "application/x-www-form-urlencoded"),
+            ("token=%zz", "application/x-www-form-urlencoded"),
+            ("token=%FF%FE", "application/x-www-form-urlencoded"),
+            ("token=a%00b", "application/x-www-form-urlencoded"),
+            (#"{"token":"abc"}"#, "application/json"),
+            ("--x\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nabc\r\n--x--", "multipart/form-data; boundary=x"),
+        ]
+    )
+    func malformedRequests(_ body: String, _ contentType: String) async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let response = try await api.request(.post, "/oauth/introspect", key: env.adminKey, headers: [.contentType: contentType], body: body)
+                #expect(response.status == .badRequest)
+                #expect(response.errorCode == "invalid_request")
+            }
+        }
+    }
+
+    @Test("GET on introspection → 405 JSON error")
+    func wrongMethod() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let response = try await api.request(.get, "/oauth/introspect?token=x", key: env.adminKey)
+                #expect(response.status == .methodNotAllowed || response.status == .notFound)
+                #expect(response.errorCode != nil)
+            }
+        }
+    }
+}

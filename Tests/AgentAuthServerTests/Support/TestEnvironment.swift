@@ -1,0 +1,128 @@
+import AgentAuthCore
+import AgentAuthSQLite
+import AgentAuthHTTP
+import AgentAuthServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+/// A real auth server on a fresh SQLite file in a temp directory, bootstrapped with an admin key.
+struct TestEnvironment: Sendable {
+    let directory: URL
+    let store: SQLiteStore
+    let adminKey: String
+    let adminAgentID: String
+    let logs: RecordingLogHandler.Storage
+
+    static func with<T>(_ body: (TestEnvironment) async throws -> T) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
+        guard let (agent, key) = try await AgentAdministration(store: store).initialize() else {
+            throw TestFailure("a new store must initialise")
+        }
+        let environment = TestEnvironment(directory: directory, store: store, adminKey: key.plaintext, adminAgentID: agent.id, logs: .init())
+        return try await body(environment)
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "agentauth-test") { _ in RecordingLogHandler(storage: logs) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    func application(usageFlushInterval: Duration = .seconds(3600)) -> some ApplicationProtocol {
+        buildApplication(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, usageFlushInterval: usageFlushInterval),
+            store: store,
+            logger: logger
+        )
+    }
+
+    /// Runs `body` against the app, in process (`.router`) unless a real socket is asked for.
+    func test<T>(_ setup: TestingSetup = .router, _ body: @Sendable (TestAPI) async throws -> T) async throws -> T {
+        try await application().test(setup) { client in try await body(TestAPI(client: client, adminKey: adminKey)) }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Request helpers over a Hummingbird test client.
+struct TestAPI: Sendable {
+    let client: any TestClientProtocol
+    let adminKey: String
+
+    @discardableResult
+    func request(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        key: String? = nil,
+        headers: HTTPFields = [:],
+        json: String? = nil,
+        form: String? = nil,
+        body: String? = nil
+    ) async throws -> TestResponse {
+        var headers = headers
+        if let key { headers[.apiKey] = key }
+        var payload: ByteBuffer?
+        if let json {
+            headers[.contentType] = headers[.contentType] ?? "application/json"
+            payload = ByteBuffer(string: json)
+        } else if let form {
+            headers[.contentType] = headers[.contentType] ?? "application/x-www-form-urlencoded"
+            payload = ByteBuffer(string: form)
+        } else if let body {
+            payload = ByteBuffer(string: body)
+        }
+        return try await client.executeRequest(uri: uri, method: method, headers: headers, body: payload)
+    }
+
+    func admin(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil) async throws -> TestResponse {
+        try await request(method, uri, key: adminKey, json: json)
+    }
+
+    func createAgent(_ name: String = "research agent") async throws -> String {
+        let response = try await admin(.post, "/admin/agents", json: #"{"name":"\#(name)"}"#)
+        guard response.status == .created, let id = response.object["id"] as? String else {
+            throw TestFailure("agent creation failed: \(response.status) \(String(buffer: response.body))")
+        }
+        return id
+    }
+
+    /// Creates a key and returns (id, plaintext).
+    func createKey(agent: String, scopes: [String], extra: String = "") async throws -> (id: String, key: String) {
+        let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ",")
+        let response = try await admin(.post, "/admin/agents/\(agent)/keys", json: #"{"scopes":[\#(scopeList)]\#(extra)}"#)
+        guard response.status == .created, let id = response.object["id"] as? String, let key = response.object["key"] as? String else {
+            throw TestFailure("key creation failed: \(response.status) \(String(buffer: response.body))")
+        }
+        return (id, key)
+    }
+
+    func introspect(_ token: String, as caller: String) async throws -> TestResponse {
+        try await request(.post, "/oauth/introspect", key: caller, form: "token=\(formEncoded(token))")
+    }
+}
+
+func formEncoded(_ value: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return value.addingPercentEncoding(withAllowedCharacters: allowed)!
+}
+
+extension TestResponse {
+    /// The body as a JSON object (empty when it is not one).
+    var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    var text: String { String(buffer: body) }
+
+    var errorCode: String? { object["error"] as? String }
+}
