@@ -128,7 +128,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentAuthCoreTests",
-            dependencies: ["AgentAuthCore", "AgentAuthStoreConformance"],
+            // SQLite stands in as the real store behind the verifier and administration tests.
+            dependencies: ["AgentAuthCore", "AgentAuthSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

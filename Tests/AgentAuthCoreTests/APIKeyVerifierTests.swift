@@ -1,0 +1,130 @@
+import AgentAuthCore
+import AgentAuthSQLite
+import Foundation
+import Synchronization
+import Testing
+
+/// Delegates to a real store and counts hash lookups, to prove which requests reach the store.
+final class CountingKeyStore: APIKeyStore {
+    let inner: SQLiteStore
+    let lookups = Atomic<Int>(0)
+
+    init(_ inner: SQLiteStore) { self.inner = inner }
+
+    func insertAPIKey(_ key: APIKey) async throws { try await inner.insertAPIKey(key) }
+    func apiKey(id: String) async throws -> APIKey? { try await inner.apiKey(id: id) }
+    func apiKeys(agentID: String) async throws -> [APIKey] { try await inner.apiKeys(agentID: agentID) }
+    func apiKeyWithAgent(hash: String) async throws -> (key: APIKey, agent: Agent)? {
+        lookups.add(1, ordering: .relaxed)
+        return try await inner.apiKeyWithAgent(hash: hash)
+    }
+    func revokeAPIKey(id: String, at: Date) async throws -> APIKey? { try await inner.revokeAPIKey(id: id, at: at) }
+    func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey {
+        try await inner.rollAPIKey(id: id, replacement: replacement, graceUntil: graceUntil, at: at)
+    }
+    func recordAPIKeyUsage(_ usage: [String: Date]) async throws { try await inner.recordAPIKeyUsage(usage) }
+}
+
+func withTemporaryStore<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-core-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try await body(try SQLiteStore(path: directory.appendingPathComponent("test.sqlite").path))
+}
+
+@Suite("APIKeyVerifier")
+struct APIKeyVerifierTests {
+    @Test("a valid key yields the agent, key id and scopes, and records usage without writing")
+    func validKey() async throws {
+        try await withTemporaryStore { store in
+            let admin = AgentAdministration(store: store)
+            let agent = try await admin.createAgent(name: "worker")
+            let issued = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a", "b"]))
+            let usage = KeyUsageRecorder(store: store)
+            let identity = try await APIKeyVerifier(store: store, usage: usage).verify(issued.plaintext)
+            #expect(identity == AgentIdentity(agentID: agent.id, credentialID: issued.record.id, kind: .apiKey, scopes: try ScopeSet(parsing: "a b")))
+            #expect(usage.pendingCount == 1)
+            #expect(try await store.apiKey(id: issued.record.id)?.lastUsedAt == nil)
+            try await usage.flush()
+            #expect(try await store.apiKey(id: issued.record.id)?.lastUsedAt != nil)
+        }
+    }
+
+    @Test("malformed keys are refused without a store lookup; well-formed unknown keys are looked up")
+    func shapeBeforeLookup() async throws {
+        try await withTemporaryStore { store in
+            let counting = CountingKeyStore(store)
+            let verifier = APIKeyVerifier(store: counting)
+            let good = SecretFormat.apiKey.generate()
+            for bad in ["", "sk-agent-x", String(good.dropLast()) + (good.last == "A" ? "B" : "A"), good + " ", "Bearer " + good] {
+                await #expect(throws: CredentialRejection.malformed) { try await verifier.verify(bad) }
+            }
+            #expect(counting.lookups.load(ordering: .relaxed) == 0)
+            await #expect(throws: CredentialRejection.unknown) { try await verifier.verify(good) }
+            #expect(counting.lookups.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    @Test("revoked, expired and disabled-agent keys are refused with their reason")
+    func deadKeys() async throws {
+        try await withTemporaryStore { store in
+            let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+            let now: @Sendable () -> Date = { clock.withLock { $0 } }
+            let admin = AgentAdministration(store: store, now: now)
+            let verifier = APIKeyVerifier(store: store, now: now)
+            let agent = try await admin.createAgent(name: "worker")
+
+            let revoked = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]))
+            _ = try await admin.revokeAPIKey(id: revoked.record.id)
+            await #expect(throws: CredentialRejection.revoked) { try await verifier.verify(revoked.plaintext) }
+
+            let expiring = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], expiresIn: 60))
+            _ = try await verifier.verify(expiring.plaintext)
+            clock.withLock { $0 = $0.addingTimeInterval(59) }
+            _ = try await verifier.verify(expiring.plaintext)
+            clock.withLock { $0 = $0.addingTimeInterval(1) }
+            await #expect(throws: CredentialRejection.expired) { try await verifier.verify(expiring.plaintext) }
+
+            let live = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]))
+            _ = try await admin.setStatus(agentID: agent.id, .disabled)
+            await #expect(throws: CredentialRejection.agentDisabled) { try await verifier.verify(live.plaintext) }
+            _ = try await admin.setStatus(agentID: agent.id, .active)
+            #expect(try await verifier.verify(live.plaintext).agentID == agent.id)
+        }
+    }
+
+    @Test("roll: the old key works until the grace ends, then stops; the new one keeps the lifetime length")
+    func roll() async throws {
+        try await withTemporaryStore { store in
+            let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+            let now: @Sendable () -> Date = { clock.withLock { $0 } }
+            let admin = AgentAdministration(store: store, now: now)
+            let verifier = APIKeyVerifier(store: store, now: now)
+            let agent = try await admin.createAgent(name: "worker")
+            let old = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], name: "ci", expiresIn: 3600, rateLimit: "low"))
+            clock.withLock { $0 = $0.addingTimeInterval(100) }
+            let (replacement, previous) = try await admin.rollAPIKey(id: old.record.id, graceSeconds: 30)
+            #expect(previous.replacedBy == replacement.record.id)
+            #expect(replacement.record.name == "ci" && replacement.record.rateLimit == .low && replacement.record.scopes == old.record.scopes)
+            #expect(replacement.record.expiresAt == now().addingTimeInterval(3600))
+            clock.withLock { $0 = $0.addingTimeInterval(29) }
+            _ = try await verifier.verify(old.plaintext)
+            clock.withLock { $0 = $0.addingTimeInterval(1) }
+            await #expect(throws: CredentialRejection.expired) { try await verifier.verify(old.plaintext) }
+            _ = try await verifier.verify(replacement.plaintext)
+            await #expect(throws: AdministrationError.self) { try await admin.rollAPIKey(id: old.record.id, graceSeconds: 0) }
+        }
+    }
+
+    @Test("bootstrap creates one admin key, once")
+    func bootstrap() async throws {
+        try await withTemporaryStore { store in
+            let admin = AgentAdministration(store: store)
+            let (agent, key) = try #require(try await admin.initialize())
+            #expect(key.record.scopes == ScopeSet([Scope.admin]))
+            #expect(try await APIKeyVerifier(store: store).verify(key.plaintext).agentID == agent.id)
+            #expect(try await admin.initialize() == nil)
+            #expect(try await admin.agents().count == 1)
+        }
+    }
+}
