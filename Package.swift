@@ -160,7 +160,14 @@ let package = Package(
         ),
         .testTarget(
             name: "agentauthTests",
-            dependencies: ["agentauth", "example-agent-api"],
+            // Runs the built executables as processes; depending on them makes `swift test` build them.
+            dependencies: [
+                "agentauth",
+                "example-agent-api",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

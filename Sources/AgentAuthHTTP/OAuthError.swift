@@ -49,6 +49,10 @@ extension OAuthError {
         OAuthError(.notFound, code: "not_found", description: description)
     }
 
+    public static func methodNotAllowed(allow: String) -> OAuthError {
+        OAuthError(.methodNotAllowed, code: "invalid_request", description: "use \(allow) on this endpoint", headers: [.allow: allow])
+    }
+
     public static func conflict(_ description: String) -> OAuthError {
         OAuthError(.conflict, code: "conflict", description: description)
     }

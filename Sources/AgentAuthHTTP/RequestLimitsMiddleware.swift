@@ -14,14 +14,17 @@ public struct RequestLimitsMiddleware<Context: RequestContext>: RouterMiddleware
         self.maxFieldBytes = maxFieldBytes
     }
 
+    static var tooLarge: OAuthError {
+        OAuthError(.init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: "invalid_request", description: "request headers are too large")
+    }
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var total = request.uri.string.utf8.count
+        guard total <= maxHeaderBytes else { throw Self.tooLarge }
         for field in request.headers {
             let size = field.name.rawName.utf8.count + field.value.utf8.count
             total += size
-            guard size <= maxFieldBytes, total <= maxHeaderBytes else {
-                throw OAuthError(.init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: "invalid_request", description: "request headers are too large")
-            }
+            guard size <= maxFieldBytes, total <= maxHeaderBytes else { throw Self.tooLarge }
         }
         return try await next(request, context)
     }

@@ -17,7 +17,16 @@ public struct IntrospectionClient: Sendable {
     /// - Parameters:
     ///   - authServer: the auth server's base URL, e.g. `http://127.0.0.1:8080`.
     ///   - introspectionKey: an API key with scope `introspect`.
-    public init(authServer: String, introspectionKey: String, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(5)) {
+    /// A client that fails fast when the auth server is down (no connection retries, 1 s connect
+    /// timeout), so protected requests get their 503 at once instead of piling up.
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(1), read: .seconds(5))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(authServer: String, introspectionKey: String, httpClient: HTTPClient = defaultHTTPClient, timeout: Duration = .seconds(3)) {
         var base = authServer
         while base.hasSuffix("/") { base.removeLast() }
         self.endpoint = base + "/oauth/introspect"

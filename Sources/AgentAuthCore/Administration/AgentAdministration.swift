@@ -112,6 +112,7 @@ public struct AgentAdministration: Sendable {
             throw AdministrationError.invalidRequest("grace_seconds must be between 0 and \(Self.maxGraceSeconds)")
         }
         let old = try await apiKey(id: id)
+        guard try await agent(id: old.agentID).status == .active else { throw AdministrationError.conflict("agent is disabled") }
         let rolledAt = now()
         let expiresAt = old.expiresAt.map { rolledAt.addingTimeInterval($0.timeIntervalSince(old.createdAt)) }
         let replacement = makeKey(

@@ -30,6 +30,7 @@ public func buildRouter(store: any AgentAuthStore, usage: KeyUsageRecorder? = ni
     HealthController(store: store).addRoutes(to: router)
     router.group("oauth").addRoutes(IntrospectionController(verifier: verifier).endpoints)
     router.group("admin")
+        .add(middleware: NoStoreMiddleware())
         .add(middleware: APIKeyAuthenticator(verifier: verifier))
         .add(middleware: RequireScope(.admin))
         .addRoutes(AdminController(administration: administration).endpoints)

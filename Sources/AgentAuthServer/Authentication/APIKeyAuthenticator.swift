@@ -28,7 +28,7 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
             do {
                 return try await verifier.verify(key)
             } catch let rejection as CredentialRejection {
-                context.logger.info("API key refused", metadata: ["reason": "\(rejection)"])
+                context.logger.debug("API key refused", metadata: ["reason": "\(rejection)"])
                 throw OAuthError.invalidToken()
             }
         }

@@ -48,7 +48,11 @@ struct AdminController {
     }
 
     func setStatus(_ context: AgentAuthRequestContext, _ status: Agent.Status) async throws -> AgentResponse {
-        let agent = try await administration.setStatus(agentID: try context.parameters.require("agent"), status)
+        let agentID = try context.parameters.require("agent")
+        if status == .disabled, agentID == context.identity?.agentID {
+            throw OAuthError.conflict("an admin cannot disable its own agent over the API (it would lock itself out); use the CLI")
+        }
+        let agent = try await administration.setStatus(agentID: agentID, status)
         context.logger.info("agent status changed", metadata: ["agent_id": "\(agent.id)", "status": "\(status.rawValue)"])
         return AgentResponse(agent)
     }
@@ -88,7 +92,11 @@ struct AdminController {
     }
 
     func revokeKey(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
-        let key = try await administration.revokeAPIKey(id: try context.parameters.require("key"))
+        let keyID = try context.parameters.require("key")
+        if keyID == context.identity?.credentialID {
+            throw OAuthError.conflict("an admin cannot revoke the key it is calling with (it would lock itself out); use the CLI")
+        }
+        let key = try await administration.revokeAPIKey(id: keyID)
         context.logger.info("API key revoked", metadata: ["key_id": "\(key.id)"])
         return APIKeyResponse(key)
     }

@@ -16,6 +16,9 @@ struct IntrospectionController {
             .add(middleware: APIKeyAuthenticator(verifier: verifier))
             .add(middleware: RequireScope(.introspect, or: .admin))
             .post(use: introspect)
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
+            routes.on("introspect", method: method) { _, _ -> Response in throw OAuthError.methodNotAllowed(allow: "POST") }
+        }
         return routes
     }
 

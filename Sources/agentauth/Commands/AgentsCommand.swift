@@ -21,7 +21,7 @@ struct AgentsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let agent = try await AgentAdministration(store: try store.openStore()).createAgent(name: name ?? nameOption ?? "")
+            let agent = try await store.administration().createAgent(name: name ?? nameOption ?? "")
             try Output.agent(agent, json: output.json)
         }
     }
@@ -34,7 +34,7 @@ struct AgentsCommand: AsyncParsableCommand {
         @Option(help: "Skip this many.") var offset = 0
 
         func run() async throws {
-            try Output.agents(try await AgentAdministration(store: try store.openStore()).agents(limit: limit, offset: offset), json: output.json)
+            try Output.agents(try await store.administration().agents(limit: limit, offset: offset), json: output.json)
         }
     }
 
@@ -45,7 +45,7 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await AgentAdministration(store: try store.openStore()).agent(id: id), json: output.json)
+            try Output.agent(try await store.administration().agent(id: id), json: output.json)
         }
     }
 
@@ -56,7 +56,7 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await AgentAdministration(store: try store.openStore()).setStatus(agentID: id, .disabled), json: output.json)
+            try Output.agent(try await store.administration().setStatus(agentID: id, .disabled), json: output.json)
         }
     }
 
@@ -67,7 +67,7 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await AgentAdministration(store: try store.openStore()).setStatus(agentID: id, .active), json: output.json)
+            try Output.agent(try await store.administration().setStatus(agentID: id, .active), json: output.json)
         }
     }
 }

@@ -13,7 +13,7 @@ struct InitCommand: AsyncParsableCommand {
     var ifNeeded = false
 
     func run() async throws {
-        let store = try store.openStore()
+        let store = try await store.openStore(create: true)
         guard let (agent, key) = try await AgentAdministration(store: store).initialize() else {
             if output.json {
                 try Output.json(["already_initialized": true])

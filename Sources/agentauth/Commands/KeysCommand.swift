@@ -21,7 +21,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
-            let issued = try await AgentAdministration(store: try store.openStore()).createAPIKey(
+            let issued = try await store.administration().createAPIKey(
                 agentID: agentID,
                 APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit)
             )
@@ -36,7 +36,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var agentID: String
 
         func run() async throws {
-            try Output.keys(try await AgentAdministration(store: try store.openStore()).apiKeys(agentID: agentID), json: output.json)
+            try Output.keys(try await store.administration().apiKeys(agentID: agentID), json: output.json)
         }
     }
 
@@ -47,7 +47,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            try Output.key(try await AgentAdministration(store: try store.openStore()).revokeAPIKey(id: keyID), json: output.json)
+            try Output.key(try await store.administration().revokeAPIKey(id: keyID), json: output.json)
         }
     }
 
@@ -59,7 +59,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Seconds the old key keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let (replacement, previous) = try await AgentAdministration(store: try store.openStore()).rollAPIKey(id: keyID, graceSeconds: graceSeconds)
+            let (replacement, previous) = try await store.administration().rollAPIKey(id: keyID, graceSeconds: graceSeconds)
             try Output.issued(replacement, replaces: previous, json: output.json)
         }
     }

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "agentauth")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let store = try store.openStore()
+        let store = try await store.openStore(create: true)
         if let (agent, key) = try await AgentAdministration(store: store).initialize() {
             Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
         }

@@ -12,16 +12,34 @@ struct StoreOptions: ParsableArguments {
         database ?? ProcessInfo.processInfo.environment["AGENTAUTH_DATABASE"] ?? "./agentauth.sqlite"
     }
 
-    func openStore() throws -> SQLiteStore {
+    /// Opens the store, creating the database when `create` is set (`init`, `serve`). Admin
+    /// commands refuse a database that does not exist or was never initialised, so that a
+    /// mistyped path does not quietly start a new, empty one.
+    func openStore(create: Bool = false) async throws -> SQLiteStore {
         let location = self.location
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw ValidationError("PostgreSQL storage is not available in this build yet; use an SQLite file path.")
+            throw CLIError("PostgreSQL storage is not available in this build yet; use an SQLite file path.")
         }
+        if !create, !FileManager.default.fileExists(atPath: location) {
+            throw CLIError("no AgentAuth database at \(location); run `agentauth init` (or `agentauth serve`) first, or pass --database")
+        }
+        let store: SQLiteStore
         do {
-            return try SQLiteStore(path: location)
+            store = try SQLiteStore(path: location)
         } catch {
-            throw ValidationError("cannot open the database at \(location): \(error)")
+            throw CLIError("cannot open the database at \(location): \(error)")
         }
+        if !create, try await !store.isInitialized() {
+            throw CLIError("the database at \(location) is not initialised; run `agentauth init` first")
+        }
+        return store
+    }
+}
+
+extension StoreOptions {
+    /// The admin operations on an existing, initialised database.
+    func administration() async throws -> AgentAdministration {
+        AgentAdministration(store: try await openStore())
     }
 }
 
@@ -29,4 +47,10 @@ struct StoreOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+}
+
+/// A failure to report as `Error: …` with exit status 1 (not a usage error).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
