@@ -1,7 +1,7 @@
 public import AgentAuthCore
+public import Foundation
 public import Hummingbird
 public import HummingbirdAuth
-public import Foundation
 
 /// The request context of the auth server and of protected resource servers: the verified
 /// identity, if any, and small request-size limits.

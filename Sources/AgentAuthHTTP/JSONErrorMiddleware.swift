@@ -1,6 +1,6 @@
-public import Hummingbird
 import AgentAuthCore
 import Foundation
+public import Hummingbird
 import Logging
 
 /// The outermost middleware: whatever goes wrong below becomes a JSON error with a 4xx or 503

@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 
 /// Every error AgentAuth answers with: `{"error": "...", "error_description": "..."}` and the
 /// right status, plus any challenge headers (RFC 6749 §5.2, RFC 6750 §3, RFC 7662, RFC 7009).

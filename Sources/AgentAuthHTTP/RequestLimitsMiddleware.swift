@@ -15,7 +15,11 @@ public struct RequestLimitsMiddleware<Context: RequestContext>: RouterMiddleware
     }
 
     static var tooLarge: OAuthError {
-        OAuthError(.init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: "invalid_request", description: "request headers are too large")
+        OAuthError(
+            .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+            code: "invalid_request",
+            description: "request headers are too large"
+        )
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -1,5 +1,5 @@
-public import AsyncHTTPClient
 public import AgentAuthCore
+public import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore

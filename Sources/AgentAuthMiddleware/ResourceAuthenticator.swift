@@ -1,8 +1,8 @@
 public import AgentAuthCore
 import AgentAuthHTTP
 public import Hummingbird
-import Logging
 public import HummingbirdAuth
+import Logging
 
 /// What a resource server adds in front of its routes: authenticates `X-API-Key` through the
 /// auth server's introspection endpoint and attaches the `AgentIdentity`; pair it with

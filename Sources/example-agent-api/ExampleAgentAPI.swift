@@ -36,7 +36,12 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         var logger = Logger(label: "example-agent-api")
         logger.logLevel = .info
         let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: authServer, introspectionKey: key))
-        let app = Application(router: router, server: .agentAuthHTTP1(), configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"), logger: logger)
+        let app = Application(
+            router: router,
+            server: .agentAuthHTTP1(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"),
+            logger: logger
+        )
         try await app.runService()
     }
 }

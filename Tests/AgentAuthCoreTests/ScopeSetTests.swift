@@ -13,7 +13,9 @@ struct ScopeSetTests {
 
     @Test(
         "refuses what the grammar refuses",
-        arguments: ["", " ", "a  b", " a", "a ", "a\tb", "a\nb", "say\"hi\"", "back\\slash", "ünïcode", "a\u{7F}", String(repeating: "x", count: 129)]
+        arguments: [
+            "", " ", "a  b", " a", "a ", "a\tb", "a\nb", "say\"hi\"", "back\\slash", "ünïcode", "a\u{7F}", String(repeating: "x", count: 129),
+        ]
     )
     func refuses(_ value: String) {
         #expect(throws: ScopeError.self) { try ScopeSet(parsing: value) }

@@ -1,6 +1,7 @@
-@testable import AgentAuthCore
 import Foundation
 import Testing
+
+@testable import AgentAuthCore
 
 @Suite("Key and secret format")
 struct SecretFormatTests {
@@ -9,7 +10,9 @@ struct SecretFormatTests {
     func vectors() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(SecretFormat.apiKey.make(randomBytes: Array(repeating: 0, count: 32)) == "sk-agent-00000000000000000000000000000000000000000002siQjN")
-        #expect(SecretFormat.apiKey.make(randomBytes: Array(repeating: 0xFF, count: 32)) == "sk-agent-yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp110L9xl")
+        #expect(
+            SecretFormat.apiKey.make(randomBytes: Array(repeating: 0xFF, count: 32)) == "sk-agent-yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp110L9xl"
+        )
         #expect(SecretFormat.clientSecret.make(randomBytes: Array(0..<32)) == "cs-agent-003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf1unTuw")
         #expect(SecretFormat.storageHash("sk-agent-test") == "38ed0c0aa8a448065b7661feba5cf42c4ab1efb61acee9a1f933d723ae612965")
     }

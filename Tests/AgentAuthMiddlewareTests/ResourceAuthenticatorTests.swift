@@ -24,7 +24,9 @@ struct ResourceAuthenticatorTests {
     static func resourceRouter(authServer: String, introspectionKey: String) -> Router<AgentAuthRequestContext> {
         let router = Router(context: AgentAuthRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        let protected = router.group("v1").add(middleware: ResourceAuthenticator(introspection: IntrospectionClient(authServer: authServer, introspectionKey: introspectionKey)))
+        let protected = router.group("v1").add(
+            middleware: ResourceAuthenticator(introspection: IntrospectionClient(authServer: authServer, introspectionKey: introspectionKey))
+        )
         protected.group("conversations").add(middleware: RequireScope(Scope("conversations:read")!)).get { _, context in
             ["conversations": [String](), "agent": [context.identity?.agentID ?? ""]]
         }
@@ -43,7 +45,9 @@ struct ResourceAuthenticatorTests {
         let introspection = try await administration.createAPIKey(agentID: gateway.id, APIKeyRequest(scopes: ["introspect"]))
         let app = buildApplication(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), store: store)
         try await app.test(.live) { client in
-            try await body(Fixture(adminKey: adminKey.plaintext, authPort: try #require(client.port), introspectionKey: introspection.plaintext, store: store))
+            try await body(
+                Fixture(adminKey: adminKey.plaintext, authPort: try #require(client.port), introspectionKey: introspection.plaintext, store: store)
+            )
         }
     }
 
@@ -82,7 +86,9 @@ struct ResourceAuthenticatorTests {
                 let none = try await Self.get(client, "/v1/conversations", headers: [:])
                 #expect(none.status == .unauthorized)
                 #expect(none.headers[.wwwAuthenticate] == "Bearer")
-                for headers: HTTPFields in [[.apiKey: SecretFormat.apiKey.generate()], [.apiKey: "nonsense"], [.authorization: "Bearer \(fixture.adminKey)"]] {
+                for headers: HTTPFields in [
+                    [.apiKey: SecretFormat.apiKey.generate()], [.apiKey: "nonsense"], [.authorization: "Bearer \(fixture.adminKey)"],
+                ] {
                     let refused = try await Self.get(client, "/v1/conversations", headers: headers)
                     #expect(refused.status == .unauthorized)
                     #expect(refused.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer error="invalid_token""#) == true)

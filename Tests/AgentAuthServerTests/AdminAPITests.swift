@@ -1,6 +1,6 @@
 import AgentAuthCore
-import AgentAuthSQLite
 import AgentAuthHTTP
+import AgentAuthSQLite
 import AgentAuthServer
 import Foundation
 import HTTPTypes
@@ -193,7 +193,11 @@ struct AdminAPITests {
 
                 let again = try await api.admin(.post, "/admin/keys/\(id)/roll", json: #"{"grace_seconds":0}"#)
                 #expect(again.status == .conflict, "a key can be rolled once")
-                let badGrace = try await api.admin(.post, "/admin/keys/\(try #require(rolled.object["id"] as? String))/roll", json: #"{"grace_seconds":-1}"#)
+                let badGrace = try await api.admin(
+                    .post,
+                    "/admin/keys/\(try #require(rolled.object["id"] as? String))/roll",
+                    json: #"{"grace_seconds":-1}"#
+                )
                 #expect(badGrace.status == .badRequest)
             }
         }

@@ -26,7 +26,13 @@ struct BadInputTests {
     func wrongContentType() async throws {
         try await TestEnvironment.with { env in
             try await env.test { api in
-                let response = try await api.request(.post, "/admin/agents", key: env.adminKey, headers: [.contentType: "text/plain"], body: #"{"name":"x"}"#)
+                let response = try await api.request(
+                    .post,
+                    "/admin/agents",
+                    key: env.adminKey,
+                    headers: [.contentType: "text/plain"],
+                    body: #"{"name":"x"}"#
+                )
                 #expect(response.status == .unsupportedMediaType)
                 #expect(response.errorCode == "invalid_request")
             }
@@ -57,15 +63,28 @@ struct BadInputTests {
     func oversizedHeaders() async throws {
         try await TestEnvironment.with { env in
             try await env.test(.live) { api in
-                let big = try await api.request(.get, "/admin/agents", key: env.adminKey, headers: [HTTPField.Name("X-Padding")!: String(repeating: "a", count: 20 * 1024)])
+                let big = try await api.request(
+                    .get,
+                    "/admin/agents",
+                    key: env.adminKey,
+                    headers: [HTTPField.Name("X-Padding")!: String(repeating: "a", count: 20 * 1024)]
+                )
                 #expect(big.status.code == 431)
                 #expect(big.errorCode == "invalid_request")
-                let bearer = try await api.request(.get, "/admin/agents", headers: [.authorization: "Bearer " + String(repeating: "a", count: 12 * 1024)])
+                let bearer = try await api.request(
+                    .get,
+                    "/admin/agents",
+                    headers: [.authorization: "Bearer " + String(repeating: "a", count: 12 * 1024)]
+                )
                 #expect(bearer.status.code == 431)
             }
             // A header past the HTTP parser's limit: a fresh connection gets 400 (or is closed) and others are unaffected.
             try await env.test(.live) { api in
-                let response = try? await api.request(.get, "/healthz", headers: [.authorization: "Bearer " + String(repeating: "a", count: 1024 * 1024)])
+                let response = try? await api.request(
+                    .get,
+                    "/healthz",
+                    headers: [.authorization: "Bearer " + String(repeating: "a", count: 1024 * 1024)]
+                )
                 if let response { #expect(response.status == .badRequest || response.status.code == 431) }
             }
             try await env.test(.live) { api in

@@ -53,7 +53,9 @@ struct IntrospectionTests {
                 _ = try await api.admin(.post, "/admin/keys/\(revokedID)/revoke")
                 let (_, expired) = try await api.createKey(agent: agent, scopes: ["x"], extra: #","expires_in":1"#)
                 try await Task.sleep(for: .milliseconds(1100))
-                let tokens = ["garbage", SecretFormat.apiKey.generate(), revoked, expired, "eyJhbGciOiJub25lIn0.e30.", String(repeating: "A", count: 4000)]
+                let tokens = [
+                    "garbage", SecretFormat.apiKey.generate(), revoked, expired, "eyJhbGciOiJub25lIn0.e30.", String(repeating: "A", count: 4000),
+                ]
                 for token in tokens {
                     let response = try await api.introspect(token, as: env.adminKey)
                     #expect(response.status == .ok)

@@ -46,7 +46,12 @@ public enum StoreConformance {
         Agent(id: Identifier.make(prefix: Identifier.agentPrefix), name: name, status: .active, createdAt: createdAt)
     }
 
-    static func makeKey(agentID: String, scopes: [String] = ["conversations:read"], createdAt: Date = time(0), expiresAt: Date? = nil)
+    static func makeKey(
+        agentID: String,
+        scopes: [String] = ["conversations:read"],
+        createdAt: Date = time(0),
+        expiresAt: Date? = nil
+    )
         -> APIKey
     {
         let secret = SecretFormat.apiKey.generate()

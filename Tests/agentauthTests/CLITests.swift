@@ -48,7 +48,8 @@ struct CLITests {
             #expect(table.stdout.contains("research agent"))
 
             let key = try Binaries.agentauth(
-                ["keys", "create", agentID, "--scope", "conversations:read", "--scope", "billing:read introspect", "--expires-in", "3600", "--json"] + database,
+                ["keys", "create", agentID, "--scope", "conversations:read", "--scope", "billing:read introspect", "--expires-in", "3600", "--json"]
+                    + database,
                 in: directory
             )
             #expect(key.status == 0, "\(key.stderr)")
@@ -88,7 +89,10 @@ struct CLITests {
             let missing = try Binaries.agentauth(["agents", "list"], in: directory)
             #expect(missing.status != 0)
             #expect(missing.stderr.contains("no AgentAuth database"))
-            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("agentauth.sqlite").path), "a mistyped path creates nothing")
+            #expect(
+                !FileManager.default.fileExists(atPath: directory.appendingPathComponent("agentauth.sqlite").path),
+                "a mistyped path creates nothing"
+            )
 
             #expect(try Binaries.agentauth(["init", "--json"], in: directory).status == 0)
             let unknown = try Binaries.agentauth(["agents", "show", "agt_00000000000000000000"], in: directory)

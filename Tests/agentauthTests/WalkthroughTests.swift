@@ -54,7 +54,11 @@ struct WalkthroughTests {
             #expect(balance.headers.first(name: "WWW-Authenticate") == #"Bearer error="insufficient_scope", scope="billing:read""#)
 
             let billingKey = try await HTTP.send(.POST, "\(auth)/admin/agents/\(agentID)/keys", headers: admin, body: #"{"scopes":["billing:read"]}"#)
-            let billing = try await HTTP.send(.GET, "\(api)/v1/billing/balance", headers: [("X-API-Key", try #require(billingKey.json["key"] as? String))])
+            let billing = try await HTTP.send(
+                .GET,
+                "\(api)/v1/billing/balance",
+                headers: [("X-API-Key", try #require(billingKey.json["key"] as? String))]
+            )
             #expect(billing.status == 200)
             #expect(billing.json["currency"] as? String == "USD")
             #expect(billing.json["balance"] as? Double == 150.0)

@@ -124,14 +124,26 @@ public struct AgentAdministration: Sendable {
             createdAt: rolledAt
         )
         let previous = try await mapStoreErrors {
-            try await store.rollAPIKey(id: old.id, replacement: replacement.record, graceUntil: rolledAt.addingTimeInterval(TimeInterval(graceSeconds)), at: rolledAt)
+            try await store.rollAPIKey(
+                id: old.id,
+                replacement: replacement.record,
+                graceUntil: rolledAt.addingTimeInterval(TimeInterval(graceSeconds)),
+                at: rolledAt
+            )
         }
         return (replacement, previous)
     }
 
     // MARK: Helpers
 
-    private func makeKey(agentID: String, name: String?, scopes: ScopeSet, rateLimit: RateLimitTier, expiresAt: Date?, createdAt: Date? = nil)
+    private func makeKey(
+        agentID: String,
+        name: String?,
+        scopes: ScopeSet,
+        rateLimit: RateLimitTier,
+        expiresAt: Date?,
+        createdAt: Date? = nil
+    )
         -> IssuedAPIKey
     {
         let plaintext = SecretFormat.apiKey.generate()

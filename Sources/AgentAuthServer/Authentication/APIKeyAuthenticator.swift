@@ -1,8 +1,8 @@
 import AgentAuthCore
 import AgentAuthHTTP
 import Hummingbird
-import Logging
 import HummingbirdAuth
+import Logging
 
 /// Authenticates `X-API-Key` against the store. No key: not this authenticator's request
 /// (the scope policy then answers 401). A key that fails in any way: 401 `invalid_token`,

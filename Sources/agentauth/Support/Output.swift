@@ -24,7 +24,7 @@ enum Output {
                 .trimmingCharacters(in: .whitespaces)
         }
         print(line(header))
-        rows.forEach { print(line($0)) }
+        for row in rows { print(line(row)) }
     }
 
     static func date(_ date: Date?) -> String {
@@ -38,7 +38,10 @@ enum Output {
 
     static func agent(_ agent: Agent, json: Bool) throws {
         if json { return try self.json(AgentResponse(agent)) }
-        table(["ID", "NAME", "STATUS", "CREATED", "DISABLED"], [[agent.id, agent.name, agent.status.rawValue, date(agent.createdAt), date(agent.disabledAt)]])
+        table(
+            ["ID", "NAME", "STATUS", "CREATED", "DISABLED"],
+            [[agent.id, agent.name, agent.status.rawValue, date(agent.createdAt), date(agent.disabledAt)]]
+        )
     }
 
     static func keys(_ keys: [APIKey], json: Bool) throws {

@@ -1,6 +1,6 @@
 import AgentAuthCore
-import AgentAuthSQLite
 import AgentAuthHTTP
+import AgentAuthSQLite
 import AgentAuthServer
 import Foundation
 import Hummingbird
