@@ -1,5 +1,5 @@
 public import HTTPTypes
-public import Hummingbird
+import Hummingbird
 
 extension HTTPField.Name {
     public static let apiKey = Self("X-API-Key")!
