@@ -2,12 +2,15 @@ public import AgentAuthCore
 public import Foundation
 public import Hummingbird
 public import HummingbirdAuth
+import NIOCore
 
 /// The request context of the auth server and of protected resource servers: the verified
 /// identity, if any, and small request-size limits.
 public struct AgentAuthRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: AgentIdentity?
+    /// The peer's IP address, for per-address limits; nil when not on a socket (in-process tests).
+    public let remoteAddress: String?
 
     /// The largest request body read (64 KiB): AgentAuth's requests are small forms and JSON.
     public static let maxBodySize = 64 * 1024
@@ -15,6 +18,7 @@ public struct AgentAuthRequestContext: AuthRequestContext, RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var maxUploadSize: Int { Self.maxBodySize }

@@ -9,11 +9,21 @@ public import Hummingbird
 /// of parsing live here, each refusal a 400 `invalid_request`.
 public struct FormBody: Sendable {
     public private(set) var values: [String: String]
+    /// Values of the parameters that may repeat (RFC 8707 `resource`, RFC 8693 `audience`).
+    private var repeated: [String: [String]] = [:]
 
     /// The most parameters one form may carry (DESIGN.md "Bad input").
     public static let maxParameters = 64
+    /// The only parameters that may appear more than once; every other repetition is refused.
+    public static let repeatable: Set<String> = ["resource", "audience"]
 
+    /// The value of a single-valued parameter (for a repeatable one: its first value).
     public subscript(_ name: String) -> String? { values[name] }
+
+    /// Every value of `name`, in order.
+    public func values(of name: String) -> [String] {
+        repeated[name] ?? values[name].map { [$0] } ?? []
+    }
 
     /// Reads and parses the body of `request`, which must be a form.
     public static func read(from request: Request, context: some RequestContext) async throws -> FormBody {
@@ -36,8 +46,12 @@ public struct FormBody: Sendable {
             let name = try Self.decode(pair[pair.startIndex..<nameEnd])
             let value = nameEnd == pair.endIndex ? "" : try Self.decode(pair[(nameEnd + 1)...])
             guard !name.isEmpty else { throw .invalidRequest("form parameter without a name") }
-            guard values[name] == nil else { throw .invalidRequest("parameter \(Self.printable(name)) is repeated") }
-            values[name] = value
+            if values[name] != nil {
+                guard Self.repeatable.contains(name) else { throw .invalidRequest("parameter \(Self.printable(name)) is repeated") }
+                repeated[name, default: [values[name]!]].append(value)
+            } else {
+                values[name] = value
+            }
         }
     }
 

@@ -3,6 +3,8 @@ import Hummingbird
 
 extension HTTPField.Name {
     public static let apiKey = Self("X-API-Key")!
+    /// HTTP/1.0 caches' `no-cache`, sent with token responses (RFC 6749 §5.1).
+    public static let pragma = Self("Pragma")!
 }
 
 extension HTTPFields {

@@ -34,8 +34,10 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound: return .notFound(error.reason)
             case .conflict: return .conflict(error.reason)
             }
-        case is CredentialRejection:
+        case is CredentialRejection, is TokenRejection:
             return .invalidToken()
+        case let error as OAuthProtocolError:
+            return OAuthError(protocolError: error)
         case is DecodingError:
             return .invalidRequest("the request body is not valid JSON of the expected shape")
         case let error as any HTTPResponseError:

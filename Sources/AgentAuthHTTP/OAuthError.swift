@@ -1,3 +1,4 @@
+public import AgentAuthCore
 import Foundation
 public import Hummingbird
 
@@ -41,6 +42,20 @@ public struct OAuthError: HTTPResponseError, Sendable {
 }
 
 extension OAuthError {
+    /// RFC 6749 §5.2: 400, except `invalid_client`, which is 401 with a Basic challenge.
+    public init(protocolError: OAuthProtocolError) {
+        if protocolError.code == .invalidClient {
+            self.init(
+                .unauthorized,
+                code: protocolError.code.rawValue,
+                description: protocolError.reason,
+                headers: [.wwwAuthenticate: #"Basic realm="agentauth""#]
+            )
+        } else {
+            self.init(.badRequest, code: protocolError.code.rawValue, description: protocolError.reason)
+        }
+    }
+
     public static func invalidRequest(_ description: String) -> OAuthError {
         OAuthError(.badRequest, code: "invalid_request", description: description)
     }

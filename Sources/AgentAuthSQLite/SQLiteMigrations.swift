@@ -38,6 +38,45 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v2 oauth clients and signing keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE oauth_clients (
+                        client_id TEXT PRIMARY KEY NOT NULL,
+                        agent_id TEXT NOT NULL REFERENCES agents (id),
+                        scopes TEXT NOT NULL,
+                        audiences TEXT NOT NULL,
+                        token_ttl INTEGER NOT NULL,
+                        grant_types TEXT NOT NULL,
+                        auth_method TEXT NOT NULL,
+                        jwks TEXT,
+                        secret_hash TEXT,
+                        previous_secret_hash TEXT,
+                        previous_secret_expires_at REAL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX oauth_clients_agent ON oauth_clients (agent_id, created_at);
+                    CREATE TABLE assertion_ids (
+                        client_id TEXT NOT NULL,
+                        jti TEXT NOT NULL,
+                        expires_at REAL NOT NULL,
+                        PRIMARY KEY (client_id, jti)
+                    );
+                    CREATE INDEX assertion_ids_expiry ON assertion_ids (expires_at);
+                    CREATE TABLE signing_keys (
+                        kid TEXT PRIMARY KEY NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        public_jwk TEXT NOT NULL,
+                        sealed_private_key BLOB NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+                        created_at REAL NOT NULL,
+                        retired_at REAL,
+                        published_until REAL
+                    );
+                    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (status) WHERE status = 'active';
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -47,11 +47,14 @@ public final class SQLiteStore: AgentAuthStore {
         try await read { db in try Self.isInitialized(db) }
     }
 
-    public func initialize(admin: Agent, adminKey: APIKey) async throws -> Bool {
+    public func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey) async throws -> Bool {
         try await write { db in
             guard try !Self.isInitialized(db) else { return false }
             try Self.insert(admin, db)
             try Self.insert(adminKey, db)
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signing_keys") == 0 {
+                try Self.insert(signingKey, db)
+            }
             try db.execute(
                 sql: "INSERT INTO settings (name, value) VALUES ('initialized_at', ?)",
                 arguments: [String(Date().timeIntervalSince1970)]
@@ -177,6 +180,75 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
+    // MARK: OAuth clients
+
+    public func insertClient(_ client: OAuthClient) async throws {
+        try await write { db in try Self.insert(client, db) }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func clients(agentID: String) async throws -> [OAuthClient] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM oauth_clients WHERE agent_id = ? ORDER BY created_at, client_id", arguments: [agentID])
+                .map(Self.client)
+        }
+    }
+
+    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date) async throws -> OAuthClient? {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE oauth_clients SET previous_secret_hash = secret_hash, previous_secret_expires_at = ?, secret_hash = ?
+                    WHERE client_id = ?
+                    """,
+                arguments: [previousValidUntil.timeIntervalSince1970, newSecretHash, id]
+            )
+            return try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func maxClientTokenTTL() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(token_ttl), 0) FROM oauth_clients") ?? 0 }
+    }
+
+    public func recordAssertionID(_ jti: String, clientID: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM assertion_ids WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO assertion_ids (client_id, jti, expires_at) VALUES (?, ?, ?)",
+                arguments: [clientID, jti, expiresAt.timeIntervalSince1970]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    // MARK: Signing keys
+
+    public func insertSigningKey(_ key: SigningKey) async throws {
+        try await write { db in try Self.insert(key, db) }
+    }
+
+    public func signingKeys() async throws -> [SigningKey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at, kid").map(Self.signingKey)
+        }
+    }
+
+    public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE signing_keys SET status = 'retired', retired_at = ?, published_until = ? WHERE status = 'active'",
+                arguments: [retiredAt.timeIntervalSince1970, publishedUntil.timeIntervalSince1970]
+            )
+            try Self.insert(newKey, db)
+        }
+    }
+
     // MARK: Rows
 
     private static func insert(_ agent: Agent, _ db: Database) throws {
@@ -199,6 +271,75 @@ public final class SQLiteStore: AgentAuthStore {
                 key.revokedAt?.timeIntervalSince1970, key.lastUsedAt?.timeIntervalSince1970, key.replacedBy,
             ]
         )
+    }
+
+    private static func insert(_ client: OAuthClient, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO oauth_clients (client_id, agent_id, scopes, audiences, token_ttl, grant_types, auth_method, jwks,
+                                           secret_hash, previous_secret_hash, previous_secret_expires_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                client.clientID, client.agentID, client.scopes.description, try Self.json(client.audiences), client.tokenTTL,
+                client.grantTypes.map(\.rawValue).sorted().joined(separator: " "), client.authMethod.rawValue, client.jwks,
+                client.secretHash, client.previousSecretHash, client.previousSecretExpiresAt?.timeIntervalSince1970,
+                client.createdAt.timeIntervalSince1970,
+            ]
+        )
+    }
+
+    private static func insert(_ key: SigningKey, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO signing_keys (kid, algorithm, public_jwk, sealed_private_key, status, created_at, retired_at, published_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                key.kid, key.algorithm.rawValue, key.publicJWK, key.sealedPrivateKey, key.status.rawValue, key.createdAt.timeIntervalSince1970,
+                key.retiredAt?.timeIntervalSince1970, key.publishedUntil?.timeIntervalSince1970,
+            ]
+        )
+    }
+
+    private static func client(_ row: Row) throws -> OAuthClient {
+        let scopeString: String = row["scopes"]
+        let audiences: String = row["audiences"]
+        let grants: String = row["grant_types"]
+        return OAuthClient(
+            clientID: row["client_id"],
+            agentID: row["agent_id"],
+            scopes: (try? ScopeSet(parsing: scopeString)) ?? ScopeSet(),
+            audiences: (try? JSONDecoder().decode([String].self, from: Data(audiences.utf8))) ?? [],
+            tokenTTL: row["token_ttl"],
+            grantTypes: Set(grants.split(separator: " ").compactMap { GrantType(rawValue: String($0)) }),
+            // An unknown method authenticates nobody: fail closed.
+            authMethod: ClientAuthMethod(rawValue: row["auth_method"]) ?? .privateKeyJWT,
+            jwks: row["jwks"],
+            secretHash: row["secret_hash"],
+            previousSecretHash: row["previous_secret_hash"],
+            previousSecretExpiresAt: date(row["previous_secret_expires_at"]),
+            createdAt: date(row["created_at"])!
+        )
+    }
+
+    private static func signingKey(_ row: Row) throws -> SigningKey {
+        let algorithm: String = row["algorithm"]
+        guard let parsed = SigningAlgorithm(rawValue: algorithm) else { throw StoreError.unavailable("unknown signing algorithm in the store") }
+        return SigningKey(
+            kid: row["kid"],
+            algorithm: parsed,
+            publicJWK: row["public_jwk"],
+            sealedPrivateKey: row["sealed_private_key"],
+            status: SigningKey.Status(rawValue: row["status"]) ?? .retired,
+            createdAt: date(row["created_at"])!,
+            retiredAt: date(row["retired_at"]),
+            publishedUntil: date(row["published_until"])
+        )
+    }
+
+    private static func json(_ value: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
     private static func agent(_ row: Row) throws -> Agent {

@@ -120,10 +120,10 @@ struct APIKeyVerifierTests {
     func bootstrap() async throws {
         try await withTemporaryStore { store in
             let admin = AgentAdministration(store: store)
-            let (agent, key) = try #require(try await admin.initialize())
+            let (agent, key) = try #require(try await admin.initialize(masterKey: MasterKey.generate().key))
             #expect(key.record.scopes == ScopeSet([Scope.admin]))
             #expect(try await APIKeyVerifier(store: store).verify(key.plaintext).agentID == agent.id)
-            #expect(try await admin.initialize() == nil)
+            #expect(try await admin.initialize(masterKey: MasterKey.generate().key) == nil)
             #expect(try await admin.agents().count == 1)
         }
     }

@@ -40,10 +40,11 @@ struct ResourceAuthenticatorTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteStore(path: directory.appendingPathComponent("auth.sqlite").path)
         let administration = AgentAdministration(store: store)
-        let (_, adminKey) = try #require(try await administration.initialize())
+        let masterKey = MasterKey.generate().key
+        let (_, adminKey) = try #require(try await administration.initialize(masterKey: masterKey))
         let gateway = try await administration.createAgent(name: "example api")
         let introspection = try await administration.createAPIKey(agentID: gateway.id, APIKeyRequest(scopes: ["introspect"]))
-        let app = buildApplication(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), store: store)
+        let app = try await buildApplication(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), store: store, masterKey: masterKey)
         try await app.test(.live) { client in
             try await body(
                 Fixture(adminKey: adminKey.plaintext, authPort: try #require(client.port), introspectionKey: introspection.plaintext, store: store)

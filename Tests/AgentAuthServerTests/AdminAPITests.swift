@@ -223,9 +223,9 @@ struct AdminAPITests {
     @Test("last-used times are written in batches, not on the request")
     func lastUsedIsBatched() async throws {
         try await TestEnvironment.with { env in
-            let usage = KeyUsageRecorder(store: env.store)
-            let router = buildRouter(store: env.store, usage: usage)
-            try await Application(router: router).test(.router) { client in
+            let components = ServerComponents(configuration: env.configuration(), store: env.store, masterKey: env.masterKey)
+            let usage = components.usage
+            try await Application(router: buildRouter(components: components)).test(.router) { client in
                 let api = TestAPI(client: client, adminKey: env.adminKey)
                 let agent = try await api.createAgent()
                 let (id, key) = try await api.createKey(agent: agent, scopes: ["introspect"])

@@ -35,6 +35,11 @@ public enum StoreConformance {
         .init(description: "usage batches never move last-used backwards", body: usageBatches),
         .init(description: "initialize runs once", body: initializeOnce),
         .init(description: "keys are listed per agent", body: keysPerAgent),
+        .init(description: "client round trip, listing and max token TTL", body: clientRoundTrip),
+        .init(description: "client for a missing agent or with a taken id is refused", body: clientConflicts),
+        .init(description: "client secret rotation keeps the previous secret until the grace ends", body: clientSecretRotation),
+        .init(description: "assertion ids are single-use until they expire", body: assertionReplay),
+        .init(description: "signing key rotation retires the active key in one step", body: signingKeyRotation),
     ]
 
     // MARK: Fixtures
@@ -66,6 +71,32 @@ public enum StoreConformance {
             status: .active,
             createdAt: createdAt,
             expiresAt: expiresAt
+        )
+    }
+
+    static func makeClient(agentID: String, id: String = Identifier.make(prefix: "cli_"), ttl: Int = 1800) -> OAuthClient {
+        OAuthClient(
+            clientID: id,
+            agentID: agentID,
+            scopes: try! ScopeSet(parsing: "billing:read conversations:read"),
+            audiences: ["agentauth", "https://api.example"],
+            tokenTTL: ttl,
+            grantTypes: [.clientCredentials],
+            authMethod: .clientSecretPost,
+            jwks: nil,
+            secretHash: SecretFormat.storageHash(SecretFormat.clientSecret.generate()),
+            createdAt: time(7)
+        )
+    }
+
+    static func makeSigningKey(_ kid: String, createdAt: Date = time(0)) -> SigningKey {
+        SigningKey(
+            kid: kid,
+            algorithm: .eddsa,
+            publicJWK: #"{"kid":"\#(kid)"}"#,
+            sealedPrivateKey: Data([1, 2, 3, 4]),
+            status: .active,
+            createdAt: createdAt
         )
     }
 
@@ -243,12 +274,19 @@ public enum StoreConformance {
         try expect(try await !store.isInitialized(), "a new store is not initialised")
         let admin = makeAgent("admin")
         let key = makeKey(agentID: admin.id, scopes: ["admin"])
-        try expect(try await store.initialize(admin: admin, adminKey: key), "first initialize must report true")
+        let signingKey = makeSigningKey("kid-1")
+        try expect(try await store.initialize(admin: admin, adminKey: key, signingKey: signingKey), "first initialize must report true")
+        try expect(try await store.signingKeys() == [signingKey], "initialize must store the first signing key")
         try expect(try await store.isInitialized(), "store must be initialised afterwards")
         let otherAdmin = makeAgent("admin 2")
-        let again = try await store.initialize(admin: otherAdmin, adminKey: makeKey(agentID: otherAdmin.id, scopes: ["admin"]))
+        let again = try await store.initialize(
+            admin: otherAdmin,
+            adminKey: makeKey(agentID: otherAdmin.id, scopes: ["admin"]),
+            signingKey: makeSigningKey("kid-2")
+        )
         try expect(!again, "second initialize must report false")
         try expect(try await store.agent(id: otherAdmin.id) == nil, "second initialize must change nothing")
+        try expect(try await store.signingKeys().map(\.kid) == ["kid-1"], "second initialize must not add a signing key")
         try expect(try await store.apiKeyWithAgent(hash: key.keyHash)?.agent == admin, "the bootstrap key must be stored")
         try await store.ping()
     }
@@ -263,5 +301,79 @@ public enum StoreConformance {
         try await store.insertAPIKey(makeKey(agentID: second.id))
         let listed = try await store.apiKeys(agentID: first.id)
         try expect(listed.map(\.id) == keys.reversed().map(\.id), "keys must be the agent's own, oldest first")
+    }
+
+    // MARK: Clients
+
+    static func clientRoundTrip(_ store: any AgentAuthStore) async throws {
+        try expect(try await store.maxClientTokenTTL() == 0, "no clients: max TTL 0")
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        var jwtClient = makeClient(agentID: agent.id, ttl: 3600)
+        jwtClient.authMethod = .privateKeyJWT
+        jwtClient.secretHash = nil
+        jwtClient.jwks = #"{"keys":[{"crv":"Ed25519","kty":"OKP","x":"abc"}]}"#
+        jwtClient.grantTypes = [.clientCredentials, .tokenExchange]
+        let secretClient = makeClient(agentID: agent.id, id: "billing-agent+v2<&>*", ttl: 600)
+        try await store.insertClient(jwtClient)
+        try await store.insertClient(secretClient)
+        try expect(try await store.client(id: jwtClient.clientID) == jwtClient, "fetched client differs from stored client")
+        try expect(try await store.client(id: secretClient.clientID) == secretClient, "client ids with special characters round-trip")
+        try expect(try await store.client(id: "nope") == nil, "unknown client must be nil")
+        try expect(
+            Set(try await store.clients(agentID: agent.id).map(\.clientID)) == [jwtClient.clientID, secretClient.clientID],
+            "clients per agent"
+        )
+        try expect(try await store.maxClientTokenTTL() == 3600, "max TTL over all clients")
+    }
+
+    static func clientConflicts(_ store: any AgentAuthStore) async throws {
+        try await expectStoreError(.notFound, "client for a missing agent") {
+            try await store.insertClient(makeClient(agentID: "agt_doesnotexist000000"))
+        }
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let client = makeClient(agentID: agent.id)
+        try await store.insertClient(client)
+        try await expectStoreError(.conflict, "second client with the same id") { try await store.insertClient(client) }
+    }
+
+    static func clientSecretRotation(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let client = makeClient(agentID: agent.id)
+        try await store.insertClient(client)
+        let newHash = SecretFormat.storageHash(SecretFormat.clientSecret.generate())
+        let rotated = try await store.rotateClientSecret(id: client.clientID, newSecretHash: newHash, previousValidUntil: time(500))
+        try expect(rotated?.secretHash == newHash, "the new secret is current")
+        try expect(rotated?.previousSecretHash == client.secretHash, "the old secret becomes the previous one")
+        try expect(rotated?.previousSecretExpiresAt == time(500), "the previous secret's end is stored")
+        try expect(
+            try await store.rotateClientSecret(id: "nope", newSecretHash: newHash, previousValidUntil: time(1)) == nil,
+            "unknown client gives nil"
+        )
+    }
+
+    static func assertionReplay(_ store: any AgentAuthStore) async throws {
+        try expect(try await store.recordAssertionID("jti-1", clientID: "c", expiresAt: time(100), now: time(0)), "first use is accepted")
+        try expect(try await !store.recordAssertionID("jti-1", clientID: "c", expiresAt: time(100), now: time(50)), "a replay is refused")
+        try expect(try await store.recordAssertionID("jti-1", clientID: "other", expiresAt: time(100), now: time(50)), "jtis are per client")
+        try expect(
+            try await store.recordAssertionID("jti-1", clientID: "c", expiresAt: time(300), now: time(200)),
+            "after expiry the entry is pruned"
+        )
+    }
+
+    static func signingKeyRotation(_ store: any AgentAuthStore) async throws {
+        let first = makeSigningKey("kid-a", createdAt: time(1))
+        try await store.insertSigningKey(first)
+        let second = makeSigningKey("kid-b", createdAt: time(2))
+        try await store.rotateSigningKey(to: second, retiredAt: time(10), publishedUntil: time(1810))
+        let keys = try await store.signingKeys()
+        try expect(keys.count == 2, "both keys are kept")
+        let retired = keys.first { $0.kid == "kid-a" }
+        try expect(retired?.status == .retired && retired?.retiredAt == time(10) && retired?.publishedUntil == time(1810), "the old key is retired")
+        try expect(keys.first { $0.kid == "kid-b" } == second, "the new key is active and intact")
+        try expect(keys.filter { $0.status == .active }.count == 1, "exactly one active key")
     }
 }

@@ -19,12 +19,14 @@ public struct AgentAdministration: Sendable {
 
     // MARK: Bootstrap
 
-    /// Creates the bootstrap admin agent and its `admin` key when the store is new.
-    /// Returns `nil`, changing nothing, when it was already initialised.
-    public func initialize() async throws -> (agent: Agent, adminKey: IssuedAPIKey)? {
+    /// Creates the bootstrap admin agent, its `admin` key and the first signing key (sealed under
+    /// `masterKey`) when the store is new. Returns `nil`, changing nothing, when it was already initialised.
+    public func initialize(masterKey: MasterKey, algorithm: SigningAlgorithm = .eddsa) async throws -> (agent: Agent, adminKey: IssuedAPIKey)? {
         let agent = Agent(id: Identifier.make(prefix: Identifier.agentPrefix), name: "admin", status: .active, createdAt: now())
         let key = makeKey(agentID: agent.id, name: "bootstrap admin key", scopes: ScopeSet([.admin]), rateLimit: .unlimited, expiresAt: nil)
-        guard try await store.initialize(admin: agent, adminKey: key.record) else { return nil }
+        let (material, privateKey) = try await SigningKeyMaterial.generate(algorithm)
+        let signingKey = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now())
+        guard try await store.initialize(admin: agent, adminKey: key.record, signingKey: signingKey) else { return nil }
         return (agent, key)
     }
 

@@ -3,16 +3,17 @@ public import Foundation
 /// Everything AgentAuth keeps. Each method is one transaction: an admin change is either
 /// stored whole or not at all. Implementations: `SQLiteStore` (embedded, default) and,
 /// later, a PostgreSQL store; every implementation passes the shared conformance suite.
-public protocol AgentAuthStore: AgentStore, APIKeyStore {
+public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore {
     /// Succeeds when the store can serve requests; used by `/readyz`.
     func ping() async throws
 
     /// Whether `initialize` has already run on this store.
     func isInitialized() async throws -> Bool
 
-    /// Stores the bootstrap admin agent and key and marks the store initialised, all in one
-    /// transaction. Returns `false`, changing nothing, when the store was already initialised.
-    func initialize(admin: Agent, adminKey: APIKey) async throws -> Bool
+    /// Stores the bootstrap admin agent, its key and the first signing key, and marks the store
+    /// initialised, all in one transaction. Returns `false`, changing nothing, when the store
+    /// was already initialised.
+    func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey) async throws -> Bool
 }
 
 /// Agents.

@@ -7,7 +7,11 @@ import Logging
 /// The admin API for agents and keys (DESIGN.md "Admin API"). Authentication and the
 /// `admin` scope are enforced by the group this collection is added to.
 struct AdminController {
-    let administration: AgentAdministration
+    let components: ServerComponents
+    var administration: AgentAdministration { AgentAdministration(store: components.store) }
+    var clientAdministration: ClientAdministration {
+        ClientAdministration(store: components.store, defaultAudience: components.configuration.defaultAudience)
+    }
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
@@ -21,6 +25,12 @@ struct AdminController {
         routes.get("keys/:key", use: showKey)
         routes.post("keys/:key/revoke", use: revokeKey)
         routes.post("keys/:key/roll", use: rollKey)
+        routes.post("agents/:agent/clients", use: createClient)
+        routes.get("agents/:agent/clients", use: listClients)
+        routes.get("clients/:client", use: showClient)
+        routes.post("clients/:client/rotate-secret", use: rotateClientSecret)
+        routes.get("signing-keys", use: listSigningKeys)
+        routes.post("signing-keys/rotate", use: rotateSigningKey)
         return routes
     }
 
@@ -117,6 +127,102 @@ struct AdminController {
         )
         context.logger.info("API key rolled", metadata: ["key_id": "\(previous.id)", "replacement": "\(replacement.record.id)"])
         return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
+    }
+
+    // MARK: Clients
+
+    struct CreateClientRequest: Decodable {
+        let clientID: String?
+        let scope: String?
+        let audience: [String]?
+        let tokenTTL: Int?
+        let grantTypes: [String]?
+        let authMethod: String?
+
+        enum CodingKeys: String, CodingKey {
+            case scope, audience
+            case clientID = "client_id"
+            case tokenTTL = "token_ttl"
+            case grantTypes = "grant_types"
+            case authMethod = "token_endpoint_auth_method"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            clientID = try container.decodeIfPresent(String.self, forKey: .clientID)
+            scope = try container.decodeIfPresent(String.self, forKey: .scope)
+            if let single = try? container.decodeIfPresent(String.self, forKey: .audience) {
+                audience = [single]
+            } else {
+                audience = try container.decodeIfPresent([String].self, forKey: .audience)
+            }
+            tokenTTL = try container.decodeIfPresent(Int.self, forKey: .tokenTTL)
+            grantTypes = try container.decodeIfPresent([String].self, forKey: .grantTypes)
+            authMethod = try container.decodeIfPresent(String.self, forKey: .authMethod)
+        }
+    }
+
+    func createClient(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<ClientResponse> {
+        let (body, raw) = try await JSONBody.decodeWithObject(CreateClientRequest.self, from: request, context: context)
+        var jwks: String?
+        if let value = raw["jwks"] {
+            guard JSONSerialization.isValidJSONObject(value), let data = try? JSONSerialization.data(withJSONObject: value) else {
+                throw OAuthError.invalidRequest("jwks must be a JSON object")
+            }
+            jwks = String(decoding: data, as: UTF8.self)
+        }
+        let issued = try await clientAdministration.createClient(
+            agentID: try context.parameters.require("agent"),
+            ClientRequest(
+                clientID: body.clientID,
+                scope: body.scope,
+                audiences: body.audience,
+                tokenTTL: body.tokenTTL,
+                grantTypes: body.grantTypes,
+                authMethod: body.authMethod,
+                jwks: jwks
+            )
+        )
+        context.logger.info("client created", metadata: ["client_id": "\(issued.client.clientID)", "agent_id": "\(issued.client.agentID)"])
+        return EditedResponse(status: .created, response: ClientResponse(issued.client, secret: issued.secret))
+    }
+
+    func listClients(_ request: Request, context: AgentAuthRequestContext) async throws -> ClientListResponse {
+        ClientListResponse(try await clientAdministration.clients(agentID: try context.parameters.require("agent")))
+    }
+
+    func showClient(_ request: Request, context: AgentAuthRequestContext) async throws -> ClientResponse {
+        ClientResponse(try await clientAdministration.client(id: try context.parameters.require("client")))
+    }
+
+    func rotateClientSecret(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<ClientResponse> {
+        let body = try await JSONBody.decodeIfPresent(RollKeyRequest.self, from: request, context: context)
+        let issued = try await clientAdministration.rotateSecret(
+            clientID: try context.parameters.require("client"),
+            graceSeconds: body?.graceSeconds ?? 0
+        )
+        context.logger.info("client secret rotated", metadata: ["client_id": "\(issued.client.clientID)"])
+        return EditedResponse(status: .created, response: ClientResponse(issued.client, secret: issued.secret))
+    }
+
+    // MARK: Signing keys
+
+    func listSigningKeys(_ request: Request, context: AgentAuthRequestContext) async throws -> SigningKeyListResponse {
+        SigningKeyListResponse(try await components.keyRing.records())
+    }
+
+    struct RotateSigningKeyRequest: Decodable {
+        let algorithm: SigningAlgorithm?
+    }
+
+    func rotateSigningKey(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<SigningKeyResponse> {
+        let body = try await JSONBody.decodeIfPresent(RotateSigningKeyRequest.self, from: request, context: context)
+        let key = try await components.keyRing.rotate(
+            to: body?.algorithm ?? components.configuration.signingAlgorithm,
+            retiredKeyLifetime: try await components.retiredKeyLifetime()
+        )
+        context.logger.info("signing key rotated", metadata: ["kid": "\(key.kid)"])
+        return EditedResponse(status: .created, response: SigningKeyResponse(key))
     }
 
     // MARK: Helpers

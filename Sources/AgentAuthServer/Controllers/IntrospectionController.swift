@@ -4,18 +4,16 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// `POST /oauth/introspect` (RFC 7662). The caller authenticates with an API key of scope
-/// `introspect` or `admin`. Anything that is not an active credential → `{"active": false}`
-/// and nothing more (RFC 7662 §2.2), so no state of an inactive credential leaks.
+/// `POST /oauth/introspect` (RFC 7662). The caller authenticates as an OAuth client (Basic,
+/// form post or `private_key_jwt`), or with an API key or access token of scope `introspect` or
+/// `admin`. Accepts API keys and access tokens. Anything that is not an active credential →
+/// `{"active": false}` and nothing more (RFC 7662 §2.2), so no state of an inactive credential leaks.
 struct IntrospectionController {
-    let verifier: APIKeyVerifier
+    let components: ServerComponents
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
-        routes.group("introspect")
-            .add(middleware: APIKeyAuthenticator(verifier: verifier))
-            .add(middleware: RequireScope(.introspect, or: .admin))
-            .post(use: introspect)
+        routes.post("introspect", use: introspect)
         for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
             routes.on("introspect", method: method) { _, _ -> Response in throw OAuthError.methodNotAllowed(allow: "POST") }
         }
@@ -24,17 +22,42 @@ struct IntrospectionController {
 
     func introspect(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         let form = try await FormBody.read(from: request, context: context)
+        try await authorizeCaller(request, form: form, context: context)
         guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("the token parameter is required") }
-        let result: IntrospectionResponse
-        do {
-            let (identity, key) = try await verifier.verifiedKey(token)
-            result = .active(identity: identity, key: key)
-        } catch is CredentialRejection {
-            result = .inactive
-        }
+        let result = try await evaluate(token)
         var response = try context.responseEncoder.encode(result, from: request, context: context)
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+
+    func authorizeCaller(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws {
+        if let credentials = try ClientCredentialsExtraction.credentials(from: request, form: form) {
+            _ = try await ClientAuthenticationGate(components: components).authenticate(credentials, context: context)
+            return
+        }
+        guard let identity = try await CredentialAuthenticator(components: components).authenticate(request: request, context: context) else {
+            throw OAuthError.missingCredentials()
+        }
+        guard identity.has(.introspect) || identity.has(.admin) else { throw OAuthError.insufficientScope(Scope.introspect.value) }
+    }
+
+    func evaluate(_ token: String) async throws -> IntrospectionResponse {
+        if SecretFormat.apiKey.isWellFormed(token) {
+            do {
+                let (identity, key) = try await components.apiKeys.verifiedKey(token)
+                return .active(identity: identity, key: key)
+            } catch is CredentialRejection {
+                return .inactive
+            }
+        }
+        do {
+            let verifier = components.tokens.with(policy: .init(issuer: components.tokens.policy.issuer, audiences: nil))
+            let claims = try await verifier.verify(token)
+            try await components.checkAgent(of: claims)
+            return .active(claims)
+        } catch is TokenRejection {
+            return .inactive
+        }
     }
 }
 
@@ -42,10 +65,15 @@ struct IntrospectionController {
 struct IntrospectionResponse: Encodable {
     var active: Bool
     var scope: String?
+    var clientID: String?
     var sub: String?
+    var aud: [String]?
+    var iss: String?
     var tokenType: String?
     var iat: Int?
+    var nbf: Int?
     var exp: Int?
+    var jti: String?
     var keyID: String?
 
     static let inactive = IntrospectionResponse(active: false)
@@ -62,9 +90,42 @@ struct IntrospectionResponse: Encodable {
         )
     }
 
+    static func active(_ claims: AccessTokenClaims) -> IntrospectionResponse {
+        IntrospectionResponse(
+            active: true,
+            scope: claims.scope.description,
+            clientID: claims.clientID,
+            sub: claims.subject,
+            aud: claims.audience,
+            iss: claims.issuer,
+            tokenType: "Bearer",
+            iat: Int(claims.issuedAt.timeIntervalSince1970),
+            nbf: claims.notBefore.map { Int($0.timeIntervalSince1970) },
+            exp: Int(claims.expiresAt.timeIntervalSince1970),
+            jti: claims.tokenID
+        )
+    }
+
     enum CodingKeys: String, CodingKey {
-        case active, scope, sub, iat, exp
+        case active, scope, sub, aud, iss, iat, nbf, exp, jti
+        case clientID = "client_id"
         case tokenType = "token_type"
         case keyID = "key_id"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(active, forKey: .active)
+        try container.encodeIfPresent(scope, forKey: .scope)
+        try container.encodeIfPresent(clientID, forKey: .clientID)
+        try container.encodeIfPresent(sub, forKey: .sub)
+        if let aud { aud.count == 1 ? try container.encode(aud[0], forKey: .aud) : try container.encode(aud, forKey: .aud) }
+        try container.encodeIfPresent(iss, forKey: .iss)
+        try container.encodeIfPresent(tokenType, forKey: .tokenType)
+        try container.encodeIfPresent(iat, forKey: .iat)
+        try container.encodeIfPresent(nbf, forKey: .nbf)
+        try container.encodeIfPresent(exp, forKey: .exp)
+        try container.encodeIfPresent(jti, forKey: .jti)
+        try container.encodeIfPresent(keyID, forKey: .keyID)
     }
 }

@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthSQLite
 import ArgumentParser
 import Foundation
 
@@ -7,14 +8,26 @@ struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Initialise a database and print the admin key once.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var masterKey: MasterKeyOptions
     @OptionGroup var output: OutputOptions
+
+    @Option(help: "Algorithm of the first signing key: EdDSA or ES256.")
+    var signingAlgorithm: SigningAlgorithm = .eddsa
 
     @Flag(help: "Exit 0 when the database is already initialised.")
     var ifNeeded = false
 
     func run() async throws {
         let store = try await store.openStore(create: true)
-        guard let (agent, key) = try await AgentAdministration(store: store).initialize() else {
+        let initialized = try await store.isInitialized()
+        let result =
+            initialized
+            ? nil
+            : try await AgentAdministration(store: store).initialize(
+                masterKey: try masterKey.load(for: self.store, create: true),
+                algorithm: signingAlgorithm
+            )
+        guard let (agent, key) = result else {
             if output.json {
                 try Output.json(["already_initialized": true])
             } else {

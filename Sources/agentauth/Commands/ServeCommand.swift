@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthSQLite
 import AgentAuthServer
 import ArgumentParser
 import Foundation
@@ -10,6 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the AgentAuth server.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var masterKey: MasterKeyOptions
 
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
@@ -23,6 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Audience every client may request by default.")
     var defaultAudience: String = "agentauth"
 
+    @Option(help: "Algorithm of new signing keys: EdDSA or ES256.")
+    var signingAlgorithm: SigningAlgorithm = .eddsa
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -30,11 +35,20 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "agentauth")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store = try await store.openStore(create: true)
-        if let (agent, key) = try await AgentAdministration(store: store).initialize() {
+        let isNew = try await !store.isInitialized()
+        let masterKey = try masterKey.load(for: self.store, create: isNew)
+        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: masterKey, algorithm: signingAlgorithm) {
             Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
         }
-        FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port)\n".utf8))
-        let app = buildApplication(configuration: ServerConfiguration(host: host, port: port), store: store, logger: logger)
+        let configuration = ServerConfiguration(
+            host: host,
+            port: port,
+            issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            defaultAudience: defaultAudience,
+            signingAlgorithm: signingAlgorithm
+        )
+        let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
+        FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
         try await app.runService()
     }
 }

@@ -66,4 +66,36 @@ enum Output {
         }
         print("\nAPI key (shown once; store it now):\n\(issued.plaintext)")
     }
+
+    static func clients(_ clients: [OAuthClient], json: Bool) throws {
+        if json { return try self.json(ClientListResponse(clients)) }
+        table(
+            ["CLIENT ID", "AGENT", "SCOPE", "AUDIENCE", "TTL", "AUTH METHOD"],
+            clients.map {
+                [$0.clientID, $0.agentID, $0.scopes.description, $0.audiences.joined(separator: ","), String($0.tokenTTL), $0.authMethod.rawValue]
+            }
+        )
+    }
+
+    /// A client; a new secret is printed this once.
+    static func client(_ client: OAuthClient, secret: String?, json: Bool) throws {
+        if json { return try self.json(ClientResponse(client, secret: secret)) }
+        try clients([client], json: false)
+        if let secret {
+            if let until = client.previousSecretExpiresAt { print("\nThe previous secret stops working at \(date(until)).") }
+            print("\nClient secret (shown once; store it now):\n\(secret)")
+        }
+    }
+
+    static func signingKeys(_ keys: [SigningKey], json: Bool, single: Bool) throws {
+        if json {
+            return single ? try self.json(SigningKeyResponse(keys[0])) : try self.json(SigningKeyListResponse(keys))
+        }
+        table(
+            ["KID", "ALGORITHM", "STATUS", "CREATED", "PUBLISHED UNTIL"],
+            keys.map {
+                [$0.kid, $0.algorithm.rawValue, $0.status.rawValue, date($0.createdAt), $0.status == .active ? "-" : date($0.publishedUntil)]
+            }
+        )
+    }
 }

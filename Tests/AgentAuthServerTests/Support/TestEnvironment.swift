@@ -14,17 +14,28 @@ struct TestEnvironment: Sendable {
     let store: SQLiteStore
     let adminKey: String
     let adminAgentID: String
+    let masterKey: MasterKey
     let logs: RecordingLogHandler.Storage
+
+    static let issuer = "http://agentauth.test"
 
     static func with<T>(_ body: (TestEnvironment) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
-        guard let (agent, key) = try await AgentAdministration(store: store).initialize() else {
+        let masterKey = MasterKey.generate().key
+        guard let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: masterKey) else {
             throw TestFailure("a new store must initialise")
         }
-        let environment = TestEnvironment(directory: directory, store: store, adminKey: key.plaintext, adminAgentID: agent.id, logs: .init())
+        let environment = TestEnvironment(
+            directory: directory,
+            store: store,
+            adminKey: key.plaintext,
+            adminAgentID: agent.id,
+            masterKey: masterKey,
+            logs: .init()
+        )
         return try await body(environment)
     }
 
@@ -34,17 +45,30 @@ struct TestEnvironment: Sendable {
         return logger
     }
 
-    func application(usageFlushInterval: Duration = .seconds(3600)) -> some ApplicationProtocol {
-        buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, usageFlushInterval: usageFlushInterval),
+    func configuration(clientFailureLimit: Int = 10) -> ServerConfiguration {
+        ServerConfiguration(
+            host: "127.0.0.1",
+            port: 0,
+            issuer: Self.issuer,
+            usageFlushInterval: .seconds(3600),
+            clientFailureLimit: clientFailureLimit
+        )
+    }
+
+    func application(clientFailureLimit: Int = 10) async throws -> some ApplicationProtocol {
+        try await buildApplication(
+            configuration: configuration(clientFailureLimit: clientFailureLimit),
             store: store,
+            masterKey: masterKey,
             logger: logger
         )
     }
 
     /// Runs `body` against the app, in process (`.router`) unless a real socket is asked for.
-    func test<T>(_ setup: TestingSetup = .router, _ body: @Sendable (TestAPI) async throws -> T) async throws -> T {
-        try await application().test(setup) { client in try await body(TestAPI(client: client, adminKey: adminKey)) }
+    func test<T>(_ setup: TestingSetup = .router, clientFailureLimit: Int = 10, _ body: @Sendable (TestAPI) async throws -> T) async throws -> T {
+        try await application(clientFailureLimit: clientFailureLimit).test(setup) { client in
+            try await body(TestAPI(client: client, adminKey: adminKey))
+        }
     }
 }
 

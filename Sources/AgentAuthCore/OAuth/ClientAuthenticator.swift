@@ -1,0 +1,191 @@
+import Crypto
+public import Foundation
+import JWTKit
+
+/// Authenticates OAuth clients: secrets by SHA-256 and a constant-time comparison (an unknown
+/// client costs the same as a wrong secret), `private_key_jwt` assertions per RFC 7523 §3
+/// against the client's registered JWKS with a `jti` replay cache until `exp`. Every failure is
+/// the same `invalid_client`.
+public struct ClientAuthenticator: Sendable {
+    let store: any AgentAuthStore
+    let now: @Sendable () -> Date
+    /// Accepted values of an assertion's `aud`: the token endpoint URL and the issuer.
+    let assertionAudiences: Set<String>
+    let leeway: TimeInterval
+
+    /// Algorithms accepted for client assertions. Never `none` or HMAC (RFC 8725 §3.1, §3.2).
+    public static let assertionAlgorithms: Set<String> = ["EdDSA", "ES256", "RS256", "PS256"]
+    /// The longest an assertion may be valid for: a replay cache entry lives this long at most.
+    public static let maxAssertionLifetime: TimeInterval = 3600
+
+    public init(
+        store: any AgentAuthStore,
+        assertionAudiences: Set<String>,
+        leeway: TimeInterval = 30,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.store = store
+        self.assertionAudiences = assertionAudiences
+        self.leeway = leeway
+        self.now = now
+    }
+
+    /// Returns the client and its agent, or throws `OAuthProtocolError.invalidClient`
+    /// (store failures propagate as they are).
+    public func authenticate(_ credentials: ClientCredentials) async throws -> (client: OAuthClient, agent: Agent) {
+        switch credentials {
+        case .basic(let clientID, let secret), .post(let clientID, let secret):
+            let found = try await lookUp(clientID)
+            // Always hash and compare, even for an unknown client, so both cost the same.
+            let presented = Self.digest(secret)
+            let current = found?.client.secretHash.flatMap(Self.hexBytes) ?? Self.dummyHash
+            var matches = Self.constantTimeEquals(presented, current)
+            if let client = found?.client, let previous = client.previousSecretHash.flatMap(Self.hexBytes),
+                let until = client.previousSecretExpiresAt, until > now()
+            {
+                matches = Self.constantTimeEquals(presented, previous) || matches
+            }
+            guard let found, matches, found.client.authMethod == credentials.method, found.client.secretHash != nil else {
+                throw OAuthProtocolError.invalidClient
+            }
+            try ensureActive(found.agent)
+            return found
+        case .assertion(let jwt, let clientID):
+            return try await verifyAssertion(jwt, claimedClientID: clientID)
+        }
+    }
+
+    private func lookUp(_ clientID: String) async throws -> (client: OAuthClient, agent: Agent)? {
+        guard !clientID.isEmpty, clientID.utf8.count <= ClientAdministration.maxClientIDLength else { return nil }
+        guard let client = try await store.client(id: clientID), let agent = try await store.agent(id: client.agentID) else { return nil }
+        return (client, agent)
+    }
+
+    private func ensureActive(_ agent: Agent) throws {
+        guard agent.status == .active else { throw OAuthProtocolError.invalidClient }
+    }
+
+    // MARK: private_key_jwt (RFC 7523 §3)
+
+    private func verifyAssertion(_ jwt: String, claimedClientID: String?) async throws -> (client: OAuthClient, agent: Agent) {
+        let jws: CompactJWS
+        do {
+            jws = try CompactJWS(parsing: jwt)
+        } catch {
+            throw OAuthProtocolError.invalidClient
+        }
+        let header = jws.header
+        guard Self.assertionAlgorithms.contains(header.alg), header.memberNames.isDisjoint(with: JOSEHeader.forbiddenMembers) else {
+            throw OAuthProtocolError.invalidClient
+        }
+        // An access token is not a client assertion (RFC 8725 §3.11: keep token kinds apart).
+        if let typ = header.typ, TokenVerifier.isAccessTokenType(typ) { throw OAuthProtocolError.invalidClient }
+        let claims: AssertionClaims
+        do {
+            claims = try JSONDecoder().decode(AssertionClaims.self, from: jws.payload)
+        } catch {
+            throw OAuthProtocolError.invalidClient
+        }
+        guard claims.iss == claims.sub, claimedClientID == nil || claimedClientID == claims.iss else { throw OAuthProtocolError.invalidClient }
+        guard let found = try await lookUp(claims.iss), found.client.authMethod == .privateKeyJWT, let jwks = found.client.jwks else {
+            throw OAuthProtocolError.invalidClient
+        }
+        guard try await Self.signatureVerifies(jws, header: header, jwks: jwks) else { throw OAuthProtocolError.invalidClient }
+        let now = self.now()
+        guard !assertionAudiences.isDisjoint(with: claims.aud), !claims.jti.isEmpty, claims.jti.utf8.count <= 256,
+            claims.exp.timeIntervalSince(now) > -leeway,
+            claims.exp.timeIntervalSince(now) <= Self.maxAssertionLifetime + leeway,
+            (claims.nbf?.timeIntervalSince(now) ?? 0) <= leeway,
+            (claims.iat?.timeIntervalSince(now) ?? 0) <= leeway
+        else {
+            throw OAuthProtocolError.invalidClient
+        }
+        try ensureActive(found.agent)
+        let expiry = max(claims.exp, now).addingTimeInterval(leeway)
+        guard try await store.recordAssertionID(claims.jti, clientID: found.client.clientID, expiresAt: expiry, now: now) else {
+            throw OAuthProtocolError.invalidClient
+        }
+        return found
+    }
+
+    static func signatureVerifies(_ jws: CompactJWS, header: JOSEHeader, jwks: String) async throws -> Bool {
+        guard let set = try? JSONDecoder().decode(JWKS.self, from: Data(jwks.utf8)) else { return false }
+        let candidates = set.keys.filter { key in
+            if let kid = header.kid { return key.keyIdentifier?.string == kid }
+            return true
+        }
+        // Without a kid the set must hold exactly one key: the token never picks among keys by trial.
+        guard let jwk = candidates.first, candidates.count == 1 else { return false }
+        if let algorithm = jwk.algorithm, algorithm.rawValue != header.alg { return false }
+        guard Self.keyType(jwk.keyType, fits: header.alg), let jwkAlgorithm = JWK.Algorithm(rawValue: header.alg) else { return false }
+        var keyed = jwk
+        keyed.keyIdentifier = "assertion-key"
+        let collection = JWTKeyCollection()
+        guard (try? await collection.add(jwk: keyed)) != nil,
+            let algorithm = try? await collection.getKey(for: "assertion-key", alg: jwkAlgorithm.rawValue)
+        else { return false }
+        return (try? algorithm.verify(jws.signature, signs: jws.signingInput)) ?? false
+    }
+
+    static func keyType(_ type: JWK.KeyType, fits alg: String) -> Bool {
+        switch alg {
+        case "EdDSA": type == .octetKeyPair
+        case "ES256": type == .ecdsa
+        case "RS256", "PS256": type == .rsa
+        default: false
+        }
+    }
+
+    struct AssertionClaims: Decodable {
+        let iss: String
+        let sub: String
+        let aud: [String]
+        let exp: Date
+        let nbf: Date?
+        let iat: Date?
+        let jti: String
+
+        enum CodingKeys: String, CodingKey { case iss, sub, aud, exp, nbf, iat, jti }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            iss = try container.decode(String.self, forKey: .iss)
+            sub = try container.decode(String.self, forKey: .sub)
+            if let single = try? container.decode(String.self, forKey: .aud) {
+                aud = [single]
+            } else {
+                aud = try container.decode([String].self, forKey: .aud)
+            }
+            exp = Date(timeIntervalSince1970: try container.decode(Double.self, forKey: .exp))
+            nbf = try container.decodeIfPresent(Double.self, forKey: .nbf).map(Date.init(timeIntervalSince1970:))
+            iat = try container.decodeIfPresent(Double.self, forKey: .iat).map(Date.init(timeIntervalSince1970:))
+            jti = try container.decode(String.self, forKey: .jti)
+        }
+    }
+
+    // MARK: Secrets
+
+    static func digest(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Data(secret.utf8))) }
+
+    static let dummyHash = digest("agentauth: no such client")
+
+    static func hexBytes(_ hex: String) -> [UInt8]? {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(decoding: utf8[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
+    /// Compares two digests in time independent of where they differ.
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}

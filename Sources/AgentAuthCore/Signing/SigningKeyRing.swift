@@ -1,0 +1,112 @@
+public import Foundation
+import Synchronization
+
+/// The server's signing keys, opened with the master key: the active key signs, every
+/// published key verifies and appears in the JWKS. Reloaded from the store after a rotation,
+/// and on an unknown `kid` at most once per `refreshInterval` (another node may have rotated).
+public final class SigningKeyRing: VerificationKeySource {
+    struct State {
+        var active: SigningKeyMaterial?
+        var published: [String: SigningKeyMaterial] = [:]
+        var records: [SigningKey] = []
+        var lastReload: Date = .distantPast
+    }
+
+    let store: any SigningKeyStore
+    let masterKey: MasterKey
+    let now: @Sendable () -> Date
+    let refreshInterval: TimeInterval
+    private let state = Mutex(State())
+
+    public init(store: any SigningKeyStore, masterKey: MasterKey, refreshInterval: TimeInterval = 30, now: @escaping @Sendable () -> Date = Date.init)
+    {
+        self.store = store
+        self.masterKey = masterKey
+        self.refreshInterval = refreshInterval
+        self.now = now
+    }
+
+    /// Reads every published key from the store and opens it.
+    public func reload() async throws {
+        let now = self.now()
+        let records = try await store.signingKeys().filter { $0.isPublished(at: now) }
+        var published: [String: SigningKeyMaterial] = [:]
+        var active: SigningKeyMaterial?
+        for record in records {
+            let material = try await SigningKeyMaterial.open(record, masterKey: masterKey)
+            published[record.kid] = material
+            if record.status == .active { active = material }
+        }
+        state.withLock { state in
+            state.active = active
+            state.published = published
+            state.records = records
+            state.lastReload = now
+        }
+    }
+
+    public func activeKey() async throws -> SigningKeyMaterial {
+        if let active = state.withLock({ $0.active }) { return active }
+        try await reload()
+        guard let active = state.withLock({ $0.active }) else { throw SigningKeyError.noActiveKey }
+        return active
+    }
+
+    public func verificationKey(kid: String) async throws -> VerificationKey? {
+        let (known, mayRefresh) = state.withLock { state in
+            (state.published[kid], now().timeIntervalSince(state.lastReload) >= refreshInterval)
+        }
+        if let known { return isStillPublished(kid) ? known.verificationKey : nil }
+        guard mayRefresh else { return nil }
+        try await reload()
+        return state.withLock { $0.published[kid]?.verificationKey }
+    }
+
+    /// A retired key stops verifying the moment it leaves the JWKS, without waiting for a reload.
+    private func isStillPublished(_ kid: String) -> Bool {
+        let now = self.now()
+        return state.withLock { state in state.records.first { $0.kid == kid }?.isPublished(at: now) ?? false }
+    }
+
+    /// The public JWKS document's keys (RFC 7517 §5): public members only.
+    public func publishedJWKs() async throws -> [[String: String]] {
+        if state.withLock({ $0.active == nil }) { try await reload() }
+        let now = self.now()
+        return state.withLock { state in
+            state.records.filter { $0.isPublished(at: now) }.compactMap { state.published[$0.kid]?.publicJWK }
+        }
+    }
+
+    /// The stored keys (without private parts opened), newest first.
+    public func records() async throws -> [SigningKey] {
+        try await store.signingKeys().sorted { $0.createdAt > $1.createdAt }
+    }
+
+    /// Creates the first key when the store has none. Returns it, or `nil` if a key existed.
+    public func createInitialKey(_ algorithm: SigningAlgorithm) async throws -> SigningKey? {
+        guard try await store.signingKeys().isEmpty else { return nil }
+        let (material, privateKey) = try await SigningKeyMaterial.generate(algorithm)
+        let record = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now())
+        try await store.insertSigningKey(record)
+        try await reload()
+        return record
+    }
+
+    /// Makes a new active key; the old one is retired but stays published for `retiredKeyLifetime`
+    /// seconds (the longest a token it signed can still be valid).
+    @discardableResult
+    public func rotate(to algorithm: SigningAlgorithm, retiredKeyLifetime: TimeInterval) async throws -> SigningKey {
+        let (material, privateKey) = try await SigningKeyMaterial.generate(algorithm)
+        let now = self.now()
+        let record = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now)
+        try await store.rotateSigningKey(to: record, retiredAt: now, publishedUntil: now.addingTimeInterval(retiredKeyLifetime))
+        try await reload()
+        return record
+    }
+}
+
+public enum SigningKeyError: Error, Hashable, Sendable, CustomStringConvertible {
+    case noActiveKey
+
+    public var description: String { "no active signing key; run `agentauth init`" }
+}

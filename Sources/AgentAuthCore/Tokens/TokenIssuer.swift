@@ -1,0 +1,62 @@
+public import Foundation
+import JWTKit
+
+/// Signs access tokens with the key ring's active key: header `{"alg","kid","typ":"at+jwt"}`,
+/// RFC 9068 claims, a random `jti`.
+public struct TokenIssuer: Sendable {
+    public let issuer: String
+    let keys: SigningKeyRing
+    let now: @Sendable () -> Date
+
+    public init(issuer: String, keys: SigningKeyRing, now: @escaping @Sendable () -> Date = Date.init) {
+        self.issuer = issuer
+        self.keys = keys
+        self.now = now
+    }
+
+    public struct IssuedToken: Sendable {
+        public let token: String
+        public let claims: AccessTokenClaims
+        public let kid: String
+    }
+
+    public func issue(subject: String, clientID: String, audience: [String], scope: ScopeSet, lifetime: Int) async throws -> IssuedToken {
+        let key = try await keys.activeKey()
+        // Whole seconds: NumericDates are written as integers.
+        let issuedAt = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
+        let claims = AccessTokenClaims(
+            issuer: issuer,
+            subject: subject,
+            clientID: clientID,
+            audience: audience,
+            expiresAt: issuedAt.addingTimeInterval(TimeInterval(lifetime)),
+            issuedAt: issuedAt,
+            notBefore: issuedAt,
+            tokenID: Identifier.make(prefix: "at_"),
+            scope: scope
+        )
+        let token = try Self.sign(claims, with: key)
+        return IssuedToken(token: token, claims: claims, kid: key.kid)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Compact JWS serialisation (RFC 7515 §7.1); the signature is jwt-kit's.
+    static func sign(_ claims: some Encodable, with key: SigningKeyMaterial, typ: String = "at+jwt") throws -> String {
+        let header = Base64URL.encode(try encoder.encode(Header(alg: key.algorithm.rawValue, kid: key.kid, typ: typ)))
+        let payload = Base64URL.encode(try encoder.encode(claims))
+        let signingInput = header + "." + payload
+        let signature = try key.jwtAlgorithm.sign(Array(signingInput.utf8))
+        return signingInput + "." + Base64URL.encode(signature)
+    }
+
+    struct Header: Encodable {
+        let alg: String
+        let kid: String
+        let typ: String
+    }
+}

@@ -1,0 +1,94 @@
+public import Foundation
+import JWTKit
+
+/// Verifies AgentAuth access tokens (DESIGN.md "Access tokens", RFC 9068 §4, RFC 8725):
+/// strict compact form, an allowed `alg` equal to the key's, `typ: at+jwt`, a known `kid`,
+/// no header-supplied keys or extensions, then the signature (jwt-kit), then strictly typed
+/// claims, issuer, audience and times with a small leeway.
+public struct TokenVerifier: Sendable {
+    public struct Policy: Sendable {
+        public var issuer: String
+        /// The token's `aud` must contain at least one of these; `nil` accepts any audience
+        /// (introspection, which reports the audience instead of enforcing one).
+        public var audiences: Set<String>?
+        public var algorithms: Set<SigningAlgorithm>
+        public var leeway: TimeInterval
+
+        public init(
+            issuer: String,
+            audiences: Set<String>?,
+            algorithms: Set<SigningAlgorithm> = Set(SigningAlgorithm.allCases),
+            leeway: TimeInterval = 30
+        ) {
+            self.issuer = issuer
+            self.audiences = audiences
+            self.algorithms = algorithms
+            self.leeway = leeway
+        }
+    }
+
+    public let policy: Policy
+    let keys: any VerificationKeySource
+    let now: @Sendable () -> Date
+
+    /// The same verifier with another policy (e.g. any audience, for introspection).
+    public func with(policy: Policy) -> TokenVerifier {
+        TokenVerifier(policy: policy, keys: keys, now: now)
+    }
+
+    public init(policy: Policy, keys: any VerificationKeySource, now: @escaping @Sendable () -> Date = Date.init) {
+        self.policy = policy
+        self.keys = keys
+        self.now = now
+    }
+
+    /// The longest `kid` looked up; longer ones are refused without a lookup.
+    static let maxKeyIDLength = 128
+
+    public func verify(_ token: String) async throws(TokenRejection) -> AccessTokenClaims {
+        let jws = try CompactJWS(parsing: token)
+        let header = jws.header
+        guard let algorithm = SigningAlgorithm(rawValue: header.alg), policy.algorithms.contains(algorithm) else {
+            throw .header("algorithm not allowed")
+        }
+        guard let typ = header.typ, Self.isAccessTokenType(typ) else { throw .header("typ must be at+jwt") }
+        guard header.memberNames.isDisjoint(with: JOSEHeader.forbiddenMembers) else { throw .header("forbidden header member") }
+        guard let kid = header.kid, !kid.isEmpty, kid.utf8.count <= Self.maxKeyIDLength else { throw .unknownKey }
+        let key: VerificationKey?
+        do {
+            key = try await keys.verificationKey(kid: kid)
+        } catch {
+            throw .unknownKey
+        }
+        guard let key else { throw .unknownKey }
+        guard key.algorithm == algorithm else { throw .header("algorithm does not match the key") }
+        let valid = (try? key.jwtAlgorithm.verify(jws.signature, signs: jws.signingInput)) ?? false
+        guard valid else { throw .badSignature }
+
+        let claims: AccessTokenClaims
+        do {
+            claims = try JSONDecoder().decode(AccessTokenClaims.self, from: jws.payload)
+        } catch {
+            throw .claims("registered claims missing or of the wrong type")
+        }
+        try check(claims)
+        return claims
+    }
+
+    func check(_ claims: AccessTokenClaims) throws(TokenRejection) {
+        let now = self.now()
+        guard claims.issuer == policy.issuer else { throw .wrongIssuer }
+        if let audiences = policy.audiences, audiences.isDisjoint(with: claims.audience) { throw .wrongAudience }
+        guard claims.expiresAt.timeIntervalSince(now) > -policy.leeway else { throw .expired }
+        if let notBefore = claims.notBefore, notBefore.timeIntervalSince(now) > policy.leeway { throw .notYetValid }
+        guard claims.issuedAt.timeIntervalSince(now) <= policy.leeway else { throw .notYetValid }
+        guard claims.issuedAt <= claims.expiresAt else { throw .claims("issued after it expires") }
+        guard !claims.tokenID.isEmpty, !claims.subject.isEmpty, !claims.clientID.isEmpty else { throw .claims("empty jti, sub or client_id") }
+    }
+
+    /// RFC 9068 §4: `at+jwt`, or its full media type; media types compare case-insensitively.
+    static func isAccessTokenType(_ typ: String) -> Bool {
+        let lowered = typ.lowercased()
+        return lowered == "at+jwt" || lowered == "application/at+jwt"
+    }
+}

@@ -1,0 +1,47 @@
+public import AgentAuthCore
+public import Foundation
+
+/// Everything the routes share, built once per server from the configuration, the store and
+/// the master key.
+public struct ServerComponents: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: any AgentAuthStore
+    public let keyRing: SigningKeyRing
+    public let usage: KeyUsageRecorder
+    let apiKeys: APIKeyVerifier
+    /// Verifies tokens presented to the server's own endpoints (audience: the default audience).
+    let tokens: TokenVerifier
+    let issuer: TokenIssuer
+    let clients: ClientAuthenticator
+    let clientFailures: FailureLimiter
+    let addressFailures: FailureLimiter
+
+    public init(configuration: ServerConfiguration, store: any AgentAuthStore, masterKey: MasterKey, now: @escaping @Sendable () -> Date = Date.init)
+    {
+        self.configuration = configuration
+        self.store = store
+        keyRing = SigningKeyRing(store: store, masterKey: masterKey, now: now)
+        usage = KeyUsageRecorder(store: store)
+        apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
+        let issuerURL = configuration.effectiveIssuer
+        tokens = TokenVerifier(policy: .init(issuer: issuerURL, audiences: [configuration.defaultAudience]), keys: keyRing, now: now)
+        issuer = TokenIssuer(issuer: issuerURL, keys: keyRing, now: now)
+        clients = ClientAuthenticator(store: store, assertionAudiences: [issuerURL, Self.tokenEndpoint(issuerURL)], now: now)
+        clientFailures = FailureLimiter(limit: configuration.clientFailureLimit, now: now)
+        addressFailures = FailureLimiter(limit: configuration.addressFailureLimit, now: now)
+    }
+
+    static func tokenEndpoint(_ issuer: String) -> String { issuer + "/oauth/token" }
+
+    /// Checks a verified token against the store: its agent exists, is active, and was not
+    /// disabled at or after the token was issued (DESIGN.md "Access tokens").
+    func checkAgent(of claims: AccessTokenClaims) async throws {
+        guard let agent = try await store.agent(id: claims.subject), agent.status == .active else { throw TokenRejection.agentDisabled }
+        if let disabledAt = agent.disabledAt, disabledAt >= claims.issuedAt { throw TokenRejection.agentDisabled }
+    }
+
+    /// Longest a retired signing key must stay published: the longest token lifetime plus leeway.
+    func retiredKeyLifetime() async throws -> TimeInterval {
+        TimeInterval(max(try await store.maxClientTokenTTL(), 0)) + tokens.policy.leeway
+    }
+}

@@ -1,0 +1,49 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Hummingbird
+import HummingbirdAuth
+import Logging
+
+/// Authenticates the caller of the server's own endpoints by `X-API-Key` (against the store) or
+/// `Authorization: Bearer` (an access token this server issued, for its default audience).
+/// No credentials: not this authenticator's request (the scope policy then answers 401). A
+/// credential that fails in any way: 401 `invalid_token`, the same answer for every reason.
+struct CredentialAuthenticator: AuthenticatorMiddleware {
+    typealias Context = AgentAuthRequestContext
+    let components: ServerComponents
+
+    func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        let apiKey = request.headers.apiKeyCredential
+        let hasAuthorization = request.headers[.authorization] != nil
+        // RFC 6750 §2: one request, one credential.
+        if apiKey != .absent, hasAuthorization {
+            throw OAuthError.invalidRequest("send one credential: X-API-Key or Authorization, not both")
+        }
+        do {
+            switch apiKey {
+            case .present(let key):
+                return try await components.apiKeys.verify(key)
+            case .ambiguous, .malformed:
+                throw OAuthError.invalidToken()
+            case .absent:
+                break
+            }
+            switch request.headers.bearerCredential {
+            case .absent:
+                return nil
+            case .present(let token):
+                let claims = try await components.tokens.verify(token)
+                try await components.checkAgent(of: claims)
+                return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)
+            case .ambiguous, .malformed:
+                throw OAuthError.invalidToken()
+            }
+        } catch let rejection as CredentialRejection {
+            context.logger.debug("API key refused", metadata: ["reason": "\(rejection)"])
+            throw OAuthError.invalidToken()
+        } catch let rejection as TokenRejection {
+            context.logger.debug("access token refused", metadata: ["reason": "\(rejection)"])
+            throw OAuthError.invalidToken()
+        }
+    }
+}

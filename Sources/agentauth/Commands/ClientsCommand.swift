@@ -1,0 +1,91 @@
+import AgentAuthCore
+import ArgumentParser
+import Foundation
+
+/// `agentauth clients create|list|show|rotate-secret`, working on the database directly.
+struct ClientsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clients",
+        abstract: "Manage OAuth clients.",
+        subcommands: [Create.self, List.self, Show.self, RotateSecret.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register an OAuth client for an agent; the secret is printed once.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Agent id (agt_…).") var agentID: String
+        @Option(name: .customLong("scope"), help: "An allowed scope; repeat, or give a space-separated list.") var scopes: [String] = []
+        @Option(name: .customLong("audience"), help: "An allowed audience; repeat for several (default: the server's default audience).")
+        var audiences: [String] = []
+        @Option(help: "Client id (default: generated cli_…).") var clientID: String?
+        @Option(help: "Access-token lifetime in seconds (default 1800).") var tokenTTL: Int?
+        @Option(help: "client_secret_basic (default), client_secret_post or private_key_jwt.") var authMethod: String?
+        @Option(name: .customLong("grant-type"), help: "An allowed grant type; repeat (default: all).") var grantTypes: [String] = []
+        @Option(help: "File with the client's public JWKS (for private_key_jwt).") var jwksFile: String?
+        @Option(help: "Default audience for this client when --audience is not given.") var defaultAudience = "agentauth"
+
+        func run() async throws {
+            var jwks: String?
+            if let jwksFile {
+                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw CLIError("cannot read \(jwksFile)") }
+                jwks = String(decoding: data, as: UTF8.self)
+            }
+            let administration = ClientAdministration(store: try await store.openStore(), defaultAudience: defaultAudience)
+            let issued = try await administration.createClient(
+                agentID: agentID,
+                ClientRequest(
+                    clientID: clientID,
+                    scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
+                    audiences: audiences.isEmpty ? nil : audiences,
+                    tokenTTL: tokenTTL,
+                    grantTypes: grantTypes.isEmpty ? nil : grantTypes,
+                    authMethod: authMethod,
+                    jwks: jwks
+                )
+            )
+            try Output.client(issued.client, secret: issued.secret, json: output.json)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an agent's clients (never the secrets).")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Agent id (agt_…).") var agentID: String
+
+        func run() async throws {
+            try Output.clients(try await ClientAdministration(store: try await store.openStore()).clients(agentID: agentID), json: output.json)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one client.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Client id.") var clientID: String
+
+        func run() async throws {
+            try Output.client(try await ClientAdministration(store: try await store.openStore()).client(id: clientID), secret: nil, json: output.json)
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Give a client a new secret; the old one works for the grace period."
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Client id.") var clientID: String
+        @Option(help: "Seconds the old secret keeps working (0: stops at once).") var graceSeconds = 0
+
+        func run() async throws {
+            let issued = try await ClientAdministration(store: try await store.openStore()).rotateSecret(
+                clientID: clientID,
+                graceSeconds: graceSeconds
+            )
+            try Output.client(issued.client, secret: issued.secret, json: output.json)
+        }
+    }
+}

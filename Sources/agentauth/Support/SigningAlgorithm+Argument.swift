@@ -1,0 +1,4 @@
+public import AgentAuthCore
+public import ArgumentParser
+
+extension SigningAlgorithm: ExpressibleByArgument {}
