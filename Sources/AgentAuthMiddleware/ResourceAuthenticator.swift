@@ -4,16 +4,21 @@ public import Hummingbird
 public import HummingbirdAuth
 import Logging
 
-/// What a resource server adds in front of its routes: authenticates `X-API-Key` through the
-/// auth server's introspection endpoint and attaches the `AgentIdentity`; pair it with
-/// `RequireScope` per route. Keys of the wrong shape or checksum are refused locally, without
-/// a call to the auth server.
+/// What a resource server adds in front of its routes: verifies `Authorization: Bearer` access
+/// tokens locally (against the issuer's JWKS) and `X-API-Key` through the auth server's
+/// introspection endpoint, and attaches the `AgentIdentity`; pair it with `RequireScope` per
+/// route. Keys of the wrong shape or checksum are refused locally, without a call to the auth server.
 public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>: AuthenticatorMiddleware {
     public typealias Identity = AgentIdentity
-    let introspection: IntrospectionClient
+    let introspection: IntrospectionClient?
+    let tokens: TokenVerifier?
 
-    public init(introspection: IntrospectionClient, context: Context.Type = Context.self) {
+    /// - Parameters:
+    ///   - introspection: for API keys; `nil` refuses API keys.
+    ///   - tokens: for Bearer access tokens (e.g. a `TokenVerifier` over `RemoteJWKS`); `nil` refuses them.
+    public init(introspection: IntrospectionClient?, tokens: TokenVerifier? = nil, context: Context.Type = Context.self) {
         self.introspection = introspection
+        self.tokens = tokens
     }
 
     public func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
@@ -23,13 +28,11 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
         }
         switch request.headers.apiKeyCredential {
         case .absent:
-            // An Authorization header this server can't verify is refused, never ignored.
-            if request.headers[.authorization] != nil { throw OAuthError.invalidToken() }
-            return nil
+            return try await authenticateBearer(request, context: context)
         case .ambiguous, .malformed:
             throw OAuthError.invalidToken()
         case .present(let key):
-            guard SecretFormat.apiKey.isWellFormed(key) else { throw OAuthError.invalidToken() }
+            guard let introspection, SecretFormat.apiKey.isWellFormed(key) else { throw OAuthError.invalidToken() }
             let identity: AgentIdentity?
             do {
                 identity = try await introspection.introspect(key)
@@ -39,6 +42,26 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             }
             guard let identity else { throw OAuthError.invalidToken() }
             return identity
+        }
+    }
+
+    /// Bearer tokens are verified here, without a call to the auth server. An `Authorization`
+    /// header this server can't verify is refused, never ignored.
+    func authenticateBearer(_ request: Request, context: Context) async throws -> AgentIdentity? {
+        switch request.headers.bearerCredential {
+        case .absent:
+            return nil
+        case .ambiguous, .malformed:
+            throw OAuthError.invalidToken()
+        case .present(let token):
+            guard let tokens else { throw OAuthError.invalidToken() }
+            do {
+                let claims = try await tokens.verify(token)
+                return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)
+            } catch {
+                context.logger.debug("access token refused", metadata: ["reason": "\(error)"])
+                throw OAuthError.invalidToken()
+            }
         }
     }
 }

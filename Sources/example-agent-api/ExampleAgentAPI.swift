@@ -23,8 +23,11 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port: Int = 8081
 
-    @Option(help: "Expected token audience.")
+    @Option(help: "Audience that Bearer tokens must carry.")
     var audience: String = "agentauth"
+
+    @Option(help: "Issuer that Bearer tokens must carry (default: the auth server URL).")
+    var issuer: String?
 
     @Option(help: "API key with scope 'introspect' (or set AGENTAUTH_INTROSPECTION_KEY).")
     var introspectionKey: String?
@@ -35,7 +38,13 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         }
         var logger = Logger(label: "example-agent-api")
         logger.logLevel = .info
-        let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: authServer, introspectionKey: key))
+        let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
+        let expectedIssuer = issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? base
+        let tokens = TokenVerifier(
+            policy: .init(issuer: expectedIssuer, audiences: [audience]),
+            keys: RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger)
+        )
+        let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: base, introspectionKey: key), tokens: tokens)
         let app = Application(
             router: router,
             server: .agentAuthHTTP1(),

@@ -8,12 +8,12 @@ enum ExampleRoutes {
     static let conversationsRead = Scope("conversations:read")!
     static let billingRead = Scope("billing:read")!
 
-    static func router(introspection: IntrospectionClient) -> Router<AgentAuthRequestContext> {
+    static func router(introspection: IntrospectionClient, tokens: TokenVerifier) -> Router<AgentAuthRequestContext> {
         let router = Router(context: AgentAuthRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLimitsMiddleware())
         router.get("healthz") { _, _ in ["status": "ok"] }
-        let v1 = router.group("v1").add(middleware: ResourceAuthenticator(introspection: introspection))
+        let v1 = router.group("v1").add(middleware: ResourceAuthenticator(introspection: introspection, tokens: tokens))
         v1.group("conversations").add(middleware: RequireScope(conversationsRead)).get { _, _ in Conversations(conversations: []) }
         v1.group("billing/balance").add(middleware: RequireScope(billingRead)).get { _, _ in Balance(balance: 150.0, currency: "USD") }
         return router

@@ -7,10 +7,48 @@ import Glibc
 /// Sends bytes exactly as given over a fresh TCP connection and returns the status line, for
 /// requests that HTTP client libraries refuse to send or would normalise (padded headers, NULs).
 enum RawHTTP {
+    struct Response {
+        let status: Int
+        /// Header names lowercased.
+        let headers: [String: String]
+        let body: String
+    }
+
     static func statusLine(port: Int, request: [UInt8]) throws -> String {
+        let response = try exchange(port: port, request: request, from: nil, readAll: false)
+        return String(decoding: response.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
+    }
+
+    /// A form POST from a chosen loopback source address (any 127.x.y.z is local on Linux).
+    static func post(port: Int, path: String, headerLines: [String], form: String, from source: String) throws -> Response {
+        let head =
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n"
+            + headerLines.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n" + form
+        let raw = String(decoding: try exchange(port: port, request: Array(head.utf8), from: source, readAll: true), as: UTF8.self)
+        let parts = raw.components(separatedBy: "\r\n\r\n")
+        let lines = parts[0].components(separatedBy: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Response(status: status, headers: headers, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    static func exchange(port: Int, request: [UInt8], from source: String?, readAll: Bool) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
         defer { close(fd) }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw TestFailure("bind to \(source) failed") }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -27,12 +65,12 @@ enum RawHTTP {
         }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while !response.contains(UInt8(ascii: "\n")) {
+        while readAll || !response.contains(UInt8(ascii: "\n")) {
             let count = recv(fd, &buffer, buffer.count, 0)
             guard count > 0 else { break }
             response.append(contentsOf: buffer[..<count])
         }
-        return String(decoding: response.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
+        return response
     }
 
     static func get(port: Int, path: String, headerLines: [String]) throws -> String {

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 
 /// A real auth server on a fresh SQLite file in a temp directory, bootstrapped with an admin key.
 struct TestEnvironment: Sendable {
@@ -72,6 +73,21 @@ struct TestEnvironment: Sendable {
     }
 }
 
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date()) {
+        current = Mutex(Date(timeIntervalSince1970: start.timeIntervalSince1970.rounded(.down)))
+    }
+
+    var now: @Sendable () -> Date { { self.current.withLock { $0 } } }
+
+    func advance(_ seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -127,6 +143,35 @@ struct TestAPI: Sendable {
             throw TestFailure("key creation failed: \(response.status) \(String(buffer: response.body))")
         }
         return (id, key)
+    }
+
+    /// Registers a client for `agent`; returns its id and secret (nil for private_key_jwt).
+    func createClient(agent: String, json: String) async throws -> (id: String, secret: String?) {
+        let response = try await admin(.post, "/admin/agents/\(agent)/clients", json: json)
+        guard response.status == .created, let id = response.object["client_id"] as? String else {
+            throw TestFailure("client creation failed: \(response.status) \(String(buffer: response.body))")
+        }
+        return (id, response.object["client_secret"] as? String)
+    }
+
+    /// `POST /oauth/token` with a form body and optional Basic credentials (form-urlencoded as RFC 6749 §2.3.1 says).
+    func token(form: String, basic: (id: String, secret: String)? = nil, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        if let basic {
+            headers[.authorization] = "Basic " + Data("\(formEncoded(basic.id)):\(formEncoded(basic.secret))".utf8).base64EncodedString()
+        }
+        return try await request(.post, "/oauth/token", headers: headers, form: form)
+    }
+
+    /// A client-credentials token for a new client of `agent` with `scope`.
+    func accessToken(agent: String, scope: String, audience: String? = nil) async throws -> String {
+        let audienceJSON = audience.map { #","audience":["\#($0)"]"# } ?? ""
+        let (id, secret) = try await createClient(agent: agent, json: #"{"scope":"\#(scope)"\#(audienceJSON)}"#)
+        let response = try await token(form: "grant_type=client_credentials", basic: (id, secret ?? ""))
+        guard response.status == .ok, let token = response.object["access_token"] as? String else {
+            throw TestFailure("token request failed: \(response.status) \(String(buffer: response.body))")
+        }
+        return token
     }
 
     func introspect(_ token: String, as caller: String) async throws -> TestResponse {
