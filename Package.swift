@@ -156,6 +156,9 @@ let package = Package(
             dependencies: [
                 "AgentAuthMiddleware",
                 "AgentAuthHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "AgentAuthServer",
                 "AgentAuthSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

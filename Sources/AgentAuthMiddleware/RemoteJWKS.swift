@@ -56,10 +56,12 @@ public actor RemoteJWKS: VerificationKeySource {
         try await task.value
     }
 
-    /// How many keys are cached (for tests and diagnostics).
+    /// How many keys are cached, and how many times metadata and keys were fetched (diagnostics).
     public var cachedKeyCount: Int { keys.count }
+    public private(set) var fetchCount = 0
 
     private func fetch() async throws {
+        fetchCount += 1
         let metadata = try await getJSON(metadataURL, as: Metadata.self)
         guard metadata.issuer == expectedIssuer else {
             logger.error("issuer metadata names another issuer", metadata: ["expected": "\(expectedIssuer)", "got": "\(metadata.issuer)"])

@@ -128,3 +128,39 @@ struct APIKeyVerifierTests {
         }
     }
 }
+
+@Suite("Signing key ring")
+struct SigningKeyRingTests {
+    @Test("a rotation made elsewhere (CLI, another node) is adopted within the refresh interval")
+    func adoptsRotation() async throws {
+        try await withTemporaryStore { store in
+            let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+            let now: @Sendable () -> Date = { clock.withLock { $0 } }
+            let masterKey = MasterKey.generate().key
+            _ = try await AgentAdministration(store: store, now: now).initialize(masterKey: masterKey)
+            let server = SigningKeyRing(store: store, masterKey: masterKey, refreshInterval: 30, now: now)
+            let cli = SigningKeyRing(store: store, masterKey: masterKey, refreshInterval: 30, now: now)
+            let before = try await server.activeKey().kid
+            let rotated = try await cli.rotate(to: .es256, retiredKeyLifetime: cli.retiredKeyLifetime(maxTokenLifetime: 600, leeway: 30))
+            let retired = try await cli.records().first { $0.kid == before }
+            #expect(retired?.status == .retired)
+            #expect(retired?.publishedUntil == now().addingTimeInterval(660))
+            #expect(try await server.activeKey().kid == before, "within the interval the cached key is used")
+            clock.withLock { $0 = $0.addingTimeInterval(30) }
+            #expect(try await server.activeKey().kid == rotated.kid, "after the interval the rotation is adopted")
+            #expect(try await server.verificationKey(kid: before) != nil, "the retired key still verifies")
+            clock.withLock { $0 = $0.addingTimeInterval(631) }
+            #expect(try await server.verificationKey(kid: before) == nil, "and stops once it is no longer published")
+            #expect(try await server.publishedJWKs().map { $0["kid"] } == [rotated.kid])
+        }
+    }
+
+    @Test("a wrong master key cannot open the signing keys")
+    func wrongMasterKey() async throws {
+        try await withTemporaryStore { store in
+            _ = try await AgentAdministration(store: store).initialize(masterKey: MasterKey.generate().key)
+            let ring = SigningKeyRing(store: store, masterKey: MasterKey.generate().key)
+            await #expect(throws: MasterKeyError.cannotDecrypt) { try await ring.reload() }
+        }
+    }
+}

@@ -10,6 +10,10 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A resource server protected by `ResourceAuthenticator`, against a real auth server on a real socket.
 @Suite("Resource-server middleware")
 struct ResourceAuthenticatorTests {
@@ -50,6 +54,18 @@ struct ResourceAuthenticatorTests {
                 Fixture(adminKey: adminKey.plaintext, authPort: try #require(client.port), introspectionKey: introspection.plaintext, store: store)
             )
         }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func get(_ client: any TestClientProtocol, _ path: String, headers: HTTPFields) async throws -> TestResponse {

@@ -68,12 +68,12 @@ struct APIKeySecurityTests {
                 let port = try #require(api.client.port)
                 let key = env.adminKey
                 for line in ["X-API-Key: \(key) ", "X-API-Key: \(key)\t", "X-API-Key: \(key)  ", "X-API-Key: \(key)\u{0}"] {
-                    let status = try RawHTTP.get(port: port, path: "/admin/agents", headerLines: [line])
+                    let status = try await RawHTTP.get(port: port, path: "/admin/agents", headerLines: [line])
                     #expect(status.hasPrefix("HTTP/1.1 401") || status.hasPrefix("HTTP/1.1 400"), "\(line.debugDescription) → \(status)")
                 }
-                #expect(try RawHTTP.get(port: port, path: "/admin/agents", headerLines: ["X-API-Key: \(key) x"]).hasPrefix("HTTP/1.1 401"))
-                #expect(try RawHTTP.get(port: port, path: "/admin/agents", headerLines: ["X-API-Key: \(key)"]).hasPrefix("HTTP/1.1 200"))
-                #expect(try RawHTTP.get(port: port, path: "/admin/agents", headerLines: ["X-API-Key:\(key)"]).hasPrefix("HTTP/1.1 200"))
+                #expect(try await RawHTTP.get(port: port, path: "/admin/agents", headerLines: ["X-API-Key: \(key) x"]).hasPrefix("HTTP/1.1 401"))
+                #expect(try await RawHTTP.get(port: port, path: "/admin/agents", headerLines: ["X-API-Key: \(key)"]).hasPrefix("HTTP/1.1 200"))
+                #expect(try await RawHTTP.get(port: port, path: "/admin/agents", headerLines: ["X-API-Key:\(key)"]).hasPrefix("HTTP/1.1 200"))
             }
         }
     }

@@ -281,7 +281,7 @@ struct TokenEndpointTests {
                 let right = "Basic " + Data("\(id):\(secret!)".utf8).base64EncodedString()
                 var statuses: [Int] = []
                 for _ in 0..<7 {
-                    let response = try RawHTTP.post(
+                    let response = try await RawHTTP.post(
                         port: port,
                         path: "/oauth/token",
                         headerLines: ["Authorization: \(wrong)"],
@@ -292,7 +292,7 @@ struct TokenEndpointTests {
                 }
                 #expect(statuses.prefix(5).allSatisfy { $0 == 401 })
                 #expect(statuses.suffix(2).allSatisfy { $0 == 429 })
-                let blocked = try RawHTTP.post(
+                let blocked = try await RawHTTP.post(
                     port: port,
                     path: "/oauth/token",
                     headerLines: ["Authorization: \(right)"],
@@ -301,7 +301,7 @@ struct TokenEndpointTests {
                 )
                 #expect(blocked.status == 429, "the attacking address stays blocked, even with the right secret")
                 #expect(blocked.headers["retry-after"].flatMap { Int($0) }.map { $0 > 0 && $0 <= 60 } == true)
-                let legitimate = try RawHTTP.post(
+                let legitimate = try await RawHTTP.post(
                     port: port,
                     path: "/oauth/token",
                     headerLines: ["Authorization: \(right)"],

@@ -6,22 +6,22 @@ struct CLITests {
     @Test("init prints the admin key once; a second init changes nothing")
     func initOnce() async throws {
         try await withTemporaryDirectory { directory in
-            let first = try Binaries.agentauth(["init", "--json"], in: directory)
+            let first = try await Binaries.agentauth(["init", "--json"], in: directory)
             #expect(first.status == 0, "\(first.stderr)")
             let agentID = try #require(first.json["agent_id"] as? String)
             let adminKey = try #require(first.json["admin_key"] as? String)
             #expect(agentID.hasPrefix("agt_") && adminKey.hasPrefix("sk-agent-") && adminKey.count == 58)
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("agentauth.sqlite").path))
 
-            let again = try Binaries.agentauth(["init"], in: directory)
+            let again = try await Binaries.agentauth(["init"], in: directory)
             #expect(again.status == 1)
             #expect(again.stderr.contains("already initialised"))
             #expect(!again.stdout.contains("sk-agent-"))
-            let ifNeeded = try Binaries.agentauth(["init", "--if-needed", "--json"], in: directory)
+            let ifNeeded = try await Binaries.agentauth(["init", "--if-needed", "--json"], in: directory)
             #expect(ifNeeded.status == 0)
             #expect(ifNeeded.json["already_initialized"] as? Bool == true)
 
-            let table = try Binaries.agentauth(["init", "--database", "other.sqlite"], in: directory)
+            let table = try await Binaries.agentauth(["init", "--database", "other.sqlite"], in: directory)
             #expect(table.status == 0)
             #expect(table.stdout.contains("Admin API key"))
             #expect(table.stdout.contains("sk-agent-"))
@@ -32,22 +32,22 @@ struct CLITests {
     func adminCommands() async throws {
         try await withTemporaryDirectory { directory in
             let database = ["--database", directory.appendingPathComponent("cli.sqlite").path]
-            #expect(try Binaries.agentauth(["init", "--json"] + database, in: directory).status == 0)
+            #expect(try await Binaries.agentauth(["init", "--json"] + database, in: directory).status == 0)
 
-            let created = try Binaries.agentauth(["agents", "create", "research agent", "--json"] + database, in: directory)
+            let created = try await Binaries.agentauth(["agents", "create", "research agent", "--json"] + database, in: directory)
             #expect(created.status == 0, "\(created.stderr)")
             let agentID = try #require(created.json["id"] as? String)
             #expect(created.json["status"] as? String == "active")
-            let named = try Binaries.agentauth(["agents", "create", "--name", "billing", "--json"] + database, in: directory)
+            let named = try await Binaries.agentauth(["agents", "create", "--name", "billing", "--json"] + database, in: directory)
             #expect(named.json["name"] as? String == "billing")
 
-            let list = try Binaries.agentauth(["agents", "list", "--json"] + database, in: directory)
+            let list = try await Binaries.agentauth(["agents", "list", "--json"] + database, in: directory)
             #expect((list.json["agents"] as? [[String: Any]])?.count == 3)
-            let table = try Binaries.agentauth(["agents", "list"] + database, in: directory)
+            let table = try await Binaries.agentauth(["agents", "list"] + database, in: directory)
             #expect(table.stdout.hasPrefix("ID"))
             #expect(table.stdout.contains("research agent"))
 
-            let key = try Binaries.agentauth(
+            let key = try await Binaries.agentauth(
                 ["keys", "create", agentID, "--scope", "conversations:read", "--scope", "billing:read introspect", "--expires-in", "3600", "--json"]
                     + database,
                 in: directory
@@ -57,28 +57,28 @@ struct CLITests {
             let keyID = try #require(key.json["id"] as? String)
             #expect(key.json["scopes"] as? [String] == ["billing:read", "conversations:read", "introspect"])
 
-            let keys = try Binaries.agentauth(["keys", "list", agentID, "--json"] + database, in: directory)
+            let keys = try await Binaries.agentauth(["keys", "list", agentID, "--json"] + database, in: directory)
             #expect(!keys.stdout.contains(plaintext), "listing never shows the key")
             #expect(keys.stdout.contains(keyID))
-            let keyTable = try Binaries.agentauth(["keys", "list", agentID] + database, in: directory)
+            let keyTable = try await Binaries.agentauth(["keys", "list", agentID] + database, in: directory)
             #expect(keyTable.stdout.contains(String(plaintext.prefix(13)) + "…"))
             #expect(!keyTable.stdout.contains(plaintext))
 
-            let rolled = try Binaries.agentauth(["keys", "roll", keyID, "--grace-seconds", "60", "--json"] + database, in: directory)
+            let rolled = try await Binaries.agentauth(["keys", "roll", keyID, "--grace-seconds", "60", "--json"] + database, in: directory)
             #expect(rolled.status == 0, "\(rolled.stderr)")
             #expect(rolled.json["replaces"] as? String == keyID)
             let newID = try #require(rolled.json["id"] as? String)
-            let rolledTable = try Binaries.agentauth(["keys", "roll", newID] + database, in: directory)
+            let rolledTable = try await Binaries.agentauth(["keys", "roll", newID] + database, in: directory)
             #expect(rolledTable.stdout.contains("shown once"))
 
-            let revoked = try Binaries.agentauth(["keys", "revoke", keyID, "--json"] + database, in: directory)
+            let revoked = try await Binaries.agentauth(["keys", "revoke", keyID, "--json"] + database, in: directory)
             #expect(revoked.json["status"] as? String == "revoked")
 
-            let disabled = try Binaries.agentauth(["agents", "disable", agentID, "--json"] + database, in: directory)
+            let disabled = try await Binaries.agentauth(["agents", "disable", agentID, "--json"] + database, in: directory)
             #expect(disabled.json["status"] as? String == "disabled")
-            let enabled = try Binaries.agentauth(["agents", "enable", agentID, "--json"] + database, in: directory)
+            let enabled = try await Binaries.agentauth(["agents", "enable", agentID, "--json"] + database, in: directory)
             #expect(enabled.json["status"] as? String == "active")
-            let shown = try Binaries.agentauth(["agents", "show", agentID] + database, in: directory)
+            let shown = try await Binaries.agentauth(["agents", "show", agentID] + database, in: directory)
             #expect(shown.stdout.contains(agentID) && shown.stdout.contains("active"))
         }
     }
@@ -86,7 +86,7 @@ struct CLITests {
     @Test("errors are clear messages with a non-zero exit, never a crash")
     func errors() async throws {
         try await withTemporaryDirectory { directory in
-            let missing = try Binaries.agentauth(["agents", "list"], in: directory)
+            let missing = try await Binaries.agentauth(["agents", "list"], in: directory)
             #expect(missing.status != 0)
             #expect(missing.stderr.contains("no AgentAuth database"))
             #expect(
@@ -94,17 +94,17 @@ struct CLITests {
                 "a mistyped path creates nothing"
             )
 
-            #expect(try Binaries.agentauth(["init", "--json"], in: directory).status == 0)
-            let unknown = try Binaries.agentauth(["agents", "show", "agt_00000000000000000000"], in: directory)
+            #expect(try await Binaries.agentauth(["init", "--json"], in: directory).status == 0)
+            let unknown = try await Binaries.agentauth(["agents", "show", "agt_00000000000000000000"], in: directory)
             #expect(unknown.status == 1)
             #expect(unknown.stderr.contains("no such agent"))
-            let agent = try #require(try Binaries.agentauth(["agents", "create", "x", "--json"], in: directory).json["id"] as? String)
-            let badScope = try Binaries.agentauth(["keys", "create", agent, "--scope", "bad\"scope"], in: directory)
+            let agent = try #require(try await Binaries.agentauth(["agents", "create", "x", "--json"], in: directory).json["id"] as? String)
+            let badScope = try await Binaries.agentauth(["keys", "create", agent, "--scope", "bad\"scope"], in: directory)
             #expect(badScope.status == 1)
             #expect(badScope.stderr.contains("scopes"))
-            let noScope = try Binaries.agentauth(["keys", "create", agent], in: directory)
+            let noScope = try await Binaries.agentauth(["keys", "create", agent], in: directory)
             #expect(noScope.status == 1)
-            let badTier = try Binaries.agentauth(["keys", "create", agent, "--scope", "a", "--rate-limit", "warp"], in: directory)
+            let badTier = try await Binaries.agentauth(["keys", "create", agent, "--scope", "a", "--rate-limit", "warp"], in: directory)
             #expect(badTier.stderr.contains("rate_limit"))
         }
     }

@@ -75,7 +75,7 @@ struct WalkthroughTests {
     @Test("serve on an initialised database prints no key")
     func restart() async throws {
         try await withTemporaryDirectory { directory in
-            #expect(try Binaries.agentauth(["init", "--json"], in: directory).status == 0)
+            #expect(try await Binaries.agentauth(["init", "--json"], in: directory).status == 0)
             let port = try Binaries.freePort()
             let server = try RunningProcess("agentauth", ["serve", "--port", "\(port)"], in: directory)
             defer { server.stop() }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a request presented to authenticate a client (RFC 6749 §2.3, RFC 7523 §2.2).
 public enum ClientCredentials: Sendable, Hashable {
     /// HTTP Basic with form-urlencoded id and secret.
@@ -15,11 +17,16 @@ public enum ClientCredentials: Sendable, Hashable {
         }
     }
 
-    /// The client id as presented (for rate limiting and logs; unauthenticated).
+    /// The client id as presented (for rate limiting and logs; unauthenticated): for an
+    /// assertion without `client_id`, its unverified `iss`.
     public var claimedClientID: String? {
         switch self {
-        case .basic(let id, _), .post(let id, _): id
-        case .assertion(_, let id): id
+        case .basic(let id, _), .post(let id, _): return id
+        case .assertion(let jwt, let id):
+            if let id { return id }
+            struct Issuer: Decodable { let iss: String }
+            guard let jws = try? CompactJWS(parsing: jwt) else { return nil }
+            return (try? JSONDecoder().decode(Issuer.self, from: jws.payload))?.iss
         }
     }
 

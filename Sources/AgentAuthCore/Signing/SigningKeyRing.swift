@@ -2,8 +2,9 @@ public import Foundation
 import Synchronization
 
 /// The server's signing keys, opened with the master key: the active key signs, every
-/// published key verifies and appears in the JWKS. Reloaded from the store after a rotation,
-/// and on an unknown `kid` at most once per `refreshInterval` (another node may have rotated).
+/// published key verifies and appears in the JWKS. Reloaded from the store after a rotation
+/// made here, at least every `refreshInterval` (a rotation by the CLI or another node is
+/// adopted within that time), and on an unknown `kid` at most once per `refreshInterval`.
 public final class SigningKeyRing: VerificationKeySource {
     struct State {
         var active: SigningKeyMaterial?
@@ -46,7 +47,8 @@ public final class SigningKeyRing: VerificationKeySource {
     }
 
     public func activeKey() async throws -> SigningKeyMaterial {
-        if let active = state.withLock({ $0.active }) { return active }
+        let (active, stale) = state.withLock { state in (state.active, now().timeIntervalSince(state.lastReload) >= refreshInterval) }
+        if let active, !stale { return active }
         try await reload()
         guard let active = state.withLock({ $0.active }) else { throw SigningKeyError.noActiveKey }
         return active
@@ -90,6 +92,13 @@ public final class SigningKeyRing: VerificationKeySource {
         try await store.insertSigningKey(record)
         try await reload()
         return record
+    }
+
+    /// How long after its retirement a key must stay published, for tokens of at most
+    /// `maxTokenLifetime` seconds: their lifetime, the verifiers' leeway, and the refresh interval
+    /// during which another node may still sign with the key it has not yet seen retired.
+    public func retiredKeyLifetime(maxTokenLifetime: Int, leeway: TimeInterval) -> TimeInterval {
+        TimeInterval(max(maxTokenLifetime, 0)) + leeway + refreshInterval
     }
 
     /// Makes a new active key; the old one is retired but stays published for `retiredKeyLifetime`

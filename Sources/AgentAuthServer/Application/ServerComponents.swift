@@ -40,8 +40,8 @@ public struct ServerComponents: Sendable {
         if let disabledAt = agent.disabledAt, disabledAt >= claims.issuedAt { throw TokenRejection.agentDisabled }
     }
 
-    /// Longest a retired signing key must stay published: the longest token lifetime plus leeway.
+    /// Longest a retired signing key must stay published (see `SigningKeyRing.retiredKeyLifetime`).
     func retiredKeyLifetime() async throws -> TimeInterval {
-        TimeInterval(max(try await store.maxClientTokenTTL(), 0)) + tokens.policy.leeway
+        keyRing.retiredKeyLifetime(maxTokenLifetime: try await store.maxClientTokenTTL(), leeway: tokens.policy.leeway)
     }
 }

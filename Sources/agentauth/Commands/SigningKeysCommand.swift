@@ -22,8 +22,9 @@ struct SigningKeysCommand: AsyncParsableCommand {
         func run() async throws {
             let opened = try await store.openStore()
             let ring = SigningKeyRing(store: opened, masterKey: try masterKey.load(for: store, create: false))
-            // Retired keys must outlive the longest token any client can hold, plus the verifiers' leeway.
-            let lifetime = Double(try await opened.maxClientTokenTTL()) + 30
+            // Retired keys must outlive the longest token any client can hold, plus the verifiers' leeway
+            // and the time a running server takes to notice the rotation.
+            let lifetime = ring.retiredKeyLifetime(maxTokenLifetime: try await opened.maxClientTokenTTL(), leeway: 30)
             let key = try await ring.rotate(to: algorithm, retiredKeyLifetime: lifetime)
             try Output.signingKeys([key], json: output.json, single: true)
         }

@@ -6,7 +6,16 @@ import Glibc
 
 /// Sends bytes exactly as given over a fresh TCP connection and returns the status line, for
 /// requests that HTTP client libraries refuse to send or would normalise (padded headers, NULs).
+///
+/// The socket calls block, so they run on a Dispatch thread: blocking the (two-thread)
+/// cooperative pool would starve the in-process server that has to answer them.
 enum RawHTTP {
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     struct Response {
         let status: Int
         /// Header names lowercased.
@@ -14,17 +23,18 @@ enum RawHTTP {
         let body: String
     }
 
-    static func statusLine(port: Int, request: [UInt8]) throws -> String {
-        let response = try exchange(port: port, request: request, from: nil, readAll: false)
+    static func statusLine(port: Int, request: [UInt8]) async throws -> String {
+        let response = try await offPool { try exchange(port: port, request: request, from: nil, readAll: false) }
         return String(decoding: response.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
     }
 
     /// A form POST from a chosen loopback source address (any 127.x.y.z is local on Linux).
-    static func post(port: Int, path: String, headerLines: [String], form: String, from source: String) throws -> Response {
+    static func post(port: Int, path: String, headerLines: [String], form: String, from source: String) async throws -> Response {
         let head =
             "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n"
             + headerLines.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n" + form
-        let raw = String(decoding: try exchange(port: port, request: Array(head.utf8), from: source, readAll: true), as: UTF8.self)
+        let bytes = Array(head.utf8)
+        let raw = String(decoding: try await offPool { try exchange(port: port, request: bytes, from: source, readAll: true) }, as: UTF8.self)
         let parts = raw.components(separatedBy: "\r\n\r\n")
         let lines = parts[0].components(separatedBy: "\r\n")
         let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -73,8 +83,8 @@ enum RawHTTP {
         return response
     }
 
-    static func get(port: Int, path: String, headerLines: [String]) throws -> String {
+    static func get(port: Int, path: String, headerLines: [String]) async throws -> String {
         let head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headerLines.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n"
-        return try statusLine(port: port, request: Array(head.utf8))
+        return try await statusLine(port: port, request: Array(head.utf8))
     }
 }

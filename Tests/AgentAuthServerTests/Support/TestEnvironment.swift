@@ -71,6 +71,20 @@ struct TestEnvironment: Sendable {
             try await body(TestAPI(client: client, adminKey: adminKey))
         }
     }
+
+    /// Runs `body` in process against a server whose clock is `clock`.
+    func test<T>(clock: TestClock, _ body: @Sendable (TestAPI, ServerComponents) async throws -> T) async throws -> T {
+        let components = ServerComponents(configuration: configuration(), store: store, masterKey: masterKey, now: clock.now)
+        try await components.keyRing.reload()
+        return try await Application(router: buildRouter(components: components), logger: logger).test(.router) { client in
+            try await body(TestAPI(client: client, adminKey: adminKey), components)
+        }
+    }
+
+    /// The server's active signing key, for forging tokens that are validly signed.
+    func activeSigningKey() async throws -> SigningKeyMaterial {
+        try await SigningKeyRing(store: store, masterKey: masterKey).activeKey()
+    }
 }
 
 /// A clock tests move by hand.

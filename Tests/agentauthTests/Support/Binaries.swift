@@ -19,7 +19,7 @@ enum Binaries {
 
     static func url(_ name: String) -> URL { productsDirectory.appendingPathComponent(name) }
 
-    struct Result {
+    struct Result: Sendable {
         let status: Int32
         let stdout: String
         let stderr: String
@@ -29,8 +29,15 @@ enum Binaries {
         }
     }
 
-    /// Runs `agentauth` with `arguments` in `directory` and waits for it.
-    static func agentauth(_ arguments: [String], in directory: URL) throws -> Result {
+    /// Runs `agentauth` with `arguments` in `directory` and waits for it, on a Dispatch thread
+    /// so that the wait does not hold one of the cooperative pool's few threads.
+    static func agentauth(_ arguments: [String], in directory: URL) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments, in: directory) }) }
+        }
+    }
+
+    private static func run(_ arguments: [String], in directory: URL) throws -> Result {
         let process = Process()
         process.executableURL = url("agentauth")
         process.arguments = arguments

@@ -1,0 +1,192 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import AgentAuthMiddleware
+import AgentAuthSQLite
+import AgentAuthServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import NIOCore
+import Testing
+
+/// Bearer tokens at a resource server: verified locally against the issuer's JWKS, found
+/// through its RFC 8414 metadata over real HTTP.
+@Suite("Resource-server middleware: Bearer tokens")
+struct BearerMiddlewareTests {
+    struct Server: Sendable {
+        let base: String
+        let store: SQLiteStore
+        let masterKey: MasterKey
+        let adminKey: String
+    }
+
+    /// A live auth server whose issuer is its own URL (port chosen first, so the issuer is known).
+    static func withAuthServer(_ body: @Sendable (Server) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-bearer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("auth.sqlite").path)
+        let masterKey = MasterKey.generate().key
+        let (_, adminKey) = try #require(try await AgentAdministration(store: store).initialize(masterKey: masterKey))
+        let port = try ResourceAuthenticatorTests.freePort()
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: port)
+        let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey)
+        let base = "http://127.0.0.1:\(port)"
+        // Run it on the chosen port (the live test framework would pick its own, and the issuer must be known first).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            defer { group.cancelAll() }
+            for _ in 0..<200 {
+                if (try? await HTTPTestClient.get(base + "/healthz"))?.status == 200 { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            try await body(Server(base: base, store: store, masterKey: masterKey, adminKey: adminKey.plaintext))
+        }
+    }
+
+    static func token(_ server: Server, scope: String, audience: [String]? = nil) async throws -> String {
+        let agent = try await AgentAdministration(store: server.store).createAgent(name: "caller")
+        let issued = try await ClientAdministration(store: server.store).createClient(
+            agentID: agent.id,
+            ClientRequest(scope: scope, audiences: audience)
+        )
+        let response = try await HTTPTestClient.post(
+            server.base + "/oauth/token",
+            form: "grant_type=client_credentials",
+            basic: (issued.client.clientID, try #require(issued.secret))
+        )
+        return try #require(response.json["access_token"] as? String)
+    }
+
+    static func router(_ server: Server, jwks: RemoteJWKS, audience: String = "agentauth") -> Router<AgentAuthRequestContext> {
+        let tokens = TokenVerifier(policy: .init(issuer: server.base, audiences: [audience]), keys: jwks)
+        let router = Router(context: AgentAuthRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        let protected = router.group("v1").add(middleware: ResourceAuthenticator(introspection: nil, tokens: tokens))
+        protected.group("conversations").add(middleware: RequireScope(Scope("conversations:read")!)).get { _, _ in ["ok": true] }
+        protected.group("billing/balance").add(middleware: RequireScope(Scope("billing:read")!)).get { _, _ in ["ok": true] }
+        return router
+    }
+
+    @Test("a token is accepted on the route its scope allows and refused with 403 on the other")
+    func scopes() async throws {
+        try await Self.withAuthServer { server in
+            let token = try await Self.token(server, scope: "conversations:read")
+            let jwks = RemoteJWKS(authServer: server.base)
+            try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
+                let ok = try await client.executeRequest(
+                    uri: "/v1/conversations",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(token)"],
+                    body: nil
+                )
+                #expect(ok.status == .ok)
+                let forbidden = try await client.executeRequest(
+                    uri: "/v1/billing/balance",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(token)"],
+                    body: nil
+                )
+                #expect(forbidden.status == .forbidden)
+                #expect(forbidden.headers[.wwwAuthenticate] == #"Bearer error="insufficient_scope", scope="billing:read""#)
+                // Verification is local: many requests, one fetch.
+                for _ in 0..<20 {
+                    _ = try await client.executeRequest(
+                        uri: "/v1/conversations",
+                        method: .get,
+                        headers: [.authorization: "Bearer \(token)"],
+                        body: nil
+                    )
+                }
+                #expect(await jwks.fetchCount == 1)
+            }
+        }
+    }
+
+    @Test("wrong audience, forged and unknown-kid tokens → 401; unknown kids refetch at most once per cool-down")
+    func forgedAndUnknownKids() async throws {
+        try await Self.withAuthServer { server in
+            let otherAudience = try await Self.token(server, scope: "conversations:read", audience: ["https://elsewhere.example"])
+            let valid = try await Self.token(server, scope: "conversations:read")
+            let attacker = try await SigningKeyMaterial.generate(.eddsa).material
+            let parts = valid.split(separator: ".")
+            let forgedInput = Base64URL.encode(Data(#"{"alg":"EdDSA","kid":"\#(attacker.kid)","typ":"at+jwt"}"#.utf8)) + "." + parts[1]
+            let forged = forgedInput + "." + Base64URL.encode(try attacker.jwtAlgorithm.sign(Array(forgedInput.utf8)))
+            let jwks = RemoteJWKS(authServer: server.base, coolDown: .seconds(60))
+            try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
+                for token in [otherAudience, forged, String(valid.dropLast(3)), valid + "x"] {
+                    let response = try await client.executeRequest(
+                        uri: "/v1/conversations",
+                        method: .get,
+                        headers: [.authorization: "Bearer \(token)"],
+                        body: nil
+                    )
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer error="invalid_token""#) == true)
+                }
+                for _ in 0..<50 {
+                    _ = try await client.executeRequest(
+                        uri: "/v1/conversations",
+                        method: .get,
+                        headers: [.authorization: "Bearer \(forged)"],
+                        body: nil
+                    )
+                }
+                #expect(await jwks.fetchCount == 1, "a flood of unknown kids causes no further fetches within the cool-down")
+                let ok = try await client.executeRequest(
+                    uri: "/v1/conversations",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(valid)"],
+                    body: nil
+                )
+                #expect(ok.status == .ok)
+            }
+        }
+    }
+
+    @Test("after a rotation the new kid is fetched and the old token still verifies")
+    func rotation() async throws {
+        try await Self.withAuthServer { server in
+            let before = try await Self.token(server, scope: "conversations:read")
+            let jwks = RemoteJWKS(authServer: server.base, coolDown: .milliseconds(1))
+            try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
+                #expect(
+                    try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(before)"], body: nil)
+                        .status == .ok
+                )
+                let rotated = try await HTTPTestClient.post(server.base + "/admin/signing-keys/rotate", form: "", apiKey: server.adminKey)
+                #expect(rotated.status == 201)
+                try await Task.sleep(for: .milliseconds(5))
+                let after = try await Self.token(server, scope: "conversations:read")
+                #expect(
+                    try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(after)"], body: nil)
+                        .status == .ok
+                )
+                #expect(
+                    try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(before)"], body: nil)
+                        .status == .ok
+                )
+                #expect(await jwks.fetchCount == 2)
+            }
+        }
+    }
+
+    @Test("metadata naming another issuer is refused: tokens fail closed")
+    func issuerMismatch() async throws {
+        try await Self.withAuthServer { server in
+            let token = try await Self.token(server, scope: "conversations:read")
+            let jwks = RemoteJWKS(authServer: server.base, issuer: "https://pretender.example")
+            try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
+                let response = try await client.executeRequest(
+                    uri: "/v1/conversations",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(token)"],
+                    body: nil
+                )
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Minimal real-HTTP calls for tests (a client outside the app under test).
+enum HTTPTestClient {
+    struct Response {
+        let status: Int
+        let body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    static func get(_ url: String) async throws -> Response {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Response(status: Int(response.status.code), body: String(buffer: body))
+    }
+
+    static func post(_ url: String, form: String, basic: (String, String)? = nil, apiKey: String? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        if !form.isEmpty { request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded") }
+        let encode = { (value: String) in value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value }
+        if let basic {
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(encode(basic.0)):\(encode(basic.1))".utf8).base64EncodedString())
+        }
+        if let apiKey { request.headers.add(name: "X-API-Key", value: apiKey) }
+        request.body = .bytes(ByteBuffer(string: form))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Response(status: Int(response.status.code), body: String(buffer: body))
+    }
+}
