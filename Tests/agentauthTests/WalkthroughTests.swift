@@ -63,6 +63,31 @@ struct WalkthroughTests {
             #expect(billing.json["currency"] as? String == "USD")
             #expect(billing.json["balance"] as? Double == 150.0)
 
+            // OAuth client credentials: a client of the same agent, a token, the same two routes.
+            let client = try await HTTP.send(
+                .POST,
+                "\(auth)/admin/agents/\(agentID)/clients",
+                headers: admin,
+                body: #"{"scope":"conversations:read"}"#
+            )
+            #expect(client.status == 201)
+            let clientID = try #require(client.json["client_id"] as? String)
+            let clientSecret = try #require(client.json["client_secret"] as? String)
+            let basic = "Basic " + Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
+            let tokenResponse = try await HTTP.send(
+                .POST,
+                "\(auth)/oauth/token",
+                headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                body: "grant_type=client_credentials"
+            )
+            #expect(tokenResponse.status == 200)
+            let accessToken = try #require(tokenResponse.json["access_token"] as? String)
+            let withToken = try await HTTP.send(.GET, "\(api)/v1/conversations", headers: [("Authorization", "Bearer \(accessToken)")])
+            #expect(withToken.status == 200)
+            let tokenForbidden = try await HTTP.send(.GET, "\(api)/v1/billing/balance", headers: [("Authorization", "Bearer \(accessToken)")])
+            #expect(tokenForbidden.status == 403)
+            #expect(tokenForbidden.headers.first(name: "WWW-Authenticate") == #"Bearer error="insufficient_scope", scope="billing:read""#)
+
             #expect(try await HTTP.send(.POST, "\(auth)/admin/keys/\(keyID)/revoke", headers: admin).status == 200)
             let afterRevoke = try await HTTP.send(.GET, "\(api)/v1/conversations", headers: [("X-API-Key", apiKey)])
             #expect(afterRevoke.status == 401, "a revoked key fails on the very next request")

@@ -31,14 +31,15 @@ enum Binaries {
 
     /// Runs `agentauth` with `arguments` in `directory` and waits for it, on a Dispatch thread
     /// so that the wait does not hold one of the cooperative pool's few threads.
-    static func agentauth(_ arguments: [String], in directory: URL) async throws -> Result {
+    static func agentauth(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments, in: directory) }) }
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments, in: directory, environment: environment) }) }
         }
     }
 
-    private static func run(_ arguments: [String], in directory: URL) throws -> Result {
+    private static func run(_ arguments: [String], in directory: URL, environment: [String: String]) throws -> Result {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = url("agentauth")
         process.arguments = arguments
         process.currentDirectoryURL = directory

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@Suite("agentauth CLI: master key, clients, signing keys")
+struct OAuthCLITests {
+    @Test("init writes a 0600 master key file beside the database, or uses AGENTAUTH_MASTER_KEY")
+    func masterKey() async throws {
+        try await withTemporaryDirectory { directory in
+            #expect(
+                try await Binaries.agentauth(["init", "--json", "--database", "data/a.sqlite"], in: directory).status != 0,
+                "a missing folder is an error"
+            )
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
+            let first = try await Binaries.agentauth(["init", "--json", "--database", "data/a.sqlite"], in: directory)
+            #expect(first.status == 0, "\(first.stderr)")
+            let keyFile = directory.appendingPathComponent("data/agentauth.key").path
+            let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            let contents = try String(contentsOfFile: keyFile, encoding: .utf8)
+            #expect(Data(base64Encoded: contents.trimmingCharacters(in: .whitespacesAndNewlines))?.count == 32)
+
+            let envKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            let second = try await Binaries.agentauth(
+                ["init", "--json", "--database", "b.sqlite"],
+                in: directory,
+                environment: ["AGENTAUTH_MASTER_KEY": envKey]
+            )
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(
+                !FileManager.default.fileExists(atPath: directory.appendingPathComponent("agentauth.key").path),
+                "no file when the env var is set"
+            )
+            let rotated = try await Binaries.agentauth(
+                ["signing-keys", "rotate", "--database", "b.sqlite"],
+                in: directory,
+                environment: ["AGENTAUTH_MASTER_KEY": envKey]
+            )
+            #expect(rotated.status == 0, "\(rotated.stderr)")
+            let missing = try await Binaries.agentauth(["signing-keys", "rotate", "--database", "b.sqlite"], in: directory)
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("master key"))
+            let wrong = try await Binaries.agentauth(
+                ["signing-keys", "rotate", "--database", "b.sqlite"],
+                in: directory,
+                environment: ["AGENTAUTH_MASTER_KEY": Data(count: 32).base64EncodedString()]
+            )
+            #expect(wrong.status == 1)
+            #expect(wrong.stderr.contains("master key"))
+            let invalid = try await Binaries.agentauth(
+                ["signing-keys", "rotate", "--database", "b.sqlite"],
+                in: directory,
+                environment: ["AGENTAUTH_MASTER_KEY": "short"]
+            )
+            #expect(invalid.stderr.contains("32 bytes"))
+        }
+    }
+
+    @Test("clients: create, list, show, rotate-secret; secrets printed once")
+    func clients() async throws {
+        try await withTemporaryDirectory { directory in
+            #expect(try await Binaries.agentauth(["init", "--json"], in: directory).status == 0)
+            let agent = try #require(try await Binaries.agentauth(["agents", "create", "billing", "--json"], in: directory).json["id"] as? String)
+            let created = try await Binaries.agentauth(
+                [
+                    "clients", "create", agent, "--scope", "billing:read billing:write", "--audience", "https://billing.example", "--token-ttl",
+                    "600", "--json",
+                ],
+                in: directory
+            )
+            #expect(created.status == 0, "\(created.stderr)")
+            let clientID = try #require(created.json["client_id"] as? String)
+            let secret = try #require(created.json["client_secret"] as? String)
+            #expect(secret.hasPrefix("cs-agent-"))
+            #expect(created.json["scope"] as? String == "billing:read billing:write")
+            #expect(created.json["audience"] as? [String] == ["https://billing.example"])
+            #expect(created.json["token_ttl"] as? Int == 600)
+            #expect(created.json["token_endpoint_auth_method"] as? String == "client_secret_basic")
+
+            let listed = try await Binaries.agentauth(["clients", "list", agent, "--json"], in: directory)
+            #expect(listed.stdout.contains(clientID) && !listed.stdout.contains(secret))
+            let table = try await Binaries.agentauth(["clients", "list", agent], in: directory)
+            #expect(table.stdout.hasPrefix("CLIENT ID") && table.stdout.contains(clientID))
+            let shown = try await Binaries.agentauth(["clients", "show", clientID, "--json"], in: directory)
+            #expect(shown.json["client_id"] as? String == clientID && shown.json["client_secret"] == nil)
+
+            let rotated = try await Binaries.agentauth(["clients", "rotate-secret", clientID, "--grace-seconds", "60", "--json"], in: directory)
+            let newSecret = try #require(rotated.json["client_secret"] as? String)
+            #expect(newSecret != secret)
+            #expect(rotated.json["previous_secret_expires_at"] is String)
+            let rotatedTable = try await Binaries.agentauth(["clients", "rotate-secret", clientID], in: directory)
+            #expect(rotatedTable.stdout.contains("shown once"))
+
+            let jwks = directory.appendingPathComponent("client-jwks.json")
+            try #"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#.write(
+                to: jwks,
+                atomically: true,
+                encoding: .utf8
+            )
+            let jwtClient = try await Binaries.agentauth(
+                ["clients", "create", agent, "--scope", "a", "--auth-method", "private_key_jwt", "--jwks-file", jwks.path, "--json"],
+                in: directory
+            )
+            #expect(jwtClient.status == 0, "\(jwtClient.stderr)")
+            #expect(jwtClient.json["client_secret"] == nil)
+            let noSecret = try await Binaries.agentauth(
+                ["clients", "rotate-secret", try #require(jwtClient.json["client_id"] as? String)],
+                in: directory
+            )
+            #expect(noSecret.status == 1)
+            let badScope = try await Binaries.agentauth(["clients", "create", agent], in: directory)
+            #expect(badScope.status == 1 && badScope.stderr.contains("scope"))
+        }
+    }
+
+    @Test("signing-keys: list shows the first key; rotate adds a new active one and retires the old")
+    func signingKeys() async throws {
+        try await withTemporaryDirectory { directory in
+            #expect(try await Binaries.agentauth(["init", "--json", "--signing-algorithm", "ES256"], in: directory).status == 0)
+            let first = try await Binaries.agentauth(["signing-keys", "list", "--json"], in: directory)
+            let keys = try #require(first.json["keys"] as? [[String: Any]])
+            #expect(keys.count == 1)
+            #expect(keys.first?["algorithm"] as? String == "ES256")
+            #expect(keys.first?["status"] as? String == "active")
+            let oldKid = try #require(keys.first?["kid"] as? String)
+            let rotated = try await Binaries.agentauth(["signing-keys", "rotate", "--algorithm", "EdDSA", "--json"], in: directory)
+            #expect(rotated.status == 0, "\(rotated.stderr)")
+            let newKid = try #require(rotated.json["kid"] as? String)
+            #expect(newKid != oldKid)
+            let after = try await Binaries.agentauth(["signing-keys", "list"], in: directory)
+            #expect(after.stdout.contains(newKid) && after.stdout.contains(oldKid))
+            #expect(after.stdout.contains("retired"))
+            #expect(!after.stdout.contains("\"d\""), "no private material is ever printed")
+        }
+    }
+}
