@@ -40,8 +40,8 @@ public struct FormBody: Sendable {
         guard !bytes.isEmpty else { return }
         let pairs = bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false)
         guard pairs.count <= Self.maxParameters else { throw .invalidRequest("too many form parameters (at most \(Self.maxParameters))") }
-        for pair in pairs {
-            guard !pair.isEmpty else { throw .invalidRequest("empty form parameter") }
+        // Empty sequences (`a=1&&b=2`, a trailing `&`) are skipped, as the WHATWG form rules do.
+        for pair in pairs where !pair.isEmpty {
             let nameEnd = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
             let name = try Self.decode(pair[pair.startIndex..<nameEnd])
             let value = nameEnd == pair.endIndex ? "" : try Self.decode(pair[(nameEnd + 1)...])

@@ -34,6 +34,8 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound: return .notFound(error.reason)
             case .conflict: return .conflict(error.reason)
             }
+        case TokenRejection.keysUnavailable:
+            return .temporarilyUnavailable("token verification keys are unavailable; try again", retryAfter: 2)
         case is CredentialRejection, is TokenRejection:
             return .invalidToken()
         case let error as OAuthProtocolError:

@@ -60,6 +60,11 @@ extension OAuthError {
         OAuthError(.badRequest, code: "invalid_request", description: description)
     }
 
+    /// RFC 6750 §3.1 `invalid_request` for a protected resource, with its challenge.
+    public static func invalidBearerRequest(_ description: String) -> OAuthError {
+        OAuthError(.badRequest, code: "invalid_request", description: description, headers: [.wwwAuthenticate: #"Bearer error="invalid_request""#])
+    }
+
     public static func notFound(_ description: String) -> OAuthError {
         OAuthError(.notFound, code: "not_found", description: description)
     }

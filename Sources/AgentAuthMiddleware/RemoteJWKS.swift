@@ -8,8 +8,11 @@ import NIOHTTP1
 
 /// The issuer's signing keys for a resource server: found through RFC 8414 metadata
 /// (`{authServer}/.well-known/oauth-authorization-server`, whose `issuer` must be the expected
-/// one), fetched from `jwks_uri` and cached. An unknown `kid` triggers at most one refetch per
-/// cool-down, so a flood of forged kids can't turn into a flood of requests to the issuer.
+/// one), fetched from `jwks_uri` and cached. Once keys are loaded, an unknown `kid` triggers at
+/// most one refetch per cool-down, so a flood of forged kids can't turn into a flood of requests
+/// to the issuer; the first load doesn't start the cool-down, so a key rotated in shortly after
+/// start-up is fetched at once. A failed fetch is retried after `failureBackoff` and makes
+/// verification answer "unavailable" (503), not "invalid token".
 public actor RemoteJWKS: VerificationKeySource {
     let metadataURL: String
     let expectedIssuer: String
@@ -18,8 +21,11 @@ public actor RemoteJWKS: VerificationKeySource {
     let logger: Logger
 
     private var keys: [String: VerificationKey] = [:]
-    private var lastFetch: ContinuousClock.Instant?
+    private var loaded = false
+    private var lastUnknownKidRefetch: ContinuousClock.Instant?
+    private var lastFailure: ContinuousClock.Instant?
     private var inFlight: Task<Void, any Error>?
+    let failureBackoff: Duration = .seconds(1)
 
     /// - Parameters:
     ///   - authServer: base URL where the metadata is served.
@@ -41,7 +47,12 @@ public actor RemoteJWKS: VerificationKeySource {
 
     public func verificationKey(kid: String) async throws -> VerificationKey? {
         if let key = keys[kid] { return key }
-        if let lastFetch, ContinuousClock.now - lastFetch < coolDown { return nil }
+        let now = ContinuousClock.now
+        if let lastFailure, now - lastFailure < failureBackoff { throw RemoteJWKSError.unavailable }
+        if loaded {
+            if let last = lastUnknownKidRefetch, now - last < coolDown { return nil }
+            lastUnknownKidRefetch = now
+        }
         try await refresh()
         return keys[kid]
     }
@@ -52,8 +63,14 @@ public actor RemoteJWKS: VerificationKeySource {
         let task = Task { try await self.fetch() }
         inFlight = task
         defer { inFlight = nil }
-        lastFetch = ContinuousClock.now
-        try await task.value
+        do {
+            try await task.value
+            loaded = true
+            lastFailure = nil
+        } catch {
+            lastFailure = ContinuousClock.now
+            throw error
+        }
     }
 
     /// How many keys are cached, and how many times metadata and keys were fetched (diagnostics).
@@ -117,4 +134,6 @@ public actor RemoteJWKS: VerificationKeySource {
 public enum RemoteJWKSError: Error, Hashable, Sendable {
     case issuerMismatch
     case httpStatus(Int)
+    /// A recent fetch failed; the next try waits for the back-off.
+    case unavailable
 }

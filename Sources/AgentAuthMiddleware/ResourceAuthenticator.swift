@@ -24,7 +24,7 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     public func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
         // RFC 6750 §2: one request, one credential.
         if request.headers.apiKeyCredential != .absent, request.headers[.authorization] != nil {
-            throw OAuthError.invalidRequest("send one credential: X-API-Key or Authorization, not both")
+            throw OAuthError.invalidBearerRequest("send one credential: X-API-Key or Authorization, not both")
         }
         switch request.headers.apiKeyCredential {
         case .absent:
@@ -58,6 +58,9 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             do {
                 let claims = try await tokens.verify(token)
                 return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)
+            } catch TokenRejection.keysUnavailable {
+                context.logger.error("the issuer's keys cannot be fetched")
+                throw OAuthError.temporarilyUnavailable("the auth server's keys cannot be fetched; try again", retryAfter: 2)
             } catch {
                 context.logger.debug("access token refused", metadata: ["reason": "\(error)"])
                 throw OAuthError.invalidToken()

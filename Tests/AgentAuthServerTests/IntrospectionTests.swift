@@ -100,3 +100,68 @@ struct IntrospectionTests {
         }
     }
 }
+
+@Suite("Introspection of access tokens, by clients")
+struct TokenIntrospectionTests {
+    @Test("an OAuth client authenticates with its credentials and sees token claims; a bad secret → 401 invalid_client")
+    func clientAuthenticated() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let agent = try await api.createAgent()
+                let token = try await api.accessToken(agent: agent, scope: "billing:read", audience: "https://billing.example")
+                let (resourceID, resourceSecret) = try await api.createClient(
+                    agent: try await api.createAgent("billing api"),
+                    json: #"{"scope":"x"}"#
+                )
+                let basic = "Basic " + Data("\(formEncoded(resourceID)):\(formEncoded(resourceSecret!))".utf8).base64EncodedString()
+                let response = try await api.request(.post, "/oauth/introspect", headers: [.authorization: basic], form: "token=\(token)")
+                #expect(response.status == .ok)
+                let object = response.object
+                #expect(object["active"] as? Bool == true)
+                #expect(object["sub"] as? String == agent)
+                #expect(object["aud"] as? String == "https://billing.example", "any audience is reported, not enforced")
+                #expect(object["iss"] as? String == TestEnvironment.issuer)
+                #expect(object["scope"] as? String == "billing:read")
+                #expect(object["token_type"] as? String == "Bearer")
+                #expect((object["exp"] as? Int).map { $0 > Int(Date().timeIntervalSince1970) } == true)
+
+                let wrong = "Basic " + Data("\(formEncoded(resourceID)):\(SecretFormat.clientSecret.generate())".utf8).base64EncodedString()
+                let refused = try await api.request(.post, "/oauth/introspect", headers: [.authorization: wrong], form: "token=\(token)")
+                #expect(refused.status == .unauthorized)
+                #expect(refused.errorCode == "invalid_client")
+                let post = try await api.request(
+                    .post,
+                    "/oauth/introspect",
+                    form: "token=\(token)&client_id=\(formEncoded(resourceID))&client_secret=\(resourceSecret!)"
+                )
+                #expect(post.status == .unauthorized, "a basic client may not switch to client_secret_post")
+            }
+        }
+    }
+
+    @Test("a Bearer token with scope introspect may introspect; one without → 403")
+    func bearerCaller() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let agent = try await api.createAgent()
+                let subject = try await api.accessToken(agent: agent, scope: "a")
+                let introspector = try await api.accessToken(agent: agent, scope: "introspect")
+                let plain = try await api.accessToken(agent: agent, scope: "b")
+                let ok = try await api.request(
+                    .post,
+                    "/oauth/introspect",
+                    headers: [.authorization: "Bearer \(introspector)"],
+                    form: "token=\(subject)"
+                )
+                #expect(ok.object["active"] as? Bool == true)
+                let forbidden = try await api.request(
+                    .post,
+                    "/oauth/introspect",
+                    headers: [.authorization: "Bearer \(plain)"],
+                    form: "token=\(subject)"
+                )
+                #expect(forbidden.status == .forbidden)
+            }
+        }
+    }
+}

@@ -219,7 +219,6 @@ struct TokenEndpointTests {
             ("grant_type=client_credentials&scope=%zz", "application/x-www-form-urlencoded"),
             ("grant_type=client_credentials&scope=%C3%28", "application/x-www-form-urlencoded"),
             ("grant_type=client_credentials%00", "application/x-www-form-urlencoded"),
-            ("grant_type=client_credentials&", "application/x-www-form-urlencoded"),
         ]
     )
     func malformedRequests(_ body: String, _ contentType: String) async throws {
@@ -295,12 +294,20 @@ struct TokenEndpointTests {
                 let blocked = try await RawHTTP.post(
                     port: port,
                     path: "/oauth/token",
+                    headerLines: ["Authorization: \(wrong)"],
+                    form: "grant_type=client_credentials",
+                    from: "127.0.0.2"
+                )
+                #expect(blocked.status == 429, "further failures stay limited")
+                #expect(blocked.headers["retry-after"].flatMap { Int($0) }.map { $0 > 0 && $0 <= 60 } == true)
+                let sameAddress = try await RawHTTP.post(
+                    port: port,
+                    path: "/oauth/token",
                     headerLines: ["Authorization: \(right)"],
                     form: "grant_type=client_credentials",
                     from: "127.0.0.2"
                 )
-                #expect(blocked.status == 429, "the attacking address stays blocked, even with the right secret")
-                #expect(blocked.headers["retry-after"].flatMap { Int($0) }.map { $0 > 0 && $0 <= 60 } == true)
+                #expect(sameAddress.status == 200, "correct credentials are never locked out, even from the attacking address")
                 let legitimate = try await RawHTTP.post(
                     port: port,
                     path: "/oauth/token",

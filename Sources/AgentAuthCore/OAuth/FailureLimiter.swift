@@ -2,8 +2,8 @@ public import Foundation
 import Synchronization
 
 /// Counts authentication failures per key (a client at an address, an address) in fixed
-/// one-minute windows; past the limit the key is refused until its window ends
-/// (SECURITY-CASES 11). In memory, per node: each node protects itself.
+/// one-minute windows; a key with more than `limit` failures in its window is over the limit
+/// until the window ends (SECURITY-CASES 11). In memory, per node: each node protects itself.
 public final class FailureLimiter: Sendable {
     struct Window {
         var start: Date
@@ -27,7 +27,7 @@ public final class FailureLimiter: Sendable {
     public func retryAfter(_ key: String) -> Int? {
         let now = self.now()
         return windows.withLock { windows in
-            guard let current = windows[key], now.timeIntervalSince(current.start) < window, current.failures >= limit else { return nil }
+            guard let current = windows[key], now.timeIntervalSince(current.start) < window, current.failures > limit else { return nil }
             return max(1, Int((window - now.timeIntervalSince(current.start)).rounded(.up)))
         }
     }

@@ -72,8 +72,9 @@ public final class SigningKeyRing: VerificationKeySource {
 
     /// The public JWKS document's keys (RFC 7517 §5): public members only.
     public func publishedJWKs() async throws -> [[String: String]] {
-        if state.withLock({ $0.active == nil }) { try await reload() }
         let now = self.now()
+        let stale = state.withLock { state in state.active == nil || now.timeIntervalSince(state.lastReload) >= refreshInterval }
+        if stale { try await reload() }
         return state.withLock { state in
             state.records.filter { $0.isPublished(at: now) }.compactMap { state.published[$0.kid]?.publicJWK }
         }

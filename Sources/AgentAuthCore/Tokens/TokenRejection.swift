@@ -12,6 +12,9 @@ public enum TokenRejection: Error, Hashable, Sendable, CustomStringConvertible {
     case wrongAudience
     case revoked
     case agentDisabled
+    /// Not the token's fault: the keys could not be obtained (issuer or store unreachable).
+    /// Callers answer 503, not 401.
+    case keysUnavailable
 
     public var description: String {
         switch self {
@@ -26,6 +29,7 @@ public enum TokenRejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongAudience: "wrong audience"
         case .revoked: "token revoked"
         case .agentDisabled: "agent disabled"
+        case .keysUnavailable: "verification keys unavailable"
         }
     }
 }

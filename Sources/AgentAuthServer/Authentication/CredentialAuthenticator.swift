@@ -17,7 +17,7 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
         let hasAuthorization = request.headers[.authorization] != nil
         // RFC 6750 §2: one request, one credential.
         if apiKey != .absent, hasAuthorization {
-            throw OAuthError.invalidRequest("send one credential: X-API-Key or Authorization, not both")
+            throw OAuthError.invalidBearerRequest("send one credential: X-API-Key or Authorization, not both")
         }
         do {
             switch apiKey {
@@ -41,6 +41,8 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
         } catch let rejection as CredentialRejection {
             context.logger.debug("API key refused", metadata: ["reason": "\(rejection)"])
             throw OAuthError.invalidToken()
+        } catch TokenRejection.keysUnavailable {
+            throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")
         } catch let rejection as TokenRejection {
             context.logger.debug("access token refused", metadata: ["reason": "\(rejection)"])
             throw OAuthError.invalidToken()

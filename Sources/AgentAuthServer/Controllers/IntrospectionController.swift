@@ -55,6 +55,8 @@ struct IntrospectionController {
             let claims = try await verifier.verify(token)
             try await components.checkAgent(of: claims)
             return .active(claims)
+        } catch TokenRejection.keysUnavailable {
+            throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")
         } catch is TokenRejection {
             return .inactive
         }
