@@ -1,13 +1,13 @@
 public import AgentAuthCore
 public import AsyncHTTPClient
-import Foundation
+public import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 
 /// Calls the auth server's RFC 7662 introspection endpoint with the resource server's own
-/// API key (scope `introspect`). No caching: until the revocation feed can evict entries,
-/// every request asks, so a revoked key fails on the very next request.
+/// API key (scope `introspect`). It caches nothing itself; `ResourceAuthenticator` caches
+/// results only while a `RevocationFeedFollower` is fresh to evict them.
 public struct IntrospectionClient: Sendable {
     let endpoint: String
     let credential: String
@@ -38,6 +38,11 @@ public struct IntrospectionClient: Sendable {
     /// The identity for an active credential, or `nil` when the server says it is inactive.
     /// - Throws: `IntrospectionUnavailable` when the server can't answer (callers fail closed).
     public func introspect(_ token: String) async throws -> AgentIdentity? {
+        try await introspectWithExpiry(token)?.identity
+    }
+
+    /// As `introspect`, with the credential's own expiry (`exp`), when it has one.
+    public func introspectWithExpiry(_ token: String) async throws -> (identity: AgentIdentity, expiresAt: Date?)? {
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -63,7 +68,8 @@ public struct IntrospectionClient: Sendable {
         }
         let scopes = (try? ScopeSet(parsing: scope)) ?? ScopeSet()
         let kind = AgentIdentity.CredentialKind(rawValue: answer.tokenType ?? "") ?? .apiKey
-        return AgentIdentity(agentID: subject, credentialID: answer.keyID ?? answer.jti ?? "", kind: kind, scopes: scopes)
+        let identity = AgentIdentity(agentID: subject, credentialID: answer.keyID ?? answer.jti ?? "", kind: kind, scopes: scopes)
+        return (identity, answer.exp.map { Date(timeIntervalSince1970: TimeInterval($0)) })
     }
 
     struct Answer: Decodable {
@@ -73,9 +79,10 @@ public struct IntrospectionClient: Sendable {
         let tokenType: String?
         let keyID: String?
         let jti: String?
+        let exp: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case active, scope, sub, jti
+            case active, scope, sub, jti, exp
             case tokenType = "token_type"
             case keyID = "key_id"
         }

@@ -1,5 +1,6 @@
 public import AgentAuthCore
 import AgentAuthHTTP
+import Foundation
 public import Hummingbird
 public import HummingbirdAuth
 import Logging
@@ -12,13 +13,22 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     public typealias Identity = AgentIdentity
     let introspection: IntrospectionClient?
     let tokens: TokenVerifier?
+    let feed: RevocationFeedFollower?
 
     /// - Parameters:
     ///   - introspection: for API keys; `nil` refuses API keys.
-    ///   - tokens: for Bearer access tokens (e.g. a `TokenVerifier` over `RemoteJWKS`); `nil` refuses them.
-    public init(introspection: IntrospectionClient?, tokens: TokenVerifier? = nil, context: Context.Type = Context.self) {
+    ///   - tokens: for Bearer access tokens (a `TokenVerifier` over `RemoteJWKS`, with the feed's
+    ///     `revocations`); `nil` refuses them.
+    ///   - feed: when given, positive API-key results are cached while the feed is fresh (it evicts them).
+    public init(
+        introspection: IntrospectionClient?,
+        tokens: TokenVerifier? = nil,
+        feed: RevocationFeedFollower? = nil,
+        context: Context.Type = Context.self
+    ) {
         self.introspection = introspection
         self.tokens = tokens
+        self.feed = feed
     }
 
     public func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
@@ -33,9 +43,17 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             throw OAuthError.invalidToken()
         case .present(let key):
             guard let introspection, SecretFormat.apiKey.isWellFormed(key) else { throw OAuthError.invalidToken() }
+            // A cached result is used only while the feed that would evict it is fresh; otherwise the
+            // auth server is asked, and if it can't answer the request fails closed (503).
+            let cache = feed.flatMap { $0.isFresh ? $0.apiKeyCache : nil }
+            if let cached = cache?.lookUp(key) { return cached }
             let identity: AgentIdentity?
             do {
-                identity = try await introspection.introspect(key)
+                let result = try await introspection.introspectWithExpiry(key)
+                if let result, let cache {
+                    cache.store(key, identity: result.identity, expiresIn: result.expiresAt?.timeIntervalSinceNow)
+                }
+                identity = result?.identity
             } catch let error as IntrospectionUnavailable {
                 context.logger.error("introspection failed", metadata: ["reason": "\(error.reason)"])
                 throw OAuthError.temporarilyUnavailable("the auth server cannot be reached; try again", retryAfter: 2)

@@ -77,6 +77,36 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v3 revocation feed and audit log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE revocation_events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL CHECK (kind IN ('token', 'api_key', 'agent')),
+                        subject TEXT NOT NULL,
+                        agent_id TEXT,
+                        at REAL NOT NULL,
+                        expires_at REAL
+                    );
+                    CREATE UNIQUE INDEX revocation_events_token ON revocation_events (subject) WHERE kind = 'token';
+                    CREATE TABLE audit_events (
+                        seq INTEGER PRIMARY KEY,
+                        time REAL NOT NULL,
+                        type TEXT NOT NULL,
+                        agent_id TEXT,
+                        credential_id TEXT,
+                        client_address TEXT,
+                        request_id TEXT,
+                        outcome TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        previous_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_events_agent ON audit_events (agent_id, seq);
+                    CREATE INDEX audit_events_type ON audit_events (type, seq);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -93,6 +93,9 @@ public final class SQLiteStore: AgentAuthStore {
                     sql: "UPDATE agents SET status = ?, disabled_at = MAX(COALESCE(disabled_at, 0), ?) WHERE id = ?",
                     arguments: [status.rawValue, at.timeIntervalSince1970, id]
                 )
+                if db.changesCount > 0 {
+                    try Self.insert(RevocationEvent(kind: .agent, subject: id, agentID: id, at: at), db)
+                }
             } else {
                 try db.execute(sql: "UPDATE agents SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
             }
@@ -142,9 +145,12 @@ public final class SQLiteStore: AgentAuthStore {
     public func revokeAPIKey(id: String, at: Date) async throws -> APIKey? {
         try await write { db in
             try db.execute(
-                sql: "UPDATE api_keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                sql: "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? AND status <> 'revoked'",
                 arguments: [at.timeIntervalSince1970, id]
             )
+            if db.changesCount > 0, let agentID = try String.fetchOne(db, sql: "SELECT agent_id FROM api_keys WHERE id = ?", arguments: [id]) {
+                try Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: agentID, at: at), db)
+            }
             return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)
         }
     }
@@ -249,6 +255,105 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
+    // MARK: Revocations
+
+    public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES ('token', ?, ?, ?, ?)",
+                arguments: [jti, agentID, at.timeIntervalSince1970, expiresAt.timeIntervalSince1970]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func revocations(after cursor: Int64, limit: Int) async throws -> [RevocationEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM revocation_events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit]).map { row in
+                let kind: String = row["kind"]
+                return RevocationEvent(
+                    seq: row["seq"],
+                    kind: RevocationEvent.Kind(rawValue: kind) ?? .token,
+                    subject: row["subject"],
+                    agentID: row["agent_id"],
+                    at: Self.date(row["at"])!,
+                    expiresAt: Self.date(row["expires_at"])
+                )
+            }
+        }
+    }
+
+    public func revocationBounds() async throws -> (oldest: Int64, latest: Int64) {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COALESCE(MIN(seq), 0) AS oldest, COALESCE(MAX(seq), 0) AS latest FROM revocation_events")
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'") ?? 0
+            return (row?["oldest"] ?? 0, max(row?["latest"] ?? 0, sequence))
+        }
+    }
+
+    public func pruneRevocations(expiredBefore: Date, olderThan: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM revocation_events WHERE (kind = 'token' AND expires_at < ?) OR (kind <> 'token' AND at < ?)",
+                arguments: [expiredBefore.timeIntervalSince1970, olderThan.timeIntervalSince1970]
+            )
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ events: [AuditEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            let previous: (seq: Int64, hash: String)? = last.map { ($0["seq"], $0["hash"]) }
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for event in AuditChain.link(events, after: previous) {
+                try statement.execute(arguments: [
+                    event.seq, event.time.timeIntervalSince1970, event.type, event.agentID, event.credentialID, event.clientAddress,
+                    event.requestID, event.outcome.rawValue, try Self.json(event.details), event.previousHash, event.hash,
+                ])
+            }
+        }
+    }
+
+    public func auditEvents(_ filter: AuditFilter) async throws -> [AuditEvent] {
+        try await read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let agentID = filter.agentID {
+                conditions.append("agent_id = ?")
+                _ = arguments.append(contentsOf: [agentID])
+            }
+            if let type = filter.type {
+                conditions.append("type = ?")
+                _ = arguments.append(contentsOf: [type])
+            }
+            if let since = filter.since {
+                conditions.append("time >= ?")
+                _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+            }
+            _ = arguments.append(contentsOf: [filter.limit])
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit_events \(whereClause) ORDER BY seq DESC LIMIT ?", arguments: arguments)
+                .map(Self.auditEvent)
+        }
+    }
+
+    public func auditChain() async throws -> [AuditEvent] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY seq").map(Self.auditEvent) }
+    }
+
+    /// For tamper tests and forensics only: runs raw SQL against the database.
+    public func unsafeExecute(_ sql: String) async throws {
+        try await write { db in try db.execute(sql: sql) }
+    }
+
     // MARK: Rows
 
     private static func insert(_ agent: Agent, _ db: Database) throws {
@@ -336,6 +441,35 @@ public final class SQLiteStore: AgentAuthStore {
             retiredAt: date(row["retired_at"]),
             publishedUntil: date(row["published_until"])
         )
+    }
+
+    private static func insert(_ event: RevocationEvent, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [event.kind.rawValue, event.subject, event.agentID, event.at.timeIntervalSince1970, event.expiresAt?.timeIntervalSince1970]
+        )
+    }
+
+    private static func auditEvent(_ row: Row) throws -> AuditEvent {
+        let details: String = row["details"]
+        var event = AuditEvent(
+            time: date(row["time"])!,
+            type: row["type"],
+            agentID: row["agent_id"],
+            credentialID: row["credential_id"],
+            clientAddress: row["client_address"],
+            requestID: row["request_id"],
+            outcome: AuditEvent.Outcome(rawValue: row["outcome"]) ?? .failure,
+            details: (try? JSONDecoder().decode([String: String].self, from: Data(details.utf8))) ?? [:]
+        )
+        event.seq = row["seq"]
+        event.previousHash = row["previous_hash"]
+        event.hash = row["hash"]
+        return event
+    }
+
+    private static func json(_ value: [String: String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
     private static func json(_ value: [String]) throws -> String {

@@ -5,6 +5,9 @@ struct AgentAuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agentauth",
         abstract: "AgentAuth: credentials, tokens and delegation for AI agents.",
-        subcommands: [InitCommand.self, ServeCommand.self, AgentsCommand.self, KeysCommand.self, ClientsCommand.self, SigningKeysCommand.self]
+        subcommands: [
+            InitCommand.self, ServeCommand.self, AgentsCommand.self, KeysCommand.self, ClientsCommand.self, SigningKeysCommand.self,
+            AuditCommand.self,
+        ]
     )
 }

@@ -32,6 +32,12 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "API key with scope 'introspect' (or set AGENTAUTH_INTROSPECTION_KEY).")
     var introspectionKey: String?
 
+    @Option(help: "How long a positive API-key result is cached, in milliseconds (0: never).")
+    var apiKeyCacheMilliseconds = 5000
+
+    @Option(help: "Seconds without an answer from the revocation feed before API-key caching stops and /readyz fails.")
+    var stalenessSeconds = 15
+
     func run() async throws {
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
@@ -40,15 +46,24 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         logger.logLevel = .info
         let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
         let expectedIssuer = issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? base
+        let feed = RevocationFeedFollower(
+            authServer: base,
+            credential: key,
+            apiKeyCache: APIKeyCache(ttl: .milliseconds(apiKeyCacheMilliseconds)),
+            stalenessBound: .seconds(stalenessSeconds),
+            logger: logger
+        )
         let tokens = TokenVerifier(
             policy: .init(issuer: expectedIssuer, audiences: [audience]),
-            keys: RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger)
+            keys: RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger),
+            revocations: feed.revocations
         )
-        let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: base, introspectionKey: key), tokens: tokens)
+        let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: base, introspectionKey: key), tokens: tokens, feed: feed)
         let app = Application(
             router: router,
             server: .agentAuthHTTP1(),
             configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"),
+            services: [feed],
             logger: logger
         )
         try await app.runService()

@@ -29,12 +29,20 @@ struct SQLiteStoreTests {
             do {
                 let store = try SQLiteStore(path: path)
                 #expect(try await store.journalMode() == "wal")
-                #expect(try await store.appliedMigrations() == ["v1 agents and api keys", "v2 oauth clients and signing keys"])
+                #expect(
+                    try await store.appliedMigrations() == [
+                        "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
+                    ]
+                )
                 agentID = try await AgentAdministration(store: store).createAgent(name: "persisted").id
             }
             let reopened = try SQLiteStore(path: path)
             #expect(try await reopened.agent(id: agentID)?.name == "persisted")
-            #expect(try await reopened.appliedMigrations() == ["v1 agents and api keys", "v2 oauth clients and signing keys"])
+            #expect(
+                try await reopened.appliedMigrations() == [
+                    "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
+                ]
+            )
         }
     }
 

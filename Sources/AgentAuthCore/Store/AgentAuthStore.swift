@@ -3,7 +3,7 @@ public import Foundation
 /// Everything AgentAuth keeps. Each method is one transaction: an admin change is either
 /// stored whole or not at all. Implementations: `SQLiteStore` (embedded, default) and,
 /// later, a PostgreSQL store; every implementation passes the shared conformance suite.
-public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore {
+public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore, RevocationStore, AuditStore {
     /// Succeeds when the store can serve requests; used by `/readyz`.
     func ping() async throws
 
@@ -23,7 +23,8 @@ public protocol AgentStore: Sendable {
     func agent(id: String) async throws -> Agent?
     /// Agents oldest first.
     func agents(limit: Int, offset: Int) async throws -> [Agent]
-    /// Sets the status; disabling also moves the `disabledAt` watermark to `at`.
+    /// Sets the status; disabling also moves the `disabledAt` watermark to `at` and appends an
+    /// `.agent` revocation event, in the same transaction.
     /// Returns the updated agent, or `nil` when there is no such agent.
     func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent?
 }
@@ -37,8 +38,9 @@ public protocol APIKeyStore: Sendable {
     func apiKeys(agentID: String) async throws -> [APIKey]
     /// The key with this storage hash and its agent, read together: the verification hot path.
     func apiKeyWithAgent(hash: String) async throws -> (key: APIKey, agent: Agent)?
-    /// Marks the key revoked. Returns the updated key, or `nil` when there is no such key.
-    /// Revoking a revoked key keeps its first revocation time.
+    /// Marks the key revoked and appends an `.apiKey` revocation event, in one transaction.
+    /// Returns the updated key, or `nil` when there is no such key. Revoking a revoked key keeps
+    /// its first revocation time and appends nothing.
     func revokeAPIKey(id: String, at: Date) async throws -> APIKey?
     /// In one transaction: inserts `replacement` and shortens the old key's expiry to `graceUntil`
     /// (never lengthens it), linking it to its replacement. Throws `.notFound` when the old key

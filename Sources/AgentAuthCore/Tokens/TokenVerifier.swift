@@ -30,15 +30,23 @@ public struct TokenVerifier: Sendable {
     public let policy: Policy
     let keys: any VerificationKeySource
     let now: @Sendable () -> Date
+    /// Revoked token ids and disabled agents; `nil` skips the check.
+    public let revocations: RevocationList?
 
     /// The same verifier with another policy (e.g. any audience, for introspection).
     public func with(policy: Policy) -> TokenVerifier {
-        TokenVerifier(policy: policy, keys: keys, now: now)
+        TokenVerifier(policy: policy, keys: keys, revocations: revocations, now: now)
     }
 
-    public init(policy: Policy, keys: any VerificationKeySource, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        policy: Policy,
+        keys: any VerificationKeySource,
+        revocations: RevocationList? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.policy = policy
         self.keys = keys
+        self.revocations = revocations
         self.now = now
     }
 
@@ -72,6 +80,7 @@ public struct TokenVerifier: Sendable {
             throw .claims("registered claims missing or of the wrong type")
         }
         try check(claims)
+        if let revocations, revocations.isRevoked(claims) { throw .revoked }
         return claims
     }
 

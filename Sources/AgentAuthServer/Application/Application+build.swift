@@ -1,7 +1,9 @@
 public import AgentAuthCore
 public import AgentAuthHTTP
+import Foundation
 public import Hummingbird
 public import Logging
+import ServiceLifecycle
 
 /// Builds the auth server: router, middleware and background services, on the given store.
 /// The signing keys are loaded (and the first one created, for a store that predates them)
@@ -13,15 +15,40 @@ public func buildApplication(
     logger: Logger = Logger(label: "agentauth")
 ) async throws -> some ApplicationProtocol {
     let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey)
-    _ = try await components.keyRing.createInitialKey(configuration.signingAlgorithm)
-    try await components.keyRing.reload()
+    try await components.prepare()
     return Application(
         router: buildRouter(components: components),
         server: .agentAuthHTTP1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
-        services: [KeyUsageFlushService(recorder: components.usage, interval: configuration.usageFlushInterval, logger: logger)],
+        services: backgroundServices(components: components, logger: logger),
         logger: logger
     )
+}
+
+/// Batch writers and followers that run beside the HTTP server (shut down after it, so the
+/// last requests' audit events and usage are flushed).
+func backgroundServices(components: ServerComponents, logger: Logger) -> [any Service] {
+    [
+        PeriodicService(name: "API-key usage flush", interval: components.configuration.usageFlushInterval, logger: logger) { _ in
+            try await components.usage.flush()
+        },
+        PeriodicService(name: "audit flush", interval: .seconds(1), logger: logger) { final in
+            try await components.audit.flush(final: final)
+        },
+        PeriodicService(name: "revocation sync", interval: .milliseconds(100), logger: logger) { _ in
+            try await components.revocationSync.sync()
+        },
+        PeriodicService(name: "revocation pruning", interval: .seconds(600), logger: logger) { _ in
+            let now = Date()
+            // Token entries go once their token can no longer verify; key and agent entries once
+            // every cache and token they could affect is gone (tokens live at most a day).
+            try await components.store.pruneRevocations(
+                expiredBefore: now.addingTimeInterval(-60),
+                olderThan: now.addingTimeInterval(-2 * TimeInterval(OAuthClient.maxTokenTTL))
+            )
+            components.revocations.prune(now: now)
+        },
+    ]
 }
 
 /// The router alone, for in-process tests and for embedding.
@@ -34,6 +61,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
     router.group("oauth")
         .addRoutes(TokenController(components: components).endpoints)
         .addRoutes(IntrospectionController(components: components).endpoints)
+        .addRoutes(RevocationController(components: components).endpoints)
     router.group("admin")
         .add(middleware: NoStoreMiddleware())
         .add(middleware: CredentialAuthenticator(components: components))

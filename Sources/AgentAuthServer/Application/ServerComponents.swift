@@ -1,5 +1,7 @@
 public import AgentAuthCore
+import AgentAuthHTTP
 public import Foundation
+import Hummingbird
 
 /// Everything the routes share, built once per server from the configuration, the store and
 /// the master key.
@@ -8,6 +10,9 @@ public struct ServerComponents: Sendable {
     public let store: any AgentAuthStore
     public let keyRing: SigningKeyRing
     public let usage: KeyUsageRecorder
+    public let audit: AuditLog
+    public let revocations: RevocationList
+    let revocationSync: RevocationSync
     let apiKeys: APIKeyVerifier
     /// Verifies tokens presented to the server's own endpoints (audience: the default audience).
     let tokens: TokenVerifier
@@ -22,9 +27,17 @@ public struct ServerComponents: Sendable {
         self.store = store
         keyRing = SigningKeyRing(store: store, masterKey: masterKey, now: now)
         usage = KeyUsageRecorder(store: store)
+        audit = AuditLog(store: store, now: now)
+        revocations = RevocationList()
+        revocationSync = RevocationSync(store: store, list: revocations)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
-        tokens = TokenVerifier(policy: .init(issuer: issuerURL, audiences: [configuration.defaultAudience]), keys: keyRing, now: now)
+        tokens = TokenVerifier(
+            policy: .init(issuer: issuerURL, audiences: [configuration.defaultAudience]),
+            keys: keyRing,
+            revocations: revocations,
+            now: now
+        )
         issuer = TokenIssuer(issuer: issuerURL, keys: keyRing, now: now)
         clients = ClientAuthenticator(store: store, assertionAudiences: [issuerURL, Self.tokenEndpoint(issuerURL)], now: now)
         clientFailures = FailureLimiter(limit: configuration.clientFailureLimit, now: now)
@@ -32,6 +45,41 @@ public struct ServerComponents: Sendable {
     }
 
     static func tokenEndpoint(_ issuer: String) -> String { issuer + "/oauth/token" }
+
+    /// Loads signing keys and revocations before the server takes requests.
+    public func prepare() async throws {
+        _ = try await keyRing.createInitialKey(configuration.signingAlgorithm)
+        try await keyRing.reload()
+        try await revocationSync.sync()
+    }
+
+    /// Records an audit event for a request (address, request id) now.
+    func audit(
+        _ type: String,
+        context: AgentAuthRequestContext,
+        agentID: String?,
+        credentialID: String?,
+        outcome: AuditEvent.Outcome = .success,
+        details: [String: String] = [:]
+    ) {
+        var details = details
+        if let actor = context.identity {
+            details["actor_agent_id"] = actor.agentID
+            details["actor_credential_id"] = actor.credentialID
+        }
+        audit.record(
+            AuditEvent(
+                time: Date(),
+                type: type,
+                agentID: agentID,
+                credentialID: credentialID,
+                clientAddress: context.remoteAddress,
+                requestID: context.id,
+                outcome: outcome,
+                details: details
+            )
+        )
+    }
 
     /// Checks a verified token against the store: its agent exists, is active, and was not
     /// disabled at or after the token was issued (DESIGN.md "Access tokens").

@@ -23,9 +23,11 @@ struct ClientAuthenticationGate {
         } catch let error as OAuthProtocolError where error.code == .invalidClient {
             components.clientFailures.recordFailure(pairKey)
             components.addressFailures.recordFailure(addressKey)
-            context.logger.info(
-                "client authentication failed",
-                metadata: ["client_id": "\(credentials.claimedClientID?.prefix(64) ?? "-")", "address": "\(address)"]
+            components.audit.recordFailure(
+                type: "client_auth.failure",
+                credentialID: credentials.claimedClientID.map { String($0.prefix(64)) },
+                clientAddress: context.remoteAddress,
+                reason: "invalid_client"
             )
             if let seconds = components.clientFailures.retryAfter(pairKey) ?? components.addressFailures.retryAfter(addressKey) {
                 throw OAuthError(

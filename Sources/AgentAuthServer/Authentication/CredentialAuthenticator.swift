@@ -40,11 +40,23 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             }
         } catch let rejection as CredentialRejection {
             context.logger.debug("API key refused", metadata: ["reason": "\(rejection)"])
+            components.audit.recordFailure(
+                type: "api_key.failure",
+                credentialID: nil,
+                clientAddress: context.remoteAddress,
+                reason: rejection.description
+            )
             throw OAuthError.invalidToken()
         } catch TokenRejection.keysUnavailable {
             throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")
         } catch let rejection as TokenRejection {
             context.logger.debug("access token refused", metadata: ["reason": "\(rejection)"])
+            components.audit.recordFailure(
+                type: "token.failure",
+                credentialID: nil,
+                clientAddress: context.remoteAddress,
+                reason: rejection.description
+            )
             throw OAuthError.invalidToken()
         }
     }

@@ -31,6 +31,7 @@ struct AdminController {
         routes.post("clients/:client/rotate-secret", use: rotateClientSecret)
         routes.get("signing-keys", use: listSigningKeys)
         routes.post("signing-keys/rotate", use: rotateSigningKey)
+        routes.get("audit", use: listAudit)
         return routes
     }
 
@@ -43,7 +44,7 @@ struct AdminController {
     func createAgent(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<AgentResponse> {
         let body = try await JSONBody.decode(CreateAgentRequest.self, from: request, context: context)
         let agent = try await administration.createAgent(name: body.name)
-        context.logger.info("agent created", metadata: ["agent_id": "\(agent.id)", "by": "\(context.identity?.credentialID ?? "-")"])
+        components.audit("agent.created", context: context, agentID: agent.id, credentialID: nil, details: ["name": agent.name])
         return EditedResponse(status: .created, response: AgentResponse(agent))
     }
 
@@ -63,7 +64,8 @@ struct AdminController {
             throw OAuthError.conflict("an admin cannot disable its own agent over the API (it would lock itself out); use the CLI")
         }
         let agent = try await administration.setStatus(agentID: agentID, status)
-        context.logger.info("agent status changed", metadata: ["agent_id": "\(agent.id)", "status": "\(status.rawValue)"])
+        components.audit(status == .disabled ? "agent.disabled" : "agent.enabled", context: context, agentID: agent.id, credentialID: nil)
+        if status == .disabled { try? await components.revocationSync.sync() }
         return AgentResponse(agent)
     }
 
@@ -88,7 +90,13 @@ struct AdminController {
             agentID: try context.parameters.require("agent"),
             APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit)
         )
-        context.logger.info("API key created", metadata: ["key_id": "\(issued.record.id)", "agent_id": "\(issued.record.agentID)"])
+        components.audit(
+            "key.created",
+            context: context,
+            agentID: issued.record.agentID,
+            credentialID: issued.record.id,
+            details: ["scope": issued.record.scopes.description]
+        )
         return EditedResponse(status: .created, response: APIKeyResponse(issued.record, plaintext: issued.plaintext))
     }
 
@@ -107,7 +115,7 @@ struct AdminController {
             throw OAuthError.conflict("an admin cannot revoke the key it is calling with (it would lock itself out); use the CLI")
         }
         let key = try await administration.revokeAPIKey(id: keyID)
-        context.logger.info("API key revoked", metadata: ["key_id": "\(key.id)"])
+        components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id)
         return APIKeyResponse(key)
     }
 
@@ -125,7 +133,13 @@ struct AdminController {
             id: try context.parameters.require("key"),
             graceSeconds: body?.graceSeconds ?? 0
         )
-        context.logger.info("API key rolled", metadata: ["key_id": "\(previous.id)", "replacement": "\(replacement.record.id)"])
+        components.audit(
+            "key.rolled",
+            context: context,
+            agentID: previous.agentID,
+            credentialID: previous.id,
+            details: ["replacement": replacement.record.id, "grace_seconds": String(body?.graceSeconds ?? 0)]
+        )
         return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
     }
 
@@ -183,7 +197,13 @@ struct AdminController {
                 jwks: jwks
             )
         )
-        context.logger.info("client created", metadata: ["client_id": "\(issued.client.clientID)", "agent_id": "\(issued.client.agentID)"])
+        components.audit(
+            "client.created",
+            context: context,
+            agentID: issued.client.agentID,
+            credentialID: issued.client.clientID,
+            details: ["scope": issued.client.scopes.description, "auth_method": issued.client.authMethod.rawValue]
+        )
         return EditedResponse(status: .created, response: ClientResponse(issued.client, secret: issued.secret))
     }
 
@@ -201,7 +221,7 @@ struct AdminController {
             clientID: try context.parameters.require("client"),
             graceSeconds: body?.graceSeconds ?? 0
         )
-        context.logger.info("client secret rotated", metadata: ["client_id": "\(issued.client.clientID)"])
+        components.audit("client.secret_rotated", context: context, agentID: issued.client.agentID, credentialID: issued.client.clientID)
         return EditedResponse(status: .created, response: ClientResponse(issued.client, secret: issued.secret))
     }
 
@@ -221,8 +241,25 @@ struct AdminController {
             to: body?.algorithm ?? components.configuration.signingAlgorithm,
             retiredKeyLifetime: try await components.retiredKeyLifetime()
         )
-        context.logger.info("signing key rotated", metadata: ["kid": "\(key.kid)"])
+        components.audit("signing_key.rotated", context: context, agentID: nil, credentialID: key.kid, details: ["algorithm": key.algorithm.rawValue])
         return EditedResponse(status: .created, response: SigningKeyResponse(key))
+    }
+
+    // MARK: Audit
+
+    func listAudit(_ request: Request, context: AgentAuthRequestContext) async throws -> AuditListResponse {
+        let query = request.uri.queryParameters
+        let limit = try Self.intParameter(request, "limit") ?? 100
+        guard (1...1000).contains(limit) else { throw OAuthError.invalidRequest("limit must be between 1 and 1000") }
+        var since: Date?
+        if let value = query["since"] {
+            guard let parsed = TimeSpec.date(String(value), now: Date()) else {
+                throw OAuthError.invalidRequest("since must be an ISO 8601 time, Unix seconds, or a duration such as 15m, 1h, 2d")
+            }
+            since = parsed
+        }
+        let filter = AuditFilter(agentID: query["agent_id"].map(String.init), type: query["type"].map(String.init), since: since, limit: limit)
+        return AuditListResponse(try await components.store.auditEvents(filter))
     }
 
     // MARK: Helpers

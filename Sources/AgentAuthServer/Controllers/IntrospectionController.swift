@@ -22,23 +22,12 @@ struct IntrospectionController {
 
     func introspect(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         let form = try await FormBody.read(from: request, context: context)
-        try await authorizeCaller(request, form: form, context: context)
+        try await CallerAuthorization(components: components).authorizeVerifier(request, form: form, context: context)
         guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("the token parameter is required") }
         let result = try await evaluate(token)
         var response = try context.responseEncoder.encode(result, from: request, context: context)
         response.headers[.cacheControl] = "no-store"
         return response
-    }
-
-    func authorizeCaller(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws {
-        if let credentials = try ClientCredentialsExtraction.credentials(from: request, form: form) {
-            _ = try await ClientAuthenticationGate(components: components).authenticate(credentials, context: context)
-            return
-        }
-        guard let identity = try await CredentialAuthenticator(components: components).authenticate(request: request, context: context) else {
-            throw OAuthError.missingCredentials()
-        }
-        guard identity.has(.introspect) || identity.has(.admin) else { throw OAuthError.insufficientScope(Scope.introspect.value) }
     }
 
     func evaluate(_ token: String) async throws -> IntrospectionResponse {

@@ -42,9 +42,12 @@ struct TokenController {
             requestedScope: form["scope"],
             requestedAudiences: audiences
         )
-        context.logger.info(
-            "access token issued",
-            metadata: ["client_id": "\(client.clientID)", "agent_id": "\(client.agentID)", "jti": "\(issued.claims.tokenID)", "kid": "\(issued.kid)"]
+        components.audit(
+            "token.issued",
+            context: context,
+            agentID: client.agentID,
+            credentialID: client.clientID,
+            details: ["jti": issued.claims.tokenID, "scope": issued.claims.scope.description, "aud": issued.claims.audience.joined(separator: " ")]
         )
         let body = TokenResponse(
             accessToken: issued.token,

@@ -22,6 +22,7 @@ struct AgentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let agent = try await store.administration().createAgent(name: name ?? nameOption ?? "")
+            try await CLIAudit.record(store, "agent.created", agentID: agent.id, credentialID: nil, details: ["name": agent.name])
             try Output.agent(agent, json: output.json)
         }
     }
@@ -56,7 +57,9 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await store.administration().setStatus(agentID: id, .disabled), json: output.json)
+            let agent = try await store.administration().setStatus(agentID: id, .disabled)
+            try await CLIAudit.record(store, "agent.disabled", agentID: agent.id, credentialID: nil)
+            try Output.agent(agent, json: output.json)
         }
     }
 
@@ -67,7 +70,9 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await store.administration().setStatus(agentID: id, .active), json: output.json)
+            let agent = try await store.administration().setStatus(agentID: id, .active)
+            try await CLIAudit.record(store, "agent.enabled", agentID: agent.id, credentialID: nil)
+            try Output.agent(agent, json: output.json)
         }
     }
 }

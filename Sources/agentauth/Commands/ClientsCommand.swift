@@ -44,6 +44,8 @@ struct ClientsCommand: AsyncParsableCommand {
                     jwks: jwks
                 )
             )
+            try await CLIAudit.record(store, "client.created", agentID: issued.client.agentID, credentialID: issued.client.clientID)
+            try await CLIAudit.record(store, "client.created", agentID: issued.client.agentID, credentialID: issued.client.clientID)
             try Output.client(issued.client, secret: issued.secret, json: output.json)
         }
     }
@@ -85,6 +87,7 @@ struct ClientsCommand: AsyncParsableCommand {
                 clientID: clientID,
                 graceSeconds: graceSeconds
             )
+            try await CLIAudit.record(store, "client.secret_rotated", agentID: issued.client.agentID, credentialID: issued.client.clientID)
             try Output.client(issued.client, secret: issued.secret, json: output.json)
         }
     }

@@ -25,6 +25,13 @@ struct KeysCommand: AsyncParsableCommand {
                 agentID: agentID,
                 APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit)
             )
+            try await CLIAudit.record(
+                store,
+                "key.created",
+                agentID: issued.record.agentID,
+                credentialID: issued.record.id,
+                details: ["scope": issued.record.scopes.description]
+            )
             try Output.issued(issued, json: output.json)
         }
     }
@@ -47,7 +54,9 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            try Output.key(try await store.administration().revokeAPIKey(id: keyID), json: output.json)
+            let key = try await store.administration().revokeAPIKey(id: keyID)
+            try await CLIAudit.record(store, "key.revoked", agentID: key.agentID, credentialID: key.id)
+            try Output.key(key, json: output.json)
         }
     }
 
@@ -60,6 +69,13 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (replacement, previous) = try await store.administration().rollAPIKey(id: keyID, graceSeconds: graceSeconds)
+            try await CLIAudit.record(
+                store,
+                "key.rolled",
+                agentID: previous.agentID,
+                credentialID: previous.id,
+                details: ["replacement": replacement.record.id]
+            )
             try Output.issued(replacement, replaces: previous, json: output.json)
         }
     }

@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         let isNew = try await !store.isInitialized()
         let masterKey = try masterKey.load(for: self.store, create: isNew)
         if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: masterKey, algorithm: signingAlgorithm) {
+            try await CLIAudit.record(self.store, "store.initialized", agentID: agent.id, credentialID: key.record.id)
             Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
         }
         let configuration = ServerConfiguration(

@@ -26,6 +26,13 @@ struct SigningKeysCommand: AsyncParsableCommand {
             // and the time a running server takes to notice the rotation.
             let lifetime = ring.retiredKeyLifetime(maxTokenLifetime: try await opened.maxClientTokenTTL(), leeway: 30)
             let key = try await ring.rotate(to: algorithm, retiredKeyLifetime: lifetime)
+            try await CLIAudit.record(
+                store,
+                "signing_key.rotated",
+                agentID: nil,
+                credentialID: key.kid,
+                details: ["algorithm": key.algorithm.rawValue]
+            )
             try Output.signingKeys([key], json: output.json, single: true)
         }
     }

@@ -1,0 +1,81 @@
+import Crypto
+import Foundation
+
+/// The tamper-evident chain: each event's hash covers its position, its content and the
+/// previous event's hash, so editing a row breaks its own hash and deleting one breaks the
+/// link (and the sequence) after it.
+public enum AuditChain {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Fills in `seq`, `previousHash` and `hash` for events appended after `previous`.
+    public static func link(_ events: [AuditEvent], after previous: (seq: Int64, hash: String)?) -> [AuditEvent] {
+        var seq = previous?.seq ?? 0
+        var hash = previous?.hash ?? genesis
+        return events.map { event in
+            var linked = event
+            // Whole milliseconds, so the stored time hashes the same after a round trip.
+            linked.time = Date(timeIntervalSince1970: (event.time.timeIntervalSince1970 * 1000).rounded() / 1000)
+            seq += 1
+            linked.seq = seq
+            linked.previousHash = hash
+            linked.hash = digest(linked)
+            hash = linked.hash
+            return linked
+        }
+    }
+
+    public static func digest(_ event: AuditEvent) -> String {
+        // Length-prefixed fields: no separator inside a value can make two events collide.
+        var canonical = ""
+        func field(_ value: String?) {
+            let text = value ?? "\u{0}"
+            canonical += "\(text.utf8.count):\(text);"
+        }
+        field(event.previousHash)
+        field(String(event.seq))
+        field(String(Int64((event.time.timeIntervalSince1970 * 1000).rounded())))
+        field(event.type)
+        field(event.agentID)
+        field(event.credentialID)
+        field(event.clientAddress)
+        field(event.requestID)
+        field(event.outcome.rawValue)
+        for key in event.details.keys.sorted() {
+            field(key)
+            field(event.details[key])
+        }
+        let bytes = SHA256.hash(data: Data(canonical.utf8))
+        return bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    public enum Problem: Hashable, Sendable, CustomStringConvertible {
+        /// The row's content does not match its hash: it was edited.
+        case edited(seq: Int64)
+        /// The row does not follow the one before it: a row was deleted (or inserted).
+        case broken(seq: Int64)
+
+        public var description: String {
+            switch self {
+            case .edited(let seq): "event \(seq) was edited (its hash does not match its content)"
+            case .broken(let seq): "the chain breaks before event \(seq) (an event was deleted or inserted)"
+            }
+        }
+    }
+
+    /// Checks a whole chain, oldest first. Returns the first problem, or `nil` when intact.
+    public static func verify(_ events: [AuditEvent]) -> Problem? {
+        var previous: (seq: Int64, hash: String) = (0, genesis)
+        for event in events {
+            guard event.seq == previous.seq + 1, event.previousHash == previous.hash else { return .broken(seq: event.seq) }
+            guard digest(event) == event.hash else { return .edited(seq: event.seq) }
+            previous = (event.seq, event.hash)
+        }
+        return nil
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

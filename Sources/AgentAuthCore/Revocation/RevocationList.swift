@@ -1,0 +1,63 @@
+public import Foundation
+import Synchronization
+
+/// What a verifier knows to be revoked, in memory: revoked token ids until their expiry, and
+/// each disabled agent's latest disable time. Lookups are O(1) dictionary reads, so the list's
+/// size does not slow verification. Fed by the store (on the server) or the revocation feed (at
+/// resource servers).
+public final class RevocationList: Sendable {
+    struct State {
+        var tokens: [String: Date] = [:]
+        var agents: [String: Date] = [:]
+        var cursor: Int64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Applies feed events in order and moves the cursor past them.
+    public func apply(_ events: [RevocationEvent]) {
+        state.withLock { state in
+            for event in events {
+                switch event.kind {
+                case .token:
+                    state.tokens[event.subject] = event.expiresAt ?? .distantFuture
+                case .agent:
+                    state.agents[event.subject] = max(state.agents[event.subject] ?? .distantPast, event.at)
+                case .apiKey:
+                    break
+                }
+                state.cursor = max(state.cursor, event.seq)
+            }
+        }
+    }
+
+    /// Forgets everything (after the feed says the cursor is too old to resume from).
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    public var cursor: Int64 { state.withLock { $0.cursor } }
+    public var revokedTokenCount: Int { state.withLock { $0.tokens.count } }
+
+    /// Whether a token with these claims must be refused: its `jti` (or an ancestor's) is
+    /// revoked, or its agent was disabled at or after it was issued.
+    public func isRevoked(tokenIDs: some Sequence<String>, agentID: String, issuedAt: Date) -> Bool {
+        state.withLock { state in
+            if let disabledAt = state.agents[agentID], disabledAt >= issuedAt { return true }
+            return tokenIDs.contains { state.tokens[$0] != nil }
+        }
+    }
+
+    public func isRevoked(_ claims: AccessTokenClaims) -> Bool {
+        isRevoked(tokenIDs: CollectionOfOne(claims.tokenID), agentID: claims.subject, issuedAt: claims.issuedAt)
+    }
+
+    /// Drops token entries whose token has expired (with `leeway`); they can't verify anyway.
+    public func prune(now: Date, leeway: TimeInterval = 30) {
+        state.withLock { state in
+            state.tokens = state.tokens.filter { $0.value.addingTimeInterval(leeway) > now }
+        }
+    }
+}

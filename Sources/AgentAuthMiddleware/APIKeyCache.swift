@@ -1,0 +1,70 @@
+public import AgentAuthCore
+import Crypto
+public import Foundation
+import Synchronization
+
+/// Positive introspection results for API keys, kept briefly (default 5 s, never past the key's
+/// own expiry) and evicted by the revocation feed. Keyed by SHA-256 of the key: the plaintext is
+/// never held. Bounded: when full, the oldest half is dropped.
+public final class APIKeyCache: Sendable {
+    struct Entry {
+        let identity: AgentIdentity
+        let validUntil: ContinuousClock.Instant
+    }
+
+    let ttl: Duration
+    let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init(ttl: Duration = .seconds(5), capacity: Int = 10_000) {
+        self.ttl = ttl
+        self.capacity = capacity
+    }
+
+    static func digest(_ key: String) -> String {
+        Data(SHA256.hash(data: Data(key.utf8))).base64EncodedString()
+    }
+
+    public func lookUp(_ key: String) -> AgentIdentity? {
+        let digest = Self.digest(key)
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            guard let entry = entries[digest] else { return nil }
+            guard entry.validUntil > now else {
+                entries[digest] = nil
+                return nil
+            }
+            return entry.identity
+        }
+    }
+
+    /// Caches `identity` for `ttl`, or until `expiresIn` seconds when the key expires sooner.
+    public func store(_ key: String, identity: AgentIdentity, expiresIn: TimeInterval?) {
+        var lifetime = ttl
+        if let expiresIn { lifetime = min(lifetime, .milliseconds(Int(max(expiresIn, 0) * 1000))) }
+        guard lifetime > .zero else { return }
+        let entry = Entry(identity: identity, validUntil: ContinuousClock.now + lifetime)
+        let digest = Self.digest(key)
+        entries.withLock { entries in
+            if entries.count >= capacity {
+                let sorted = entries.sorted { $0.value.validUntil < $1.value.validUntil }
+                for (key, _) in sorted.prefix(capacity / 2) { entries[key] = nil }
+            }
+            entries[digest] = entry
+        }
+    }
+
+    public func evict(keyID: String) {
+        entries.withLock { entries in entries = entries.filter { $0.value.identity.credentialID != keyID } }
+    }
+
+    public func evict(agentID: String) {
+        entries.withLock { entries in entries = entries.filter { $0.value.identity.agentID != agentID } }
+    }
+
+    public func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
+
+    public var count: Int { entries.withLock { $0.count } }
+}

@@ -1,0 +1,119 @@
+public import AgentAuthCore
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import ServiceLifecycle
+import Synchronization
+
+/// Follows the auth server's revocation feed (`GET /oauth/revocations`, long-poll) and keeps a
+/// local `RevocationList` (revoked jtis, disabled agents) and the API-key cache in step with it.
+/// Reconnects with jittered exponential back-off. Run it as a `Service` beside the HTTP server.
+///
+/// `isFresh` tells whether the feed answered within `stalenessBound`: while it is not, API keys
+/// fail closed (they depend on the feed to evict cached results) and `/readyz` says so; access
+/// tokens keep being verified locally, because they are short-lived and signature, expiry and
+/// the revocations known so far are still checked.
+public final class RevocationFeedFollower: Service, Sendable {
+    let endpoint: String
+    let credential: String
+    let httpClient: HTTPClient
+    let waitSeconds: Int
+    let stalenessBound: Duration
+    let logger: Logger
+    public let revocations: RevocationList
+    public let apiKeyCache: APIKeyCache
+    private let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// - Parameters:
+    ///   - authServer: the auth server's base URL.
+    ///   - credential: an API key with scope `introspect`.
+    ///   - waitSeconds: how long each long-poll may wait; keep it well under `stalenessBound`.
+    public init(
+        authServer: String,
+        credential: String,
+        revocations: RevocationList = RevocationList(),
+        apiKeyCache: APIKeyCache = APIKeyCache(),
+        httpClient: HTTPClient = IntrospectionClient.defaultHTTPClient,
+        waitSeconds: Int = 5,
+        stalenessBound: Duration = .seconds(15),
+        logger: Logger = Logger(label: "agentauth.revocations")
+    ) {
+        let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
+        self.endpoint = base + "/oauth/revocations"
+        self.credential = credential
+        self.revocations = revocations
+        self.apiKeyCache = apiKeyCache
+        self.httpClient = httpClient
+        self.waitSeconds = waitSeconds
+        self.stalenessBound = stalenessBound
+        self.logger = logger
+    }
+
+    /// Whether the feed answered recently enough for cached API-key results to be trusted.
+    public var isFresh: Bool {
+        guard let last = lastAnswer.withLock({ $0 }) else { return false }
+        return ContinuousClock.now - last < stalenessBound
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await self.pollOnce() }
+                failures = 0
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                failures += 1
+                let delay = Self.backoff(failures: failures)
+                logger.warning(
+                    "revocation feed unavailable; retrying",
+                    metadata: ["in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"]
+                )
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            }
+        }
+    }
+
+    /// 0.25 s doubling to 8 s, with ±50% jitter so many verifiers don't reconnect in step.
+    static func backoff(failures: Int) -> Duration {
+        let base = min(0.25 * pow(2, Double(min(failures - 1, 5))), 8)
+        return .milliseconds(Int(base * Double.random(in: 0.5...1.5) * 1000))
+    }
+
+    /// One long-poll: applies whatever arrives.
+    public func pollOnce() async throws {
+        var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(waitSeconds)")
+        request.headers.add(name: "X-API-Key", value: credential)
+        let response = try await httpClient.execute(request, timeout: .seconds(Int64(waitSeconds) + 10))
+        guard response.status == .ok else { throw FeedError.status(Int(response.status.code)) }
+        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        let answer = try JSONDecoder().decode(Answer.self, from: Data(body.readableBytesView))
+        if answer.reset {
+            logger.notice("revocation feed cursor too old; starting over")
+            revocations.reset()
+            apiKeyCache.removeAll()
+        } else {
+            revocations.apply(answer.events)
+            for event in answer.events {
+                switch event.kind {
+                case .apiKey: apiKeyCache.evict(keyID: event.subject)
+                case .agent: apiKeyCache.evict(agentID: event.subject)
+                case .token: break
+                }
+            }
+        }
+        lastAnswer.withLock { $0 = ContinuousClock.now }
+    }
+
+    struct Answer: Decodable {
+        let events: [RevocationEvent]
+        let cursor: Int64
+        let reset: Bool
+    }
+
+    enum FeedError: Error {
+        case status(Int)
+    }
+}

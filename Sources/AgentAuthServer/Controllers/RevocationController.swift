@@ -1,0 +1,120 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Foundation
+import Hummingbird
+import Logging
+
+/// `POST /oauth/revoke` (RFC 7009) and `GET /oauth/revocations` (the feed verifiers follow).
+struct RevocationController {
+    let components: ServerComponents
+
+    var endpoints: RouteCollection<AgentAuthRequestContext> {
+        let routes = RouteCollection(context: AgentAuthRequestContext.self)
+        routes.post("revoke", use: revoke)
+        routes.get("revocations", use: feed)
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
+            routes.on("revoke", method: method) { _, _ -> Response in throw OAuthError.methodNotAllowed(allow: "POST") }
+        }
+        return routes
+    }
+
+    // MARK: RFC 7009
+
+    /// A client may revoke tokens issued to it (and its own agent's API keys); a credential with
+    /// `admin` may revoke anything. Unknown, invalid, expired or already revoked tokens → 200
+    /// (RFC 7009 §2.2). Another client's token → 400 `unauthorized_client`, and it stays active.
+    func revoke(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
+        let form = try await FormBody.read(from: request, context: context)
+        let caller = try await CallerAuthorization(components: components).caller(request, form: form, context: context)
+        if case .credential = caller, !caller.isAdmin { throw OAuthError.insufficientScope(Scope.admin.value) }
+        guard let token = form["token"], !token.isEmpty else { throw OAuthProtocolError.invalidRequest("the token parameter is required") }
+
+        if SecretFormat.apiKey.isWellFormed(token) {
+            guard let (key, _) = try? await components.apiKeys.lookUp(token) else { return Self.revoked(context) }
+            if case .client(let client) = caller, client.agentID != key.agentID { throw Self.notYours }
+            if key.status == .active {
+                _ = try await components.store.revokeAPIKey(id: key.id, at: Date())
+                components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id, details: ["via": "oauth/revoke"])
+            }
+            return Self.revoked(context)
+        }
+
+        let verifier = components.tokens.with(policy: .init(issuer: components.tokens.policy.issuer, audiences: nil))
+        let claims: AccessTokenClaims
+        do {
+            claims = try await verifier.verify(token)
+        } catch TokenRejection.keysUnavailable {
+            throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")
+        } catch {
+            // Invalid, expired or already revoked: nothing left to revoke.
+            return Self.revoked(context)
+        }
+        if case .client(let client) = caller, client.clientID != claims.clientID { throw Self.notYours }
+        if try await components.store.revokeToken(jti: claims.tokenID, agentID: claims.subject, expiresAt: claims.expiresAt, at: Date()) {
+            try? await components.revocationSync.sync()
+            components.audit(
+                "token.revoked",
+                context: context,
+                agentID: claims.subject,
+                credentialID: claims.clientID,
+                details: ["jti": claims.tokenID, "via": "oauth/revoke"]
+            )
+        }
+        return Self.revoked(context)
+    }
+
+    static let notYours = OAuthProtocolError(.unauthorizedClient, "the token was not issued to this client")
+
+    static func revoked(_ context: AgentAuthRequestContext) -> Response {
+        Response(status: .ok, headers: [.cacheControl: "no-store", .contentLength: "0"])
+    }
+
+    // MARK: Feed
+
+    /// Long-poll: returns the events after `after` at once when there are any, else waits up to
+    /// `wait` seconds (default 20, at most 30) for one. A cursor older than the retained events
+    /// answers `"reset": true`: the verifier drops what it knows and starts again from 0.
+    func feed(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
+        try await CallerAuthorization(components: components).authorizeVerifier(request, form: try FormBody(parsing: []), context: context)
+        let query = request.uri.queryParameters
+        let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...Int64.max)
+        let wait = try Self.integer(query["wait"].map(String.init), name: "wait", default: 20, range: 0...30)
+
+        let bounds = try await components.store.revocationBounds()
+        var body = RevocationFeedResponse(events: [], cursor: after, reset: false)
+        if after > 0, bounds.oldest > after + 1 || after > bounds.latest {
+            body = RevocationFeedResponse(events: [], cursor: 0, reset: true)
+        } else {
+            let deadline = ContinuousClock.now + .seconds(wait)
+            while true {
+                if components.revocationSync.latestSeq > after {
+                    let events = try await components.store.revocations(after: after, limit: 1000)
+                    if let last = events.last {
+                        body = RevocationFeedResponse(events: events, cursor: last.seq, reset: false)
+                        break
+                    }
+                }
+                guard ContinuousClock.now < deadline else { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        var response = try context.responseEncoder.encode(body, from: request, context: context)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    static func integer(_ value: String?, name: String, default fallback: Int64, range: ClosedRange<Int64>) throws -> Int64 {
+        guard let value else { return fallback }
+        guard let number = Int64(value), range.contains(number) else {
+            throw OAuthError.invalidRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+}
+
+/// The feed's answer.
+struct RevocationFeedResponse: Encodable {
+    let events: [RevocationEvent]
+    let cursor: Int64
+    let reset: Bool
+}
