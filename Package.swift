@@ -92,7 +92,9 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "AgentAuthCoreTests",
             // SQLite stands in as the real store behind the verifier and administration tests.
-            dependencies: ["AgentAuthCore", "AgentAuthSQLite"],
+            dependencies: ["AgentAuthCore", "AgentAuthSQLite", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

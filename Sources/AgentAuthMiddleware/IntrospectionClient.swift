@@ -26,7 +26,7 @@ public struct IntrospectionClient: Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    public init(authServer: String, introspectionKey: String, httpClient: HTTPClient = defaultHTTPClient, timeout: Duration = .seconds(3)) {
+    public init(authServer: String, introspectionKey: String, httpClient: HTTPClient = defaultHTTPClient, timeout: Duration = .seconds(5)) {
         var base = authServer
         while base.hasSuffix("/") { base.removeLast() }
         self.endpoint = base + "/oauth/introspect"

@@ -35,7 +35,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         credential: String,
         revocations: RevocationList = RevocationList(),
         apiKeyCache: APIKeyCache = APIKeyCache(),
-        httpClient: HTTPClient = IntrospectionClient.defaultHTTPClient,
+        httpClient: HTTPClient = RevocationFeedFollower.defaultHTTPClient,
         waitSeconds: Int = 5,
         stalenessBound: Duration = .seconds(15),
         logger: Logger = Logger(label: "agentauth.revocations")
@@ -50,6 +50,15 @@ public final class RevocationFeedFollower: Service, Sendable {
         self.stalenessBound = stalenessBound
         self.logger = logger
     }
+
+    /// A client for long-polls: a short connect timeout (fail fast when the server is down), a
+    /// read timeout longer than any wait the feed allows (30 s).
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(1), read: .seconds(45))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// Whether the feed answered recently enough for cached API-key results to be trusted.
     public var isFresh: Bool {
@@ -84,7 +93,9 @@ public final class RevocationFeedFollower: Service, Sendable {
 
     /// One long-poll: applies whatever arrives.
     public func pollOnce() async throws {
-        var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(waitSeconds)")
+        // The first poll doesn't wait, so the follower is fresh (and /readyz green) at once.
+        let wait = lastAnswer.withLock { $0 == nil } ? 0 : waitSeconds
+        var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(wait)")
         request.headers.add(name: "X-API-Key", value: credential)
         let response = try await httpClient.execute(request, timeout: .seconds(Int64(waitSeconds) + 10))
         guard response.status == .ok else { throw FeedError.status(Int(response.status.code)) }

@@ -81,7 +81,8 @@ struct APIKeySecurityTests {
     @Test("31: revoked, expired, rolled-past-grace and disabled-agent keys → 401 on the very next request")
     func deadKeys() async throws {
         try await TestEnvironment.with { env in
-            try await env.test { api in
+            let clock = TestClock()
+            try await env.test(clock: clock) { api, _ in
                 let agent = try await api.createAgent()
                 let (revokedID, revoked) = try await api.createKey(agent: agent, scopes: ["admin"])
                 #expect(try await api.request(.get, "/admin/agents", key: revoked).status == .ok)
@@ -90,7 +91,7 @@ struct APIKeySecurityTests {
 
                 let (_, expiring) = try await api.createKey(agent: agent, scopes: ["admin"], extra: #","expires_in":1"#)
                 #expect(try await api.request(.get, "/admin/agents", key: expiring).status == .ok)
-                try await Task.sleep(for: .milliseconds(1100))
+                clock.advance(2)
                 Self.expectRefused(try await api.request(.get, "/admin/agents", key: expiring))
 
                 let (rolledID, rolled) = try await api.createKey(agent: agent, scopes: ["admin"])

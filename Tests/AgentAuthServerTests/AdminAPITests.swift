@@ -173,7 +173,8 @@ struct AdminAPITests {
     @Test("a rolled key works during its grace and fails after; the replacement works")
     func rollWithGrace() async throws {
         try await TestEnvironment.with { env in
-            try await env.test { api in
+            let clock = TestClock()
+            try await env.test(clock: clock) { api, _ in
                 let agent = try await api.createAgent()
                 let (id, old) = try await api.createKey(agent: agent, scopes: ["introspect", "billing:read"], extra: #","expires_in":3600"#)
                 let rolled = try await api.admin(.post, "/admin/keys/\(id)/roll", json: #"{"grace_seconds":1}"#)
@@ -186,7 +187,7 @@ struct AdminAPITests {
 
                 #expect(try await api.introspect(old, as: env.adminKey).object["active"] as? Bool == true, "old key works during grace")
                 #expect(try await api.introspect(new, as: env.adminKey).object["active"] as? Bool == true)
-                try await Task.sleep(for: .milliseconds(1300))
+                clock.advance(2)
                 #expect(try await api.introspect(old, as: env.adminKey).object["active"] as? Bool == false, "old key fails after grace")
                 #expect(try await api.request(.get, "/admin/agents", key: old).status == .unauthorized)
                 #expect(try await api.introspect(new, as: env.adminKey).object["active"] as? Bool == true)

@@ -25,6 +25,7 @@ struct DiscoveryTests {
                 #expect(object["token_endpoint"] as? String == TestEnvironment.issuer + "/oauth/token")
                 #expect(object["jwks_uri"] as? String == TestEnvironment.issuer + "/.well-known/jwks.json")
                 #expect(object["introspection_endpoint"] as? String == TestEnvironment.issuer + "/oauth/introspect")
+                #expect(object["revocation_endpoint"] as? String == TestEnvironment.issuer + "/oauth/revoke")
                 #expect(object["grant_types_supported"] as? [String] == ["client_credentials"])
                 #expect(object["response_types_supported"] as? [String] == [])
                 #expect(

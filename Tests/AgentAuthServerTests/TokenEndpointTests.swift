@@ -252,7 +252,8 @@ struct TokenEndpointTests {
     @Test("secret rotation: the old secret works during the grace only")
     func secretRotation() async throws {
         try await TestEnvironment.with { env in
-            try await env.test { api in
+            let clock = TestClock()
+            try await env.test(clock: clock) { api, _ in
                 let agent = try await api.createAgent()
                 let (id, old) = try await api.createClient(agent: agent, json: #"{"scope":"a"}"#)
                 let rotated = try await api.admin(.post, "/admin/clients/\(formEncoded(id))/rotate-secret", json: #"{"grace_seconds":1}"#)
@@ -260,7 +261,7 @@ struct TokenEndpointTests {
                 let new = try #require(rotated.object["client_secret"] as? String)
                 #expect(try await api.token(form: "grant_type=client_credentials", basic: (id, old!)).status == .ok)
                 #expect(try await api.token(form: "grant_type=client_credentials", basic: (id, new)).status == .ok)
-                try await Task.sleep(for: .milliseconds(1200))
+                clock.advance(2)
                 Self.expectInvalidClient(try await api.token(form: "grant_type=client_credentials", basic: (id, old!)))
                 #expect(try await api.token(form: "grant_type=client_credentials", basic: (id, new)).status == .ok)
                 let listing = try await api.admin(.get, "/admin/agents/\(agent)/clients")

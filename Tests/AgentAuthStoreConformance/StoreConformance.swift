@@ -40,6 +40,9 @@ public enum StoreConformance {
         .init(description: "client secret rotation keeps the previous secret until the grace ends", body: clientSecretRotation),
         .init(description: "assertion ids are single-use until they expire", body: assertionReplay),
         .init(description: "signing key rotation retires the active key in one step", body: signingKeyRotation),
+        .init(description: "revocation events: tokens once, key revocations and disables in order", body: revocationEvents),
+        .init(description: "revocation pruning keeps what can still matter", body: revocationPruning),
+        .init(description: "audit events chain across batches and filter newest first", body: auditLog),
     ]
 
     // MARK: Fixtures
@@ -375,5 +378,68 @@ public enum StoreConformance {
         try expect(retired?.status == .retired && retired?.retiredAt == time(10) && retired?.publishedUntil == time(1810), "the old key is retired")
         try expect(keys.first { $0.kid == "kid-b" } == second, "the new key is active and intact")
         try expect(keys.filter { $0.status == .active }.count == 1, "exactly one active key")
+    }
+
+    // MARK: Revocations and audit
+
+    static func revocationEvents(_ store: any AgentAuthStore) async throws {
+        try expect(try await store.revocationBounds() == (0, 0), "an empty feed has bounds 0, 0")
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let key = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(key)
+        try expect(try await store.revokeToken(jti: "at_1", agentID: agent.id, expiresAt: time(900), at: time(10)), "first revocation is new")
+        try expect(try await !store.revokeToken(jti: "at_1", agentID: agent.id, expiresAt: time(900), at: time(11)), "second is not")
+        _ = try await store.revokeAPIKey(id: key.id, at: time(20))
+        _ = try await store.revokeAPIKey(id: key.id, at: time(21))
+        _ = try await store.setAgentStatus(id: agent.id, status: .disabled, at: time(30))
+        _ = try await store.setAgentStatus(id: agent.id, status: .active, at: time(31))
+        let events = try await store.revocations(after: 0, limit: 100)
+        try expect(events.map(\.kind) == [.token, .apiKey, .agent], "one event per revocation, in order: \(events.map(\.kind))")
+        try expect(events[0].subject == "at_1" && events[0].expiresAt == time(900) && events[0].agentID == agent.id, "token event fields")
+        try expect(events[1].subject == key.id && events[1].agentID == agent.id && events[1].at == time(20), "key event fields")
+        try expect(events[2].subject == agent.id && events[2].at == time(30), "agent event carries the watermark")
+        try expect(zip(events, events.dropFirst()).allSatisfy { $0.seq < $1.seq }, "seq increases")
+        try expect(try await store.revocations(after: events[0].seq, limit: 1).map(\.seq) == [events[1].seq], "after and limit")
+        let bounds = try await store.revocationBounds()
+        try expect(bounds.oldest == events[0].seq && bounds.latest == events[2].seq, "bounds")
+    }
+
+    static func revocationPruning(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        _ = try await store.revokeToken(jti: "old", agentID: agent.id, expiresAt: time(100), at: time(10))
+        _ = try await store.revokeToken(jti: "live", agentID: agent.id, expiresAt: time(5000), at: time(20))
+        _ = try await store.setAgentStatus(id: agent.id, status: .disabled, at: time(30))
+        let latest = try await store.revocationBounds().latest
+        try await store.pruneRevocations(expiredBefore: time(200), olderThan: time(25))
+        let remaining = try await store.revocations(after: 0, limit: 100).map(\.subject)
+        try expect(remaining == ["live", agent.id], "only the expired token entry goes: \(remaining)")
+        try expect(try await store.revocationBounds().latest == latest, "pruning never moves the latest seq back")
+    }
+
+    static func auditLog(_ store: any AgentAuthStore) async throws {
+        let first = (0..<3).map { AuditEvent(time: time(Double($0)), type: "key.created", agentID: "agt_a", credentialID: "key_\($0)") }
+        try await store.appendAudit(first)
+        try await store.appendAudit([
+            AuditEvent(
+                time: time(10),
+                type: "token.issued",
+                agentID: "agt_b",
+                credentialID: "cli_1",
+                clientAddress: "10.0.0.1",
+                requestID: "r1",
+                details: ["jti": "at_1"]
+            ),
+            AuditEvent(time: time(11), type: "api_key.failure", clientAddress: "10.0.0.2", outcome: .failure, details: ["count": "7"]),
+        ])
+        let chain = try await store.auditChain()
+        try expect(chain.map(\.seq) == [1, 2, 3, 4, 5], "seq continues across batches")
+        try expect(AuditChain.verify(chain) == nil, "the stored chain verifies")
+        try expect(chain[3].details == ["jti": "at_1"] && chain[3].requestID == "r1" && chain[3].clientAddress == "10.0.0.1", "fields round-trip")
+        try expect(try await store.auditEvents(AuditFilter(agentID: "agt_a")).map(\.seq) == [3, 2, 1], "by agent, newest first")
+        try expect(try await store.auditEvents(AuditFilter(type: "api_key.failure")).map(\.outcome) == [.failure], "by type")
+        try expect(try await store.auditEvents(AuditFilter(since: time(10))).count == 2, "since")
+        try expect(try await store.auditEvents(AuditFilter(limit: 2)).map(\.seq) == [5, 4], "limit")
     }
 }

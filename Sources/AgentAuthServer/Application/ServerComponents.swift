@@ -20,11 +20,14 @@ public struct ServerComponents: Sendable {
     let clients: ClientAuthenticator
     let clientFailures: FailureLimiter
     let addressFailures: FailureLimiter
+    /// The clock every component shares (tests move it by hand).
+    let now: @Sendable () -> Date
 
     public init(configuration: ServerConfiguration, store: any AgentAuthStore, masterKey: MasterKey, now: @escaping @Sendable () -> Date = Date.init)
     {
         self.configuration = configuration
         self.store = store
+        self.now = now
         keyRing = SigningKeyRing(store: store, masterKey: masterKey, now: now)
         usage = KeyUsageRecorder(store: store)
         audit = AuditLog(store: store, now: now)
@@ -69,7 +72,7 @@ public struct ServerComponents: Sendable {
         }
         audit.record(
             AuditEvent(
-                time: Date(),
+                time: now(),
                 type: type,
                 agentID: agentID,
                 credentialID: credentialID,

@@ -8,9 +8,9 @@ import Logging
 /// `admin` scope are enforced by the group this collection is added to.
 struct AdminController {
     let components: ServerComponents
-    var administration: AgentAdministration { AgentAdministration(store: components.store) }
+    var administration: AgentAdministration { AgentAdministration(store: components.store, now: components.now) }
     var clientAdministration: ClientAdministration {
-        ClientAdministration(store: components.store, defaultAudience: components.configuration.defaultAudience)
+        ClientAdministration(store: components.store, defaultAudience: components.configuration.defaultAudience, now: components.now)
     }
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -116,6 +116,7 @@ struct AdminController {
         }
         let key = try await administration.revokeAPIKey(id: keyID)
         components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id)
+        try? await components.revocationSync.sync()
         return APIKeyResponse(key)
     }
 

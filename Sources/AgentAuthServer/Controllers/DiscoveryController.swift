@@ -31,12 +31,15 @@ struct DiscoveryController {
             tokenEndpoint: ServerComponents.tokenEndpoint(issuer),
             jwksURI: issuer + "/.well-known/jwks.json",
             introspectionEndpoint: issuer + "/oauth/introspect",
+            revocationEndpoint: issuer + "/oauth/revoke",
             grantTypesSupported: TokenController.supportedGrants.map(\.rawValue).sorted(),
             responseTypesSupported: [],
             tokenEndpointAuthMethodsSupported: authMethods,
             tokenEndpointAuthSigningAlgValuesSupported: ClientAuthenticator.assertionAlgorithms.sorted(),
             introspectionEndpointAuthMethodsSupported: authMethods,
-            introspectionEndpointAuthSigningAlgValuesSupported: ClientAuthenticator.assertionAlgorithms.sorted()
+            introspectionEndpointAuthSigningAlgValuesSupported: ClientAuthenticator.assertionAlgorithms.sorted(),
+            revocationEndpointAuthMethodsSupported: authMethods,
+            revocationEndpointAuthSigningAlgValuesSupported: ClientAuthenticator.assertionAlgorithms.sorted()
         )
     }
 }
@@ -47,6 +50,7 @@ struct AuthorizationServerMetadata: Encodable {
     let tokenEndpoint: String
     let jwksURI: String
     let introspectionEndpoint: String
+    let revocationEndpoint: String
     let grantTypesSupported: [String]
     /// Required by RFC 8414; empty because there is no authorization endpoint.
     let responseTypesSupported: [String]
@@ -54,12 +58,17 @@ struct AuthorizationServerMetadata: Encodable {
     let tokenEndpointAuthSigningAlgValuesSupported: [String]
     let introspectionEndpointAuthMethodsSupported: [String]
     let introspectionEndpointAuthSigningAlgValuesSupported: [String]
+    let revocationEndpointAuthMethodsSupported: [String]
+    let revocationEndpointAuthSigningAlgValuesSupported: [String]
 
     enum CodingKeys: String, CodingKey {
         case issuer
         case tokenEndpoint = "token_endpoint"
         case jwksURI = "jwks_uri"
         case introspectionEndpoint = "introspection_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
+        case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
+        case revocationEndpointAuthSigningAlgValuesSupported = "revocation_endpoint_auth_signing_alg_values_supported"
         case grantTypesSupported = "grant_types_supported"
         case responseTypesSupported = "response_types_supported"
         case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"

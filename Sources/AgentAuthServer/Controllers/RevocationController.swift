@@ -33,7 +33,7 @@ struct RevocationController {
             guard let (key, _) = try? await components.apiKeys.lookUp(token) else { return Self.revoked(context) }
             if case .client(let client) = caller, client.agentID != key.agentID { throw Self.notYours }
             if key.status == .active {
-                _ = try await components.store.revokeAPIKey(id: key.id, at: Date())
+                _ = try await components.store.revokeAPIKey(id: key.id, at: components.now())
                 components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id, details: ["via": "oauth/revoke"])
             }
             return Self.revoked(context)
@@ -50,7 +50,7 @@ struct RevocationController {
             return Self.revoked(context)
         }
         if case .client(let client) = caller, client.clientID != claims.clientID { throw Self.notYours }
-        if try await components.store.revokeToken(jti: claims.tokenID, agentID: claims.subject, expiresAt: claims.expiresAt, at: Date()) {
+        if try await components.store.revokeToken(jti: claims.tokenID, agentID: claims.subject, expiresAt: claims.expiresAt, at: components.now()) {
             try? await components.revocationSync.sync()
             components.audit(
                 "token.revoked",
