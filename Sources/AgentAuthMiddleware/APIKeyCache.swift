@@ -12,7 +12,7 @@ public final class APIKeyCache: Sendable {
         let validUntil: ContinuousClock.Instant
     }
 
-    let ttl: Duration
+    public let ttl: Duration
     let capacity: Int
     private let entries = Mutex<[String: Entry]>([:])
 

@@ -45,7 +45,7 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             guard let introspection, SecretFormat.apiKey.isWellFormed(key) else { throw OAuthError.invalidToken() }
             // A cached result is used only while the feed that would evict it is fresh; otherwise the
             // auth server is asked, and if it can't answer the request fails closed (503).
-            let cache = feed.flatMap { $0.isFresh ? $0.apiKeyCache : nil }
+            let cache = feed.flatMap { $0.isFresh && $0.apiKeyCache.ttl > .zero ? $0.apiKeyCache : nil }
             if let cached = cache?.lookUp(key) { return cached }
             let identity: AgentIdentity?
             do {

@@ -32,8 +32,11 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "API key with scope 'introspect' (or set AGENTAUTH_INTROSPECTION_KEY).")
     var introspectionKey: String?
 
-    @Option(help: "How long a positive API-key result is cached, in milliseconds (0: never).")
-    var apiKeyCacheMilliseconds = 5000
+    @Option(
+        help:
+            "How long a positive API-key result may be cached, in milliseconds (default 0: never, so a revoked key fails on the very next request; the revocation feed evicts cached keys within about a second)."
+    )
+    var apiKeyCacheMilliseconds = 0
 
     @Option(help: "Seconds without an answer from the revocation feed before API-key caching stops and /readyz fails.")
     var stalenessSeconds = 15

@@ -35,7 +35,7 @@ struct PropagationTests {
             let apiPort = try Binaries.freePort()
             let exampleAPI = try RunningProcess(
                 "example-agent-api",
-                ["--auth-server", auth, "--port", "\(apiPort)"],
+                ["--auth-server", auth, "--port", "\(apiPort)", "--api-key-cache-milliseconds", "5000"],
                 in: directory,
                 environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(introspection.json["key"] as? String)]
             )
