@@ -74,35 +74,24 @@ struct BearerMiddlewareTests {
         return router
     }
 
+    static func get(_ client: any TestClientProtocol, _ path: String, bearer token: String) async throws -> TestResponse {
+        try await client.executeRequest(uri: path, method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
+    }
+
     @Test("a token is accepted on the route its scope allows and refused with 403 on the other")
     func scopes() async throws {
         try await Self.withAuthServer { server in
             let token = try await Self.token(server, scope: "conversations:read")
             let jwks = RemoteJWKS(authServer: server.base)
             try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
-                let ok = try await client.executeRequest(
-                    uri: "/v1/conversations",
-                    method: .get,
-                    headers: [.authorization: "Bearer \(token)"],
-                    body: nil
-                )
+                let ok = try await Self.get(client, "/v1/conversations", bearer: token)
                 #expect(ok.status == .ok)
-                let forbidden = try await client.executeRequest(
-                    uri: "/v1/billing/balance",
-                    method: .get,
-                    headers: [.authorization: "Bearer \(token)"],
-                    body: nil
-                )
+                let forbidden = try await Self.get(client, "/v1/billing/balance", bearer: token)
                 #expect(forbidden.status == .forbidden)
                 #expect(forbidden.headers[.wwwAuthenticate] == #"Bearer error="insufficient_scope", scope="billing:read""#)
                 // Verification is local: many requests, one fetch.
                 for _ in 0..<20 {
-                    _ = try await client.executeRequest(
-                        uri: "/v1/conversations",
-                        method: .get,
-                        headers: [.authorization: "Bearer \(token)"],
-                        body: nil
-                    )
+                    _ = try await Self.get(client, "/v1/conversations", bearer: token)
                 }
                 #expect(await jwks.fetchCount == 1)
             }
@@ -121,30 +110,15 @@ struct BearerMiddlewareTests {
             let jwks = RemoteJWKS(authServer: server.base, coolDown: .seconds(60))
             try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
                 for token in [otherAudience, forged, String(valid.dropLast(3)), valid + "x"] {
-                    let response = try await client.executeRequest(
-                        uri: "/v1/conversations",
-                        method: .get,
-                        headers: [.authorization: "Bearer \(token)"],
-                        body: nil
-                    )
+                    let response = try await Self.get(client, "/v1/conversations", bearer: token)
                     #expect(response.status == .unauthorized)
                     #expect(response.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer error="invalid_token""#) == true)
                 }
                 for _ in 0..<50 {
-                    _ = try await client.executeRequest(
-                        uri: "/v1/conversations",
-                        method: .get,
-                        headers: [.authorization: "Bearer \(forged)"],
-                        body: nil
-                    )
+                    _ = try await Self.get(client, "/v1/conversations", bearer: forged)
                 }
                 #expect(await jwks.fetchCount == 2, "the first load, one refetch for the first unknown kid, then nothing within the cool-down")
-                let ok = try await client.executeRequest(
-                    uri: "/v1/conversations",
-                    method: .get,
-                    headers: [.authorization: "Bearer \(valid)"],
-                    body: nil
-                )
+                let ok = try await Self.get(client, "/v1/conversations", bearer: valid)
                 #expect(ok.status == .ok)
             }
         }
@@ -158,18 +132,18 @@ struct BearerMiddlewareTests {
             let jwks = RemoteJWKS(authServer: server.base)
             try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
                 #expect(
-                    try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(before)"], body: nil)
+                    try await Self.get(client, "/v1/conversations", bearer: before)
                         .status == .ok
                 )
                 let rotated = try await HTTPTestClient.post(server.base + "/admin/signing-keys/rotate", form: "", apiKey: server.adminKey)
                 #expect(rotated.status == 201)
                 let after = try await Self.token(server, scope: "conversations:read")
                 #expect(
-                    try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(after)"], body: nil)
+                    try await Self.get(client, "/v1/conversations", bearer: after)
                         .status == .ok
                 )
                 #expect(
-                    try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(before)"], body: nil)
+                    try await Self.get(client, "/v1/conversations", bearer: before)
                         .status == .ok
                 )
                 #expect(await jwks.fetchCount == 2)
@@ -183,12 +157,7 @@ struct BearerMiddlewareTests {
             let token = try await Self.token(server, scope: "conversations:read")
             let jwks = RemoteJWKS(authServer: server.base, issuer: "https://pretender.example")
             try await Application(router: Self.router(server, jwks: jwks)).test(.router) { client in
-                let response = try await client.executeRequest(
-                    uri: "/v1/conversations",
-                    method: .get,
-                    headers: [.authorization: "Bearer \(token)"],
-                    body: nil
-                )
+                let response = try await Self.get(client, "/v1/conversations", bearer: token)
                 #expect(response.status == .serviceUnavailable)
             }
         }
@@ -206,12 +175,7 @@ struct BearerMiddlewareTests {
         let input = Base64URL.encode(Data(#"{"alg":"EdDSA","kid":"\#(key.kid)","typ":"at+jwt"}"#.utf8)) + "." + Base64URL.encode(Data(payload.utf8))
         let token = input + "." + Base64URL.encode(try key.jwtAlgorithm.sign(Array(input.utf8)))
         try await Application(router: Self.router(base: base, jwks: jwks)).test(.router) { client in
-            let response = try await client.executeRequest(
-                uri: "/v1/conversations",
-                method: .get,
-                headers: [.authorization: "Bearer \(token)"],
-                body: nil
-            )
+            let response = try await Self.get(client, "/v1/conversations", bearer: token)
             #expect(response.status == .serviceUnavailable)
             #expect(response.headers[.retryAfter] != nil)
         }

@@ -16,14 +16,11 @@ struct PropagationTests {
 
     static func withStack(_ body: (Stack) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
-            let authPort = try Binaries.freePort()
-            let server = try RunningProcess("agentauth", ["serve", "--port", "\(authPort)"], in: directory)
+            let started = try await AuthServerProcess.start(in: directory)
+            let server = started.process
             defer { server.stop() }
-            try await server.waitForOutput("AgentAuth listening")
-            let adminKey = try #require(server.output.firstMatch(of: /sk-agent-[0-9A-Za-z]{49}/).map { String($0.output) })
-            let auth = "http://127.0.0.1:\(authPort)"
-            try await WalkthroughTests.waitUntilHealthy(auth)
-            let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
+            let auth = started.base
+            let admin = started.admin
             let gateway = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
             let gatewayID = try #require(gateway.json["id"] as? String)
             let introspection = try await HTTP.send(
@@ -130,13 +127,11 @@ struct PropagationTests {
     @Test("a graceful shutdown loses no queued audit event; the chain verifies, and an edited or deleted row is caught")
     func auditAcrossShutdown() async throws {
         try await withTemporaryDirectory { directory in
-            let port = try Binaries.freePort()
-            let server = try RunningProcess("agentauth", ["serve", "--port", "\(port)"], in: directory)
-            try await server.waitForOutput("AgentAuth listening")
-            let adminKey = try #require(server.output.firstMatch(of: /sk-agent-[0-9A-Za-z]{49}/).map { String($0.output) })
-            let auth = "http://127.0.0.1:\(port)"
-            try await WalkthroughTests.waitUntilHealthy(auth)
-            let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
+            let started = try await AuthServerProcess.start(in: directory)
+            let server = started.process
+            let adminKey = started.adminKey
+            let auth = started.base
+            let admin = started.admin
             var agents: [String] = []
             for index in 0..<20 {
                 let created = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"agent-\#(index)"}"#)

@@ -9,15 +9,11 @@ struct WalkthroughTests {
     @Test("serve → create agent and key → call the example API → revoke")
     func walkthrough() async throws {
         try await withTemporaryDirectory { directory in
-            let authPort = try Binaries.freePort()
-            let server = try RunningProcess("agentauth", ["serve", "--port", "\(authPort)"], in: directory)
+            let started = try await AuthServerProcess.start(in: directory)
+            let server = started.process
             defer { server.stop() }
-            try await server.waitForOutput("AgentAuth listening")
-            let adminKey = try #require(server.output.firstMatch(of: /sk-agent-[0-9A-Za-z]{49}/).map { String($0.output) })
-            let auth = "http://127.0.0.1:\(authPort)"
-            try await Self.waitUntilHealthy(auth)
-
-            let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
+            let auth = started.base
+            let admin = started.admin
             let agent = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"research-agent"}"#)
             #expect(agent.status == 201)
             let agentID = try #require(agent.json["id"] as? String)
