@@ -14,9 +14,7 @@ struct IntrospectionController {
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
         routes.post("introspect", use: introspect)
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
-            routes.on("introspect", method: method) { _, _ -> Response in throw OAuthError.methodNotAllowed(allow: "POST") }
-        }
+        routes.refuseMethods(except: .post, on: "introspect")
         return routes
     }
 

@@ -12,9 +12,7 @@ struct RevocationController {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
         routes.post("revoke", use: revoke)
         routes.get("revocations", use: feed)
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
-            routes.on("revoke", method: method) { _, _ -> Response in throw OAuthError.methodNotAllowed(allow: "POST") }
-        }
+        routes.refuseMethods(except: .post, on: "revoke")
         return routes
     }
 

@@ -12,9 +12,7 @@ struct TokenController {
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
         routes.post("token", use: token)
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
-            routes.on("token", method: method) { _, _ -> Response in throw OAuthError.methodNotAllowed(allow: "POST") }
-        }
+        routes.refuseMethods(except: .post, on: "token")
         return routes
     }
 
