@@ -1,7 +1,7 @@
 import AgentAuthCore
 import Foundation
 public import Hummingbird
-import Logging
+public import Logging
 
 /// The outermost middleware: whatever goes wrong below becomes a JSON error with a 4xx or 503
 /// status. Unexpected errors are logged (without request data) and answered with a bare 500.
@@ -16,7 +16,8 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func oauthError(for error: any Error, logger: Logger) -> OAuthError {
+    /// The JSON error a thrown error becomes (also used to audit refusals by status).
+    public static func oauthError(for error: any Error, logger: Logger) -> OAuthError {
         switch error {
         case let error as OAuthError:
             return error

@@ -15,6 +15,11 @@ public final class APIKeyCache: Sendable {
     public let ttl: Duration
     let capacity: Int
     private let entries = Mutex<[String: Entry]>([:])
+    /// Bumped by every eviction: a result fetched before an eviction is not stored after it.
+    private let evictions = Atomic<UInt64>(0)
+
+    /// The eviction generation to pass to `store` for a lookup that starts now.
+    public var generation: UInt64 { evictions.load(ordering: .acquiring) }
 
     public init(ttl: Duration = .seconds(5), capacity: Int = 10_000) {
         self.ttl = ttl
@@ -38,14 +43,16 @@ public final class APIKeyCache: Sendable {
         }
     }
 
-    /// Caches `identity` for `ttl`, or until `expiresIn` seconds when the key expires sooner.
-    public func store(_ key: String, identity: AgentIdentity, expiresIn: TimeInterval?) {
+    /// Caches `identity` for `ttl`, or until `expiresIn` seconds when the key expires sooner —
+    /// unless an eviction happened since `generation` was read (the result may be stale).
+    public func store(_ key: String, identity: AgentIdentity, expiresIn: TimeInterval?, generation: UInt64) {
         var lifetime = ttl
         if let expiresIn { lifetime = min(lifetime, .milliseconds(Int(max(expiresIn, 0) * 1000))) }
         guard lifetime > .zero else { return }
         let entry = Entry(identity: identity, validUntil: ContinuousClock.now + lifetime)
         let digest = Self.digest(key)
         entries.withLock { entries in
+            guard evictions.load(ordering: .acquiring) == generation else { return }
             if entries.count >= capacity {
                 let sorted = entries.sorted { $0.value.validUntil < $1.value.validUntil }
                 for (key, _) in sorted.prefix(capacity / 2) { entries[key] = nil }
@@ -55,15 +62,24 @@ public final class APIKeyCache: Sendable {
     }
 
     public func evict(keyID: String) {
-        entries.withLock { entries in entries = entries.filter { $0.value.identity.credentialID != keyID } }
+        entries.withLock { entries in
+            evictions.add(1, ordering: .releasing)
+            entries = entries.filter { $0.value.identity.credentialID != keyID }
+        }
     }
 
     public func evict(agentID: String) {
-        entries.withLock { entries in entries = entries.filter { $0.value.identity.agentID != agentID } }
+        entries.withLock { entries in
+            evictions.add(1, ordering: .releasing)
+            entries = entries.filter { $0.value.identity.agentID != agentID }
+        }
     }
 
     public func removeAll() {
-        entries.withLock { $0.removeAll() }
+        entries.withLock { entries in
+            evictions.add(1, ordering: .releasing)
+            entries.removeAll()
+        }
     }
 
     public var count: Int { entries.withLock { $0.count } }

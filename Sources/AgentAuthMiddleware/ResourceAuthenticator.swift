@@ -47,11 +47,12 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             // auth server is asked, and if it can't answer the request fails closed (503).
             let cache = feed.flatMap { $0.isFresh && $0.apiKeyCache.ttl > .zero ? $0.apiKeyCache : nil }
             if let cached = cache?.lookUp(key) { return cached }
+            let generation = cache?.generation ?? 0
             let identity: AgentIdentity?
             do {
                 let result = try await introspection.introspectWithExpiry(key)
                 if let result, let cache {
-                    cache.store(key, identity: result.identity, expiresIn: result.expiresAt?.timeIntervalSinceNow)
+                    cache.store(key, identity: result.identity, expiresIn: result.expiresAt?.timeIntervalSinceNow, generation: generation)
                 }
                 identity = result?.identity
             } catch let error as IntrospectionUnavailable {
@@ -73,6 +74,10 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             throw OAuthError.invalidToken()
         case .present(let token):
             guard let tokens else { throw OAuthError.invalidToken() }
+            // Until the feed has answered once, revocations are unknown: refuse rather than guess.
+            if let feed, !feed.hasSynced {
+                throw OAuthError.temporarilyUnavailable("the revocation feed has not synchronised yet; try again", retryAfter: 1)
+            }
             do {
                 let claims = try await tokens.verify(token)
                 return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)

@@ -60,6 +60,9 @@ public final class RevocationFeedFollower: Service, Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// Whether the feed has answered at least once (before that, revocations are unknown).
+    public var hasSynced: Bool { lastAnswer.withLock { $0 != nil } }
+
     /// Whether the feed answered recently enough for cached API-key results to be trusted.
     public var isFresh: Bool {
         guard let last = lastAnswer.withLock({ $0 }) else { return false }
@@ -85,9 +88,10 @@ public final class RevocationFeedFollower: Service, Sendable {
         }
     }
 
-    /// 0.25 s doubling to 8 s, with ±50% jitter so many verifiers don't reconnect in step.
+    /// 0.1 s doubling to 1 s, with ±50% jitter so many verifiers don't reconnect in step; capped
+    /// low so that after an outage the follower is back within the 1 s propagation target.
     static func backoff(failures: Int) -> Duration {
-        let base = min(0.25 * pow(2, Double(min(failures - 1, 5))), 8)
+        let base = min(0.1 * pow(2, Double(min(failures - 1, 4))), 1)
         return .milliseconds(Int(base * Double.random(in: 0.5...1.5) * 1000))
     }
 
@@ -116,6 +120,8 @@ public final class RevocationFeedFollower: Service, Sendable {
             }
         }
         lastAnswer.withLock { $0 = ContinuousClock.now }
+        // Entries of expired tokens can't matter any more; drop them so memory stays flat.
+        revocations.prune(now: Date())
     }
 
     struct Answer: Decodable {

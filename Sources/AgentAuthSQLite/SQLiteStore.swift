@@ -170,6 +170,8 @@ public final class SQLiteStore: AgentAuthStore {
                 sql: "UPDATE api_keys SET expires_at = ?, replaced_by = ? WHERE id = ?",
                 arguments: [expiry.timeIntervalSince1970, replacement.id, id]
             )
+            // Its life was shortened: verifiers must drop cached results so the new expiry applies.
+            try Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: old.agentID, at: at), db)
             return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)!
         }
     }

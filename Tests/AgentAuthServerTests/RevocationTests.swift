@@ -168,7 +168,9 @@ struct RevocationTests {
                 #expect(none.object["cursor"] as? Int == cursor)
                 let ahead = try await api.request(.get, "/oauth/revocations?after=\(cursor + 100)&wait=0", key: feedKey)
                 #expect(ahead.object["reset"] as? Bool == true, "a cursor the server never issued means start again")
-                for bad in ["after=-1", "after=abc", "wait=31", "wait=x"] {
+                let huge = try await api.request(.get, "/oauth/revocations?after=9223372036854775806&wait=0", key: feedKey)
+                #expect(huge.object["reset"] as? Bool == true, "the largest cursor is handled without overflow")
+                for bad in ["after=-1", "after=abc", "after=9223372036854775807", "after=99999999999999999999", "wait=31", "wait=x"] {
                     #expect(try await api.request(.get, "/oauth/revocations?\(bad)", key: feedKey).status == .badRequest, "\(bad)")
                 }
             }

@@ -209,6 +209,8 @@ public enum StoreConformance {
         try expect(previous.replacedBy == replacement.id, "the old key must name its replacement")
         try expect(previous.status == .active, "the old key stays active during the grace")
         try expect(try await store.apiKey(id: replacement.id) == replacement, "the replacement must be stored")
+        let events = try await store.revocations(after: 0, limit: 10)
+        try expect(events.map(\.subject) == [old.id] && events.first?.kind == .apiKey, "a roll tells verifiers to drop cached results")
 
         // The grace never lengthens a key's life.
         let shortLived = makeKey(agentID: agent.id, expiresAt: time(120))

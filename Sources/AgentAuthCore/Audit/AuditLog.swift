@@ -8,6 +8,7 @@ import Synchronization
 public final class AuditLog: Sendable {
     struct FailureKey: Hashable {
         let type: String
+        let reason: String
         let agentID: String?
         let credentialID: String?
         let clientAddress: String?
@@ -43,10 +44,10 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Counts an authentication failure into its minute's aggregate.
+    /// Counts a failure into its aggregate: one per type, reason, agent, credential, address and minute.
     public func recordFailure(type: String, agentID: String? = nil, credentialID: String?, clientAddress: String?, reason: String) {
         let minute = Int64(now().timeIntervalSince1970 / 60)
-        let key = FailureKey(type: type, agentID: agentID, credentialID: credentialID, clientAddress: clientAddress, minute: minute)
+        let key = FailureKey(type: type, reason: reason, agentID: agentID, credentialID: credentialID, clientAddress: clientAddress, minute: minute)
         state.withLock { state in
             if let current = state.failures[key] {
                 state.failures[key] = (current.count + 1, current.reason)

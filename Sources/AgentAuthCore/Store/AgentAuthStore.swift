@@ -42,8 +42,9 @@ public protocol APIKeyStore: Sendable {
     /// Returns the updated key, or `nil` when there is no such key. Revoking a revoked key keeps
     /// its first revocation time and appends nothing.
     func revokeAPIKey(id: String, at: Date) async throws -> APIKey?
-    /// In one transaction: inserts `replacement` and shortens the old key's expiry to `graceUntil`
-    /// (never lengthens it), linking it to its replacement. Throws `.notFound` when the old key
+    /// In one transaction: inserts `replacement`, shortens the old key's expiry to `graceUntil`
+    /// (never lengthens it), links it to its replacement and appends an `.apiKey` revocation
+    /// event (so cached results are dropped and the new expiry applies). Throws `.notFound` when the old key
     /// does not exist and `.conflict` when it is revoked, expired or already rolled.
     func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey
     /// Writes a batch of last-used times; a time never moves backwards.

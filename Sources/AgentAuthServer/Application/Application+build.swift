@@ -65,6 +65,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
     router.group("admin")
         .add(middleware: NoStoreMiddleware())
         .add(middleware: CredentialAuthenticator(components: components))
+        .add(middleware: AuditRefusalsMiddleware(components: components, type: "admin.refused"))
         .add(middleware: RequireScope(.admin))
         .addRoutes(AdminController(components: components).endpoints)
     return router

@@ -22,7 +22,20 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
         do {
             switch apiKey {
             case .present(let key):
-                return try await components.apiKeys.verify(key)
+                do {
+                    return try await components.apiKeys.verify(key)
+                } catch let rejection as CredentialRejection where rejection != .malformed && rejection != .unknown {
+                    // A known key refused (revoked, expired, disabled agent): audit it under its own ids.
+                    let found = try? await components.apiKeys.lookUp(key)
+                    components.audit.recordFailure(
+                        type: "api_key.failure",
+                        agentID: found?.agent.id,
+                        credentialID: found?.key.id,
+                        clientAddress: context.remoteAddress,
+                        reason: rejection.description
+                    )
+                    throw OAuthError.invalidToken()
+                }
             case .ambiguous, .malformed:
                 throw OAuthError.invalidToken()
             case .absent:

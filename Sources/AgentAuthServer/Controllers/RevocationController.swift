@@ -3,6 +3,7 @@ import AgentAuthHTTP
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `POST /oauth/revoke` (RFC 7009) and `GET /oauth/revocations` (the feed verifiers follow).
 struct RevocationController {
@@ -28,8 +29,13 @@ struct RevocationController {
         guard let token = form["token"], !token.isEmpty else { throw OAuthProtocolError.invalidRequest("the token parameter is required") }
 
         if SecretFormat.apiKey.isWellFormed(token) {
-            guard let (key, _) = try? await components.apiKeys.lookUp(token) else { return Self.revoked(context) }
-            if case .client(let client) = caller, client.agentID != key.agentID { throw Self.notYours }
+            let key: APIKey
+            do {
+                key = try await components.apiKeys.lookUp(token).key
+            } catch is CredentialRejection {
+                return Self.revoked(context)
+            }
+            if case .client(let client) = caller, client.agentID != key.agentID { throw refuse(client, context) }
             if key.status == .active {
                 _ = try await components.store.revokeAPIKey(id: key.id, at: components.now())
                 components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id, details: ["via": "oauth/revoke"])
@@ -47,7 +53,7 @@ struct RevocationController {
             // Invalid, expired or already revoked: nothing left to revoke.
             return Self.revoked(context)
         }
-        if case .client(let client) = caller, client.clientID != claims.clientID { throw Self.notYours }
+        if case .client(let client) = caller, client.clientID != claims.clientID { throw refuse(client, context) }
         if try await components.store.revokeToken(jti: claims.tokenID, agentID: claims.subject, expiresAt: claims.expiresAt, at: components.now()) {
             try? await components.revocationSync.sync()
             components.audit(
@@ -61,7 +67,17 @@ struct RevocationController {
         return Self.revoked(context)
     }
 
-    static let notYours = OAuthProtocolError(.unauthorizedClient, "the token was not issued to this client")
+    /// Audits a refused revocation and returns the error to throw.
+    func refuse(_ client: OAuthClient, _ context: AgentAuthRequestContext) -> OAuthProtocolError {
+        components.audit.recordFailure(
+            type: "revocation.refused",
+            agentID: client.agentID,
+            credentialID: client.clientID,
+            clientAddress: context.remoteAddress,
+            reason: "unauthorized_client"
+        )
+        return OAuthProtocolError(.unauthorizedClient, "the token was not issued to this client")
+    }
 
     static func revoked(_ context: AgentAuthRequestContext) -> Response {
         Response(status: .ok, headers: [.cacheControl: "no-store", .contentLength: "0"])
@@ -75,12 +91,12 @@ struct RevocationController {
     func feed(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         try await CallerAuthorization(components: components).authorizeVerifier(request, form: try FormBody(parsing: []), context: context)
         let query = request.uri.queryParameters
-        let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...Int64.max)
+        let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...(Int64.max - 1))
         let wait = try Self.integer(query["wait"].map(String.init), name: "wait", default: 20, range: 0...30)
 
         let bounds = try await components.store.revocationBounds()
         var body = RevocationFeedResponse(events: [], cursor: after, reset: false)
-        if after > 0, bounds.oldest > after + 1 || after > bounds.latest {
+        if after > 0, bounds.oldest - 1 > after || after > bounds.latest {
             body = RevocationFeedResponse(events: [], cursor: 0, reset: true)
         } else {
             let deadline = ContinuousClock.now + .seconds(wait)
@@ -92,7 +108,9 @@ struct RevocationController {
                         break
                     }
                 }
-                guard ContinuousClock.now < deadline else { break }
+                // Stop waiting at shutdown (so SIGTERM isn't held up for `wait` seconds) or when the
+                // request's task is cancelled.
+                guard ContinuousClock.now < deadline, !Task.isShuttingDownGracefully, !Task.isCancelled else { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
         }

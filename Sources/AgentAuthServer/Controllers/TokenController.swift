@@ -35,11 +35,23 @@ struct TokenController {
         let (client, _) = try await ClientAuthenticationGate(components: components).authenticate(credentials, context: context)
         let audiences = form.values(of: "audience") + form.values(of: "resource")
         try Self.checkResourceURIs(form.values(of: "resource"))
-        let issued = try await ClientCredentialsGrant(issuer: components.issuer).issue(
-            client: client,
-            requestedScope: form["scope"],
-            requestedAudiences: audiences
-        )
+        let issued: TokenIssuer.IssuedToken
+        do {
+            issued = try await ClientCredentialsGrant(issuer: components.issuer).issue(
+                client: client,
+                requestedScope: form["scope"],
+                requestedAudiences: audiences
+            )
+        } catch let refusal as OAuthProtocolError {
+            components.audit.recordFailure(
+                type: "token.refused",
+                agentID: client.agentID,
+                credentialID: client.clientID,
+                clientAddress: context.remoteAddress,
+                reason: refusal.code.rawValue
+            )
+            throw refusal
+        }
         components.audit(
             "token.issued",
             context: context,
