@@ -304,7 +304,7 @@ public final class SQLiteStore: AgentAuthStore {
 
     // MARK: Audit
 
-    public func appendAudit(_ events: [AuditEvent]) async throws {
+    public func appendAudit(_ events: [AuditEvent], key: AuditChainKey) async throws {
         guard !events.isEmpty else { return }
         try await write { db in
             let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
@@ -315,7 +315,7 @@ public final class SQLiteStore: AgentAuthStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
-            for event in AuditChain.link(events, after: previous) {
+            for event in AuditChain.link(events, after: previous, key: key) {
                 try statement.execute(arguments: [
                     event.seq, event.time.timeIntervalSince1970, event.type, event.agentID, event.credentialID, event.clientAddress,
                     event.requestID, event.outcome.rawValue, try Self.json(event.details), event.previousHash, event.hash,

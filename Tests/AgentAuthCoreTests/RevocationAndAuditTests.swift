@@ -65,33 +65,40 @@ struct AuditTests {
         (0..<count).map { AuditEvent(time: Date(), type: "key.created", agentID: "agt_\($0)", credentialID: "key_\($0)", details: ["scope": "a b"]) }
     }
 
+    static let key = AuditChainKey(masterKey: MasterKey.generate().key)
+
     @Test("a linked chain verifies; editing any field or removing a row is detected")
     func chain() {
-        let chain = AuditChain.link(Self.events(5), after: nil)
-        #expect(AuditChain.verify(chain) == nil)
+        let key = Self.key
+        let chain = AuditChain.link(Self.events(5), after: nil, key: key)
+        #expect(AuditChain.verify(chain, key: Self.key) == nil)
         #expect(chain.map(\.seq) == [1, 2, 3, 4, 5])
         var edited = chain
         edited[2].details["scope"] = "admin"
-        #expect(AuditChain.verify(edited) == .edited(seq: 3))
+        #expect(AuditChain.verify(edited, key: Self.key) == .edited(seq: 3))
         var retyped = chain
         retyped[1].outcome = .failure
-        #expect(AuditChain.verify(retyped) == .edited(seq: 2))
+        #expect(AuditChain.verify(retyped, key: Self.key) == .edited(seq: 2))
         var removed = chain
         removed.remove(at: 3)
-        #expect(AuditChain.verify(removed) == .broken(seq: 5))
+        #expect(AuditChain.verify(removed, key: Self.key) == .broken(seq: 5))
         var rehashed = chain
         rehashed[2].agentID = "agt_forged"
-        rehashed[2].hash = AuditChain.digest(rehashed[2])
-        #expect(AuditChain.verify(rehashed) == .broken(seq: 4), "recomputing one hash still breaks the next link")
-        let continued = AuditChain.link(Self.events(2), after: (chain.last!.seq, chain.last!.hash))
-        #expect(AuditChain.verify(chain + continued) == nil)
+        rehashed[2].hash = AuditChain.digest(rehashed[2], key: key)
+        #expect(AuditChain.verify(rehashed, key: Self.key) == .broken(seq: 4), "recomputing one hash still breaks the next link")
+        let continued = AuditChain.link(Self.events(2), after: (chain.last!.seq, chain.last!.hash), key: key)
+        #expect(AuditChain.verify(chain + continued, key: Self.key) == nil)
+        // Without the master key, a forger can't rebuild the chain: a whole chain recomputed with
+        // another key (as a script with database access would) does not verify.
+        let forged = AuditChain.link(Self.events(5), after: nil, key: AuditChainKey(masterKey: MasterKey.generate().key))
+        #expect(AuditChain.verify(forged, key: Self.key) == .edited(seq: 1))
     }
 
     @Test("the log batches events, aggregates failures per credential and minute, and flushes everything at the end")
     func log() async throws {
         try await withTemporaryStore { store in
             let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-            let log = AuditLog(store: store, now: { clock.withLock { $0 } })
+            let log = AuditLog(store: store, key: Self.key, now: { clock.withLock { $0 } })
             for event in Self.events(3) { log.record(event) }
             for _ in 0..<500 {
                 log.recordFailure(type: "api_key.failure", credentialID: nil, clientAddress: "10.0.0.1", reason: "unknown credential")
@@ -110,14 +117,14 @@ struct AuditTests {
             log.recordFailure(type: "api_key.failure", credentialID: nil, clientAddress: "10.0.0.1", reason: "unknown credential")
             try await log.flush(final: true)
             #expect(try await store.auditChain().count == 6, "a final flush writes the open minute too")
-            #expect(AuditChain.verify(try await store.auditChain()) == nil)
+            #expect(AuditChain.verify(try await store.auditChain(), key: Self.key) == nil)
         }
     }
 
     @Test("a full queue counts what it drops and says so in the log")
     func boundedQueue() async throws {
         try await withTemporaryStore { store in
-            let log = AuditLog(store: store, capacity: 10)
+            let log = AuditLog(store: store, key: Self.key, capacity: 10)
             for event in Self.events(25) { log.record(event) }
             try await log.flush(final: true)
             let chain = try await store.auditChain()

@@ -42,7 +42,7 @@ struct AuditAPITests {
                 #expect(!all.text.contains(key) && !all.text.contains(secret!) && !all.text.contains(env.adminKey), "no secret in the audit log")
                 #expect(try await api.admin(.get, "/admin/audit?since=soon").status == .badRequest)
                 #expect(try await api.admin(.get, "/admin/audit?limit=0").status == .badRequest)
-                #expect(AuditChain.verify(try await env.store.auditChain()) == nil)
+                #expect(AuditChain.verify(try await env.store.auditChain(), key: AuditChainKey(masterKey: env.masterKey)) == nil)
             }
         }
     }

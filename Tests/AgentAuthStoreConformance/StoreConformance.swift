@@ -422,8 +422,9 @@ public enum StoreConformance {
 
     static func auditLog(_ store: any AgentAuthStore) async throws {
         let first = (0..<3).map { AuditEvent(time: time(Double($0)), type: "key.created", agentID: "agt_a", credentialID: "key_\($0)") }
-        try await store.appendAudit(first)
-        try await store.appendAudit([
+        let key = AuditChainKey(masterKey: MasterKey.generate().key)
+        try await store.appendAudit(first, key: key)
+        let second = [
             AuditEvent(
                 time: time(10),
                 type: "token.issued",
@@ -434,10 +435,11 @@ public enum StoreConformance {
                 details: ["jti": "at_1"]
             ),
             AuditEvent(time: time(11), type: "api_key.failure", clientAddress: "10.0.0.2", outcome: .failure, details: ["count": "7"]),
-        ])
+        ]
+        try await store.appendAudit(second, key: key)
         let chain = try await store.auditChain()
         try expect(chain.map(\.seq) == [1, 2, 3, 4, 5], "seq continues across batches")
-        try expect(AuditChain.verify(chain) == nil, "the stored chain verifies")
+        try expect(AuditChain.verify(chain, key: key) == nil, "the stored chain verifies")
         try expect(chain[3].details == ["jti": "at_1"] && chain[3].requestID == "r1" && chain[3].clientAddress == "10.0.0.1", "fields round-trip")
         try expect(try await store.auditEvents(AuditFilter(agentID: "agt_a")).map(\.seq) == [3, 2, 1], "by agent, newest first")
         try expect(try await store.auditEvents(AuditFilter(type: "api_key.failure")).map(\.outcome) == [.failure], "by type")

@@ -155,6 +155,7 @@ struct PropagationTests {
             let intact = try await Binaries.agentauth(["audit", "verify"], in: directory)
             #expect(intact.status == 0, "\(intact.stderr)")
             #expect(intact.stdout.contains("intact"))
+            let anchor = try #require(intact.stdout.firstMatch(of: /anchor (\d+:[0-9a-f]{64})/).map { String($0.output.1) })
 
             // Tamper with the database as an attacker with file access would.
             let database = directory.appendingPathComponent("agentauth.sqlite").path
@@ -164,6 +165,12 @@ struct PropagationTests {
             #expect(edited.stderr.contains("event 3 was edited"))
             try Self.sqlite(database, "UPDATE audit_events SET type = 'agent.created' WHERE seq = 3")
             #expect(try await Binaries.agentauth(["audit", "verify"], in: directory).status == 0, "restoring the row restores the chain")
+            // Deleting the newest event leaves a consistent chain; the anchor recorded earlier catches it.
+            try Self.sqlite(database, "DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)")
+            #expect(try await Binaries.agentauth(["audit", "verify"], in: directory).status == 0)
+            let truncated = try await Binaries.agentauth(["audit", "verify", "--anchor", anchor], in: directory)
+            #expect(truncated.status == 1)
+            #expect(truncated.stderr.contains("no longer in the chain"))
             try Self.sqlite(database, "DELETE FROM audit_events WHERE seq = 5")
             let deleted = try await Binaries.agentauth(["audit", "verify"], in: directory)
             #expect(deleted.status == 1)

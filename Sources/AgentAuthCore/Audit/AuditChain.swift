@@ -1,14 +1,25 @@
 import Crypto
 import Foundation
 
-/// The tamper-evident chain: each event's hash covers its position, its content and the
-/// previous event's hash, so editing a row breaks its own hash and deleting one breaks the
-/// link (and the sequence) after it.
+/// The key the chain's MACs are made with: derived from the master key (HKDF-SHA256), so it is
+/// never in the database, and someone who can write the database cannot recompute the chain.
+public struct AuditChainKey: Sendable {
+    let key: SymmetricKey
+
+    public init(masterKey: MasterKey) {
+        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: masterKey.key, info: Data("agentauth audit chain v1".utf8), outputByteCount: 32)
+    }
+}
+
+/// The tamper-evident chain: each event's hash is an HMAC-SHA256 (under `AuditChainKey`) over
+/// its position, its content and the previous event's hash, so editing a row breaks its own
+/// hash, deleting one breaks the link (and the sequence) after it, and neither can be papered
+/// over by recomputing hashes without the master key.
 public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     /// Fills in `seq`, `previousHash` and `hash` for events appended after `previous`.
-    public static func link(_ events: [AuditEvent], after previous: (seq: Int64, hash: String)?) -> [AuditEvent] {
+    public static func link(_ events: [AuditEvent], after previous: (seq: Int64, hash: String)?, key: AuditChainKey) -> [AuditEvent] {
         var seq = previous?.seq ?? 0
         var hash = previous?.hash ?? genesis
         return events.map { event in
@@ -18,13 +29,13 @@ public enum AuditChain {
             seq += 1
             linked.seq = seq
             linked.previousHash = hash
-            linked.hash = digest(linked)
+            linked.hash = digest(linked, key: key)
             hash = linked.hash
             return linked
         }
     }
 
-    public static func digest(_ event: AuditEvent) -> String {
+    public static func digest(_ event: AuditEvent, key: AuditChainKey) -> String {
         // Length-prefixed fields: no separator inside a value can make two events collide.
         var canonical = ""
         func field(_ value: String?) {
@@ -44,7 +55,7 @@ public enum AuditChain {
             field(key)
             field(event.details[key])
         }
-        let bytes = SHA256.hash(data: Data(canonical.utf8))
+        let bytes = HMAC<SHA256>.authenticationCode(for: Data(canonical.utf8), using: key.key)
         return bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
@@ -63,11 +74,11 @@ public enum AuditChain {
     }
 
     /// Checks a whole chain, oldest first. Returns the first problem, or `nil` when intact.
-    public static func verify(_ events: [AuditEvent]) -> Problem? {
+    public static func verify(_ events: [AuditEvent], key: AuditChainKey) -> Problem? {
         var previous: (seq: Int64, hash: String) = (0, genesis)
         for event in events {
             guard event.seq == previous.seq + 1, event.previousHash == previous.hash else { return .broken(seq: event.seq) }
-            guard digest(event) == event.hash else { return .edited(seq: event.seq) }
+            guard digest(event, key: key) == event.hash else { return .edited(seq: event.seq) }
             previous = (event.seq, event.hash)
         }
         return nil

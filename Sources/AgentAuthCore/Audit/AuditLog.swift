@@ -22,12 +22,14 @@ public final class AuditLog: Sendable {
     }
 
     let store: any AuditStore
+    let key: AuditChainKey
     let capacity: Int
     let now: @Sendable () -> Date
     private let state = Mutex(State())
 
-    public init(store: any AuditStore, capacity: Int = 10_000, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: any AuditStore, key: AuditChainKey, capacity: Int = 10_000, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
+        self.key = key
         self.capacity = capacity
         self.now = now
     }
@@ -93,7 +95,7 @@ public final class AuditLog: Sendable {
         }
         guard !events.isEmpty else { return }
         do {
-            try await store.appendAudit(events)
+            try await store.appendAudit(events, key: key)
         } catch {
             state.withLock { state in
                 state.queue.insert(contentsOf: batch, at: 0)

@@ -15,8 +15,8 @@ public protocol RevocationStore: Sendable {
 
 /// The append-only, hash-chained audit log.
 public protocol AuditStore: Sendable {
-    /// Appends events after the current last one, linking each into the chain, in one transaction.
-    func appendAudit(_ events: [AuditEvent]) async throws
+    /// Appends events after the current last one, linking each into the chain with `key`, in one transaction.
+    func appendAudit(_ events: [AuditEvent], key: AuditChainKey) async throws
     /// Events matching the filter, newest first.
     func auditEvents(_ filter: AuditFilter) async throws -> [AuditEvent]
     /// The whole chain, oldest first (for verification).

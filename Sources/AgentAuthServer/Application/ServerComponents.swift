@@ -30,7 +30,7 @@ public struct ServerComponents: Sendable {
         self.now = now
         keyRing = SigningKeyRing(store: store, masterKey: masterKey, now: now)
         usage = KeyUsageRecorder(store: store)
-        audit = AuditLog(store: store, now: now)
+        audit = AuditLog(store: store, key: AuditChainKey(masterKey: masterKey), now: now)
         revocations = RevocationList()
         revocationSync = RevocationSync(store: store, list: revocations)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)

@@ -47,16 +47,36 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain: exit 1 when an event was edited or deleted.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain: exit 1 when an event was edited or deleted.",
+            discussion: """
+                Record the printed anchor (SEQ:HASH) outside the database now and then; passing it back with \
+                --anchor also catches events deleted from the end of the log.
+                """
+        )
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
+        @Option(help: "An earlier anchor (SEQ:HASH printed by verify) that must still be in the chain.") var anchor: String?
 
         func run() async throws {
+            let key = AuditChainKey(masterKey: try masterKey.load(for: store, create: false))
             let chain = try await store.openStore().auditChain()
-            if let problem = AuditChain.verify(chain) {
+            if let problem = AuditChain.verify(chain, key: key) {
                 FileHandle.standardError.write(Data("audit log tampered: \(problem)\n".utf8))
                 throw ExitCode(1)
             }
-            print("audit log intact: \(chain.count) events, last hash \(chain.last?.hash ?? AuditChain.genesis)")
+            if let anchor {
+                let parts = anchor.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, let seq = Int64(parts[0]) else { throw CLIError("--anchor must be SEQ:HASH") }
+                guard chain.contains(where: { $0.seq == seq && $0.hash == parts[1] }) else {
+                    FileHandle.standardError.write(
+                        Data("audit log tampered: anchor \(anchor) is no longer in the chain (events were removed)\n".utf8)
+                    )
+                    throw ExitCode(1)
+                }
+            }
+            let last = chain.last.map { "\($0.seq):\($0.hash)" } ?? "0:\(AuditChain.genesis)"
+            print("audit log intact: \(chain.count) events; anchor \(last)")
         }
     }
 }
@@ -68,6 +88,7 @@ enum CLIAudit {
         var details = details
         details["via"] = "cli"
         let event = AuditEvent(time: Date(), type: type, agentID: agentID, credentialID: credentialID, clientAddress: "cli", details: details)
-        try await store.openStore(create: true).appendAudit([event])
+        let key = AuditChainKey(masterKey: try MasterKeyOptions.parse([]).load(for: store, create: false))
+        try await store.openStore(create: true).appendAudit([event], key: key)
     }
 }
