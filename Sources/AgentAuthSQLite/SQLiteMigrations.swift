@@ -107,6 +107,9 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v4 delegation policy") { db in
+            try db.execute(sql: "ALTER TABLE agents ADD COLUMN may_act TEXT")
+        }
         return migrator
     }
 }

@@ -103,6 +103,21 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
+    public func setDelegationPolicy(agentID: String, mayAct: [String]?) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE agents SET may_act = ? WHERE id = ?", arguments: [try mayAct.map(Self.json), agentID])
+            return db.changesCount > 0
+        }
+    }
+
+    public func delegationPolicy(agentID: String) async throws -> [String]? {
+        try await read { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT may_act FROM agents WHERE id = ?", arguments: [agentID]) else { return nil }
+            // An unreadable policy allows nobody: fail closed.
+            return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        }
+    }
+
     // MARK: API keys
 
     public func insertAPIKey(_ key: APIKey) async throws {

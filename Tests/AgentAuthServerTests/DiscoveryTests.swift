@@ -26,7 +26,7 @@ struct DiscoveryTests {
                 #expect(object["jwks_uri"] as? String == TestEnvironment.issuer + "/.well-known/jwks.json")
                 #expect(object["introspection_endpoint"] as? String == TestEnvironment.issuer + "/oauth/introspect")
                 #expect(object["revocation_endpoint"] as? String == TestEnvironment.issuer + "/oauth/revoke")
-                #expect(object["grant_types_supported"] as? [String] == ["client_credentials"])
+                #expect(object["grant_types_supported"] as? [String] == ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"])
                 #expect(object["response_types_supported"] as? [String] == [])
                 #expect(
                     Set(object["token_endpoint_auth_methods_supported"] as? [String] ?? []) == [

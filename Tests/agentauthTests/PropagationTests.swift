@@ -110,6 +110,42 @@ struct PropagationTests {
             let keyAfter = try await Self.timeUntilRefused("\(stack.api)/v1/conversations", headers: apiKey, since: keyStart)
             #expect(keyAfter < .seconds(1), "revoked API key refused after \(keyAfter)")
 
+            // SECURITY-CASES 45: revoking a parent kills the delegated token at the API too.
+            let (parent, parentClient, parentSecret) = try await Self.token(stack, agent: agent, scope: "conversations:read")
+            let helper = try #require(
+                try await HTTP.send(.POST, "\(stack.auth)/admin/agents", headers: stack.admin, body: #"{"name":"helper"}"#).json["id"] as? String
+            )
+            let helperClient = try await HTTP.send(
+                .POST,
+                "\(stack.auth)/admin/agents/\(helper)/clients",
+                headers: stack.admin,
+                body: #"{"scope":"conversations:read"}"#
+            )
+            let helperBasic =
+                "Basic "
+                + Data(
+                    "\(try #require(helperClient.json["client_id"] as? String)):\(try #require(helperClient.json["client_secret"] as? String))".utf8
+                ).base64EncodedString()
+            let exchanged = try await HTTP.send(
+                .POST,
+                "\(stack.auth)/oauth/token",
+                headers: [("Authorization", helperBasic), ("Content-Type", "application/x-www-form-urlencoded")],
+                body:
+                    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=\(parent)&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+            )
+            let child = [("Authorization", "Bearer \(try #require(exchanged.json["access_token"] as? String))")]
+            #expect(try await HTTP.send(.GET, "\(stack.api)/v1/conversations", headers: child).status == 200)
+            let parentBasic = "Basic " + Data("\(parentClient):\(parentSecret)".utf8).base64EncodedString()
+            let cascadeStart = ContinuousClock.now
+            _ = try await HTTP.send(
+                .POST,
+                "\(stack.auth)/oauth/revoke",
+                headers: [("Authorization", parentBasic), ("Content-Type", "application/x-www-form-urlencoded")],
+                body: "token=\(parent)"
+            )
+            let cascadeAfter = try await Self.timeUntilRefused("\(stack.api)/v1/conversations", headers: child, since: cascadeStart)
+            #expect(cascadeAfter < .seconds(1), "a delegated token of a revoked parent refused after \(cascadeAfter)")
+
             // SECURITY-CASES 27: a disabled agent's token.
             let (other, _, _) = try await Self.token(stack, agent: agent, scope: "conversations:read")
             let otherBearer = [("Authorization", "Bearer \(other)")]

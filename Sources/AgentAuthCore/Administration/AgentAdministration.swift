@@ -62,6 +62,26 @@ public struct AgentAdministration: Sendable {
         return agent
     }
 
+    /// Which agents may act for `agentID` in token exchange; `nil` allows any. Every listed id
+    /// must be an existing agent.
+    public func setDelegationPolicy(agentID: String, mayAct: [String]?) async throws -> [String]? {
+        _ = try await agent(id: agentID)
+        var unique: [String]?
+        if let mayAct {
+            guard mayAct.count <= 1000 else { throw AdministrationError.invalidRequest("may_act lists at most 1000 agents") }
+            var seen: [String] = []
+            for id in mayAct where !seen.contains(id) {
+                guard Identifier.isValid(id, prefix: Identifier.agentPrefix), try await store.agent(id: id) != nil else {
+                    throw AdministrationError.invalidRequest("may_act names an unknown agent")
+                }
+                seen.append(id)
+            }
+            unique = seen
+        }
+        guard try await store.setDelegationPolicy(agentID: agentID, mayAct: unique) else { throw AdministrationError.notFound("no such agent") }
+        return unique
+    }
+
     // MARK: API keys
 
     public func createAPIKey(agentID: String, _ request: APIKeyRequest) async throws -> IssuedAPIKey {

@@ -41,17 +41,19 @@ public final class RevocationList: Sendable {
     public var cursor: Int64 { state.withLock { $0.cursor } }
     public var revokedTokenCount: Int { state.withLock { $0.tokens.count } }
 
-    /// Whether a token with these claims must be refused: its `jti` (or an ancestor's) is
-    /// revoked, or its agent was disabled at or after it was issued.
-    public func isRevoked(tokenIDs: some Sequence<String>, agentID: String, issuedAt: Date) -> Bool {
+    /// Whether a token must be refused: its `jti` or an ancestor's is revoked, or an agent of its
+    /// chain (subject or actor) was disabled at or after it was issued.
+    public func isRevoked(tokenIDs: some Sequence<String>, agentIDs: some Sequence<String>, issuedAt: Date) -> Bool {
         state.withLock { state in
-            if let disabledAt = state.agents[agentID], disabledAt >= issuedAt { return true }
+            for agentID in agentIDs {
+                if let disabledAt = state.agents[agentID], disabledAt >= issuedAt { return true }
+            }
             return tokenIDs.contains { state.tokens[$0] != nil }
         }
     }
 
     public func isRevoked(_ claims: AccessTokenClaims) -> Bool {
-        isRevoked(tokenIDs: CollectionOfOne(claims.tokenID), agentID: claims.subject, issuedAt: claims.issuedAt)
+        isRevoked(tokenIDs: claims.chainTokenIDs, agentIDs: claims.chainAgents, issuedAt: claims.issuedAt)
     }
 
     /// Drops token entries whose token has expired (with `leeway`); they can't verify anyway.

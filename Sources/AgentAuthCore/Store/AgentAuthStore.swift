@@ -27,6 +27,11 @@ public protocol AgentStore: Sendable {
     /// `.agent` revocation event, in the same transaction.
     /// Returns the updated agent, or `nil` when there is no such agent.
     func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent?
+    /// Sets which agents may act for this one in token exchange (`nil`: any agent). Returns
+    /// `false` when there is no such agent.
+    func setDelegationPolicy(agentID: String, mayAct: [String]?) async throws -> Bool
+    /// The agents that may act for this one, or `nil` when any may.
+    func delegationPolicy(agentID: String) async throws -> [String]?
 }
 
 /// API keys.

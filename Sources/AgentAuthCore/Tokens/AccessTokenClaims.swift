@@ -14,6 +14,13 @@ public struct AccessTokenClaims: Codable, Hashable, Sendable {
     public var notBefore: Date?
     public var tokenID: String
     public var scope: ScopeSet
+    /// Delegation (RFC 8693 §4.1): the agents acting for `subject`, the current actor first; the
+    /// `act` claim nests them (`{"sub": actors[0], "act": {"sub": actors[1], …}}`). Empty for a
+    /// token that is not delegated.
+    public var actors: [String]
+    /// The `jti`s of the tokens this one was exchanged from, root first (claim `ancestors`):
+    /// revoking any of them makes this token inactive everywhere.
+    public var ancestors: [String]
 
     public init(
         issuer: String,
@@ -24,7 +31,9 @@ public struct AccessTokenClaims: Codable, Hashable, Sendable {
         issuedAt: Date,
         notBefore: Date?,
         tokenID: String,
-        scope: ScopeSet
+        scope: ScopeSet,
+        actors: [String] = [],
+        ancestors: [String] = []
     ) {
         self.issuer = issuer
         self.subject = subject
@@ -35,7 +44,15 @@ public struct AccessTokenClaims: Codable, Hashable, Sendable {
         self.notBefore = notBefore
         self.tokenID = tokenID
         self.scope = scope
+        self.actors = actors
+        self.ancestors = ancestors
     }
+
+    /// Every agent in the delegation chain: the subject and each actor.
+    public var chainAgents: [String] { [subject] + actors }
+
+    /// The token and every ancestor it was derived from.
+    public var chainTokenIDs: [String] { [tokenID] + ancestors }
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss"
@@ -47,6 +64,8 @@ public struct AccessTokenClaims: Codable, Hashable, Sendable {
         case notBefore = "nbf"
         case tokenID = "jti"
         case scope
+        case act
+        case ancestors
     }
 
     /// Latest NumericDate accepted: 9999-12-31T23:59:59Z.
@@ -69,6 +88,8 @@ public struct AccessTokenClaims: Codable, Hashable, Sendable {
         issuedAt = try Self.numericDate(container, .issuedAt)
         notBefore = container.contains(.notBefore) ? try Self.numericDate(container, .notBefore) : nil
         tokenID = try container.decode(String.self, forKey: .tokenID)
+        actors = try container.decodeIfPresent(ActorClaim.self, forKey: .act)?.chain ?? []
+        ancestors = try container.decodeIfPresent([String].self, forKey: .ancestors) ?? []
         if container.contains(.scope) {
             let value = try container.decode(String.self, forKey: .scope)
             scope = value.isEmpty ? ScopeSet() : try ScopeSet(parsing: value)
@@ -100,5 +121,44 @@ public struct AccessTokenClaims: Codable, Hashable, Sendable {
         if let notBefore { try container.encode(Int64(notBefore.timeIntervalSince1970), forKey: .notBefore) }
         try container.encode(tokenID, forKey: .tokenID)
         try container.encode(scope.description, forKey: .scope)
+        if let act = ActorClaim(chain: actors) { try container.encode(act, forKey: .act) }
+        if !ancestors.isEmpty { try container.encode(ancestors, forKey: .ancestors) }
+    }
+}
+
+/// The nested RFC 8693 §4.1 `act` claim: `{"sub": "...", "act": {...}}`.
+public struct ActorClaim: Codable, Hashable, Sendable {
+    /// The actors, outermost (current) first.
+    public let chain: [String]
+
+    /// `nil` for an empty chain.
+    public init?(chain: [String]) {
+        guard !chain.isEmpty else { return nil }
+        self.chain = chain
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sub, act
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var chain: [String] = []
+        var container = try decoder.container(keyedBy: CodingKeys.self)
+        while true {
+            let sub = try container.decode(String.self, forKey: .sub)
+            guard !sub.isEmpty else { throw DecodingError.dataCorruptedError(forKey: .sub, in: container, debugDescription: "empty actor") }
+            chain.append(sub)
+            guard container.contains(.act) else { break }
+            container = try container.nestedContainer(keyedBy: CodingKeys.self, forKey: .act)
+        }
+        self.chain = chain
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        for (index, sub) in chain.enumerated() {
+            try container.encode(sub, forKey: .sub)
+            if index < chain.count - 1 { container = container.nestedContainer(keyedBy: CodingKeys.self, forKey: .act) }
+        }
     }
 }

@@ -6,7 +6,7 @@ import JWTKit
 public struct TokenIssuer: Sendable {
     public let issuer: String
     let keys: SigningKeyRing
-    let now: @Sendable () -> Date
+    public let now: @Sendable () -> Date
 
     public init(issuer: String, keys: SigningKeyRing, now: @escaping @Sendable () -> Date = Date.init) {
         self.issuer = issuer
@@ -20,7 +20,15 @@ public struct TokenIssuer: Sendable {
         public let kid: String
     }
 
-    public func issue(subject: String, clientID: String, audience: [String], scope: ScopeSet, lifetime: Int) async throws -> IssuedToken {
+    public func issue(
+        subject: String,
+        clientID: String,
+        audience: [String],
+        scope: ScopeSet,
+        lifetime: Int,
+        actors: [String] = [],
+        ancestors: [String] = []
+    ) async throws -> IssuedToken {
         let key = try await keys.activeKey()
         // Whole seconds: NumericDates are written as integers.
         let issuedAt = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
@@ -33,7 +41,9 @@ public struct TokenIssuer: Sendable {
             issuedAt: issuedAt,
             notBefore: issuedAt,
             tokenID: Identifier.make(prefix: "at_"),
-            scope: scope
+            scope: scope,
+            actors: actors,
+            ancestors: ancestors
         )
         let token = try Self.sign(claims, with: key)
         return IssuedToken(token: token, claims: claims, kid: key.kid)

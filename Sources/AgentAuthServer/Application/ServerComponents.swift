@@ -84,11 +84,14 @@ public struct ServerComponents: Sendable {
         )
     }
 
-    /// Checks a verified token against the store: its agent exists, is active, and was not
-    /// disabled at or after the token was issued (DESIGN.md "Access tokens").
+    /// Checks a verified token against the store: every agent of its chain (subject and actors)
+    /// exists, is active, and was not disabled at or after the token was issued (DESIGN.md
+    /// "Access tokens").
     func checkAgent(of claims: AccessTokenClaims) async throws {
-        guard let agent = try await store.agent(id: claims.subject), agent.status == .active else { throw TokenRejection.agentDisabled }
-        if let disabledAt = agent.disabledAt, disabledAt >= claims.issuedAt { throw TokenRejection.agentDisabled }
+        for agentID in claims.chainAgents {
+            guard let agent = try await store.agent(id: agentID), agent.status == .active else { throw TokenRejection.agentDisabled }
+            if let disabledAt = agent.disabledAt, disabledAt >= claims.issuedAt { throw TokenRejection.agentDisabled }
+        }
     }
 
     /// Longest a retired signing key must stay published (see `SigningKeyRing.retiredKeyLifetime`).

@@ -32,6 +32,8 @@ struct AdminController {
         routes.get("signing-keys", use: listSigningKeys)
         routes.post("signing-keys/rotate", use: rotateSigningKey)
         routes.get("audit", use: listAudit)
+        routes.get("agents/:agent/delegation", use: showDelegation)
+        routes.put("agents/:agent/delegation", use: setDelegation)
         return routes
     }
 
@@ -244,6 +246,44 @@ struct AdminController {
         )
         components.audit("signing_key.rotated", context: context, agentID: nil, credentialID: key.kid, details: ["algorithm": key.algorithm.rawValue])
         return EditedResponse(status: .created, response: SigningKeyResponse(key))
+    }
+
+    // MARK: Delegation policy
+
+    struct DelegationPolicy: ResponseEncodable, Decodable {
+        let agentID: String?
+        /// The agents that may act for this one; `null`: any agent.
+        let mayAct: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case mayAct = "may_act"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(agentID, forKey: .agentID)
+            try container.encode(mayAct, forKey: .mayAct)
+        }
+    }
+
+    func showDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicy {
+        let agent = try await administration.agent(id: try context.parameters.require("agent"))
+        return DelegationPolicy(agentID: agent.id, mayAct: try await components.store.delegationPolicy(agentID: agent.id))
+    }
+
+    func setDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicy {
+        let body = try await JSONBody.decode(DelegationPolicy.self, from: request, context: context)
+        let agentID = try context.parameters.require("agent")
+        let mayAct = try await administration.setDelegationPolicy(agentID: agentID, mayAct: body.mayAct)
+        components.audit(
+            "agent.delegation_policy",
+            context: context,
+            agentID: agentID,
+            credentialID: nil,
+            details: ["may_act": mayAct?.joined(separator: " ") ?? "*"]
+        )
+        return DelegationPolicy(agentID: agentID, mayAct: mayAct)
     }
 
     // MARK: Audit

@@ -64,6 +64,7 @@ struct IntrospectionResponse: Encodable {
     var exp: Int?
     var jti: String?
     var keyID: String?
+    var act: ActorClaim?
 
     static let inactive = IntrospectionResponse(active: false)
 
@@ -91,12 +92,13 @@ struct IntrospectionResponse: Encodable {
             iat: Int(claims.issuedAt.timeIntervalSince1970),
             nbf: claims.notBefore.map { Int($0.timeIntervalSince1970) },
             exp: Int(claims.expiresAt.timeIntervalSince1970),
-            jti: claims.tokenID
+            jti: claims.tokenID,
+            act: ActorClaim(chain: claims.actors)
         )
     }
 
     enum CodingKeys: String, CodingKey {
-        case active, scope, sub, aud, iss, iat, nbf, exp, jti
+        case active, scope, sub, aud, iss, iat, nbf, exp, jti, act
         case clientID = "client_id"
         case tokenType = "token_type"
         case keyID = "key_id"
@@ -116,5 +118,6 @@ struct IntrospectionResponse: Encodable {
         try container.encodeIfPresent(exp, forKey: .exp)
         try container.encodeIfPresent(jti, forKey: .jti)
         try container.encodeIfPresent(keyID, forKey: .keyID)
+        try container.encodeIfPresent(act, forKey: .act)
     }
 }

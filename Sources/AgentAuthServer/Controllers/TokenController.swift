@@ -37,11 +37,16 @@ struct TokenController {
         try Self.checkResourceURIs(form.values(of: "resource"))
         let issued: TokenIssuer.IssuedToken
         do {
-            issued = try await ClientCredentialsGrant(issuer: components.issuer).issue(
-                client: client,
-                requestedScope: form["scope"],
-                requestedAudiences: audiences
-            )
+            switch grant {
+            case .clientCredentials:
+                issued = try await ClientCredentialsGrant(issuer: components.issuer).issue(
+                    client: client,
+                    requestedScope: form["scope"],
+                    requestedAudiences: audiences
+                )
+            case .tokenExchange:
+                issued = try await exchange(form: form, client: client, audiences: audiences)
+            }
         } catch let refusal as OAuthProtocolError {
             components.audit.recordFailure(
                 type: "token.refused",
@@ -52,18 +57,25 @@ struct TokenController {
             )
             throw refusal
         }
+        let claims = issued.claims
+        var details = ["jti": claims.tokenID, "scope": claims.scope.description, "aud": claims.audience.joined(separator: " ")]
+        if !claims.actors.isEmpty {
+            details["actors"] = claims.actors.joined(separator: " ")
+            details["ancestors"] = claims.ancestors.joined(separator: " ")
+        }
         components.audit(
-            "token.issued",
+            claims.actors.isEmpty ? "token.issued" : "token.exchanged",
             context: context,
             agentID: client.agentID,
             credentialID: client.clientID,
-            details: ["jti": issued.claims.tokenID, "scope": issued.claims.scope.description, "aud": issued.claims.audience.joined(separator: " ")]
+            details: details
         )
         let body = TokenResponse(
             accessToken: issued.token,
             tokenType: "Bearer",
             expiresIn: Int(issued.claims.expiresAt.timeIntervalSince(issued.claims.issuedAt)),
-            scope: issued.claims.scope.description
+            scope: issued.claims.scope.description,
+            issuedTokenType: grant == .tokenExchange ? TokenExchangeGrant.accessTokenType : nil
         )
         var response = try context.responseEncoder.encode(body, from: request, context: context)
         response.headers[.cacheControl] = "no-store"
@@ -71,8 +83,59 @@ struct TokenController {
         return response
     }
 
-    /// The grants this server implements today; advertised in the metadata too.
-    static let supportedGrants: Set<GrantType> = [.clientCredentials]
+    /// The grants this server implements; advertised in the metadata too.
+    static let supportedGrants: Set<GrantType> = [.clientCredentials, .tokenExchange]
+
+    /// RFC 8693 §2.1: the subject (and optional actor) token are this server's access tokens,
+    /// verified in full (signature, expiry, revocation, every agent of the chain active); any
+    /// problem with them is `invalid_request` (§2.2.2). A client-supplied `act` parameter means
+    /// nothing and is ignored: the actor is always the calling client's agent.
+    func exchange(form: FormBody, client: OAuthClient, audiences: [String]) async throws -> TokenIssuer.IssuedToken {
+        guard client.grantTypes.contains(.tokenExchange) else {
+            throw OAuthProtocolError(.unauthorizedClient, "this client may not use the token-exchange grant")
+        }
+        guard let subjectToken = form["subject_token"], !subjectToken.isEmpty else {
+            throw OAuthProtocolError.invalidRequest("subject_token is required")
+        }
+        guard let subjectType = form["subject_token_type"] else { throw OAuthProtocolError.invalidRequest("subject_token_type is required") }
+        guard subjectType == TokenExchangeGrant.accessTokenType else {
+            throw OAuthProtocolError.invalidRequest("unsupported subject_token_type; use \(TokenExchangeGrant.accessTokenType)")
+        }
+        if let requested = form["requested_token_type"], requested != TokenExchangeGrant.accessTokenType {
+            throw OAuthProtocolError.invalidRequest("unsupported requested_token_type; only access tokens are issued")
+        }
+        let subject = try await verifiedExchangeToken(subjectToken, role: "subject_token")
+        if let actorToken = form["actor_token"] {
+            guard form["actor_token_type"] == TokenExchangeGrant.accessTokenType else {
+                throw OAuthProtocolError.invalidRequest("actor_token_type must be \(TokenExchangeGrant.accessTokenType)")
+            }
+            let actor = try await verifiedExchangeToken(actorToken, role: "actor_token")
+            guard actor.subject == client.agentID else {
+                throw OAuthProtocolError.invalidRequest("the actor_token must belong to the calling client's agent")
+            }
+        } else if form["actor_token_type"] != nil {
+            throw OAuthProtocolError.invalidRequest("actor_token_type without actor_token")
+        }
+        return try await TokenExchangeGrant(issuer: components.issuer, store: components.store).issue(
+            client: client,
+            subject: subject,
+            requestedScope: form["scope"],
+            requestedAudiences: audiences
+        )
+    }
+
+    func verifiedExchangeToken(_ token: String, role: String) async throws -> AccessTokenClaims {
+        let verifier = components.tokens.with(policy: .init(issuer: components.tokens.policy.issuer, audiences: nil))
+        do {
+            let claims = try await verifier.verify(token)
+            try await components.checkAgent(of: claims)
+            return claims
+        } catch TokenRejection.keysUnavailable {
+            throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")
+        } catch is TokenRejection {
+            throw OAuthProtocolError.invalidRequest("the \(role) is invalid, expired or revoked")
+        }
+    }
 
     /// RFC 8707 §2: a resource is an absolute URI without a fragment.
     static func checkResourceURIs(_ values: [String]) throws {
@@ -90,8 +153,11 @@ struct TokenResponse: Encodable {
     let tokenType: String
     let expiresIn: Int
     let scope: String
+    /// RFC 8693 §2.2.1, token exchange only.
+    let issuedTokenType: String?
 
     enum CodingKeys: String, CodingKey {
+        case issuedTokenType = "issued_token_type"
         case accessToken = "access_token"
         case tokenType = "token_type"
         case expiresIn = "expires_in"

@@ -6,7 +6,7 @@ struct AgentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agents",
         abstract: "Manage agents.",
-        subcommands: [Create.self, List.self, Show.self, Disable.self, Enable.self]
+        subcommands: [Create.self, List.self, Show.self, Disable.self, Enable.self, Delegation.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -73,6 +73,64 @@ struct AgentsCommand: AsyncParsableCommand {
             let agent = try await store.administration().setStatus(agentID: id, .active)
             try await CLIAudit.record(store, "agent.enabled", agentID: agent.id, credentialID: nil)
             try Output.agent(agent, json: output.json)
+        }
+    }
+
+    struct Delegation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set which agents may act for this one in token exchange (delegation)."
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Agent id (agt_…).") var id: String
+        @Option(name: .customLong("may-act"), help: "An agent allowed to act for this one; repeat for several.") var mayAct: [String] = []
+        @Flag(help: "Allow any agent to act for this one (the default).") var anyone = false
+        @Flag(help: "Allow no agent to act for this one.") var nobody = false
+
+        func validate() throws {
+            guard [!mayAct.isEmpty, anyone, nobody].filter({ $0 }).count <= 1 else {
+                throw ValidationError("use one of --may-act, --anyone, --nobody")
+            }
+        }
+
+        func run() async throws {
+            let administration = try await store.administration()
+            let policy: [String]?
+            if !mayAct.isEmpty || anyone || nobody {
+                policy = try await administration.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct)
+                try await CLIAudit.record(
+                    store,
+                    "agent.delegation_policy",
+                    agentID: id,
+                    credentialID: nil,
+                    details: ["may_act": policy?.joined(separator: " ") ?? "*"]
+                )
+            } else {
+                policy = try await administration.store.delegationPolicy(agentID: try await administration.agent(id: id).id)
+            }
+            if output.json {
+                return try Output.json(DelegationOutput(agentID: id, mayAct: policy))
+            }
+            print(
+                policy.map { $0.isEmpty ? "No agent may act for \(id)." : "May act for \(id): " + $0.joined(separator: ", ") }
+                    ?? "Any agent may act for \(id)."
+            )
+        }
+
+        struct DelegationOutput: Encodable {
+            let agentID: String
+            let mayAct: [String]?
+
+            enum CodingKeys: String, CodingKey {
+                case agentID = "agent_id"
+                case mayAct = "may_act"
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(agentID, forKey: .agentID)
+                try container.encode(mayAct, forKey: .mayAct)
+            }
         }
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Delegation by token exchange (RFC 8693) after the caller is authenticated and the subject
+/// (and actor) tokens are verified: attenuation, the `act` chain, the ancestor list, the depth
+/// limit and the subject agent's delegation policy.
+public struct TokenExchangeGrant: Sendable {
+    let issuer: TokenIssuer
+    let store: any AgentAuthStore
+    /// The most actors a token may carry (hops from the original agent).
+    public let maxDepth: Int
+
+    public static let accessTokenType = "urn:ietf:params:oauth:token-type:access_token"
+    public static let defaultMaxDepth = 3
+
+    public init(issuer: TokenIssuer, store: any AgentAuthStore, maxDepth: Int = TokenExchangeGrant.defaultMaxDepth) {
+        self.issuer = issuer
+        self.store = store
+        self.maxDepth = maxDepth
+    }
+
+    /// - Parameters:
+    ///   - client: the authenticated caller; its agent becomes the new actor.
+    ///   - subject: the verified subject token's claims.
+    ///   - requestedScope, requestedAudiences: as for client credentials.
+    public func issue(
+        client: OAuthClient,
+        subject: AccessTokenClaims,
+        requestedScope: String?,
+        requestedAudiences: [String]
+    ) async throws -> TokenIssuer.IssuedToken {
+        guard client.grantTypes.contains(.tokenExchange) else {
+            throw OAuthProtocolError(.unauthorizedClient, "this client may not use the token-exchange grant")
+        }
+        let actors = [client.agentID] + subject.actors
+        guard actors.count <= maxDepth else {
+            throw OAuthProtocolError.invalidRequest("delegation depth limit reached: at most \(maxDepth) hops from the original agent")
+        }
+        if let allowed = try await store.delegationPolicy(agentID: subject.subject), !allowed.contains(client.agentID) {
+            throw OAuthProtocolError(.accessDenied, "the subject's agent does not allow this agent to act for it")
+        }
+        // Narrow only: what was asked (default: everything the subject token has), within the
+        // subject token's scope and the calling client's.
+        let requested = try requestedScope.map { text -> ScopeSet in
+            do { return try ScopeSet(parsing: text) } catch { throw OAuthProtocolError(.invalidScope, "scope: \(error)") }
+        }
+        let granted = (requested ?? subject.scope).intersection(subject.scope).intersection(client.scopes)
+        guard !granted.isEmpty else {
+            throw OAuthProtocolError(.invalidScope, "no requested scope is held by both the subject token and this client")
+        }
+        let audience = try ClientCredentialsGrant.audience(requested: requestedAudiences, allowed: client.audiences)
+        // Never outlive the subject token, nor the caller's own token lifetime.
+        let now = issuer.now()
+        let lifetime = min(Int(subject.expiresAt.timeIntervalSince(now).rounded(.down)), client.tokenTTL)
+        guard lifetime > 0 else { throw OAuthProtocolError.invalidRequest("the subject_token has expired") }
+        return try await issuer.issue(
+            subject: subject.subject,
+            clientID: client.clientID,
+            audience: audience,
+            scope: granted,
+            lifetime: lifetime,
+            actors: actors,
+            ancestors: subject.ancestors + [subject.tokenID]
+        )
+    }
+}
