@@ -31,7 +31,7 @@ struct SQLiteStoreTests {
                 #expect(try await store.journalMode() == "wal")
                 #expect(
                     try await store.appliedMigrations() == [
-                        "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
+                        "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
                     ]
                 )
                 agentID = try await AgentAdministration(store: store).createAgent(name: "persisted").id
@@ -40,7 +40,7 @@ struct SQLiteStoreTests {
             #expect(try await reopened.agent(id: agentID)?.name == "persisted")
             #expect(
                 try await reopened.appliedMigrations() == [
-                    "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
+                    "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
                 ]
             )
         }

@@ -43,6 +43,7 @@ public enum StoreConformance {
         .init(description: "revocation events: tokens once, key revocations and disables in order", body: revocationEvents),
         .init(description: "revocation pruning keeps what can still matter", body: revocationPruning),
         .init(description: "audit events chain across batches and filter newest first", body: auditLog),
+        .init(description: "delegation policy: any agent by default, a list, or none", body: delegationPolicy),
     ]
 
     // MARK: Fixtures
@@ -445,5 +446,18 @@ public enum StoreConformance {
         try expect(try await store.auditEvents(AuditFilter(type: "api_key.failure")).map(\.outcome) == [.failure], "by type")
         try expect(try await store.auditEvents(AuditFilter(since: time(10))).count == 2, "since")
         try expect(try await store.auditEvents(AuditFilter(limit: 2)).map(\.seq) == [5, 4], "limit")
+    }
+
+    static func delegationPolicy(_ store: any AgentAuthStore) async throws {
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        try expect(try await store.delegationPolicy(agentID: agent.id) == nil, "no policy: any agent may act")
+        try expect(try await store.setDelegationPolicy(agentID: agent.id, mayAct: ["agt_a", "agt_b"]), "policy stored")
+        try expect(try await store.delegationPolicy(agentID: agent.id) == ["agt_a", "agt_b"], "the list round-trips")
+        _ = try await store.setDelegationPolicy(agentID: agent.id, mayAct: [])
+        try expect(try await store.delegationPolicy(agentID: agent.id) == [], "an empty list allows nobody")
+        _ = try await store.setDelegationPolicy(agentID: agent.id, mayAct: nil)
+        try expect(try await store.delegationPolicy(agentID: agent.id) == nil, "nil allows any agent again")
+        try expect(try await !store.setDelegationPolicy(agentID: "agt_doesnotexist000000", mayAct: nil), "unknown agent")
     }
 }
