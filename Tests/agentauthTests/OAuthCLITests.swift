@@ -132,4 +132,27 @@ struct OAuthCLITests {
             #expect(!after.stdout.contains("\"d\""), "no private material is ever printed")
         }
     }
+
+    @Test("agents delegation: any agent by default, a list, nobody, anyone again")
+    func delegationPolicy() async throws {
+        try await withTemporaryDirectory { directory in
+            #expect(try await Binaries.agentauth(["init", "--json"], in: directory).status == 0)
+            let owner = try #require(try await Binaries.agentauth(["agents", "create", "owner", "--json"], in: directory).json["id"] as? String)
+            let helper = try #require(try await Binaries.agentauth(["agents", "create", "helper", "--json"], in: directory).json["id"] as? String)
+            let shown = try await Binaries.agentauth(["agents", "delegation", owner], in: directory)
+            #expect(shown.stdout.contains("Any agent may act"))
+            let set = try await Binaries.agentauth(["agents", "delegation", owner, "--may-act", helper, "--json"], in: directory)
+            #expect(set.json["may_act"] as? [String] == [helper])
+            let nobody = try await Binaries.agentauth(["agents", "delegation", owner, "--nobody", "--json"], in: directory)
+            #expect(nobody.json["may_act"] as? [String] == [])
+            let anyone = try await Binaries.agentauth(["agents", "delegation", owner, "--anyone", "--json"], in: directory)
+            #expect(anyone.json["may_act"] is NSNull)
+            let both = try await Binaries.agentauth(["agents", "delegation", owner, "--anyone", "--nobody"], in: directory)
+            #expect(both.status != 0)
+            let unknown = try await Binaries.agentauth(["agents", "delegation", owner, "--may-act", "agt_00000000000000000000"], in: directory)
+            #expect(unknown.status == 1 && unknown.stderr.contains("unknown agent"))
+            let audited = try await Binaries.agentauth(["audit", "--type", "agent.delegation_policy", "--json"], in: directory)
+            #expect((audited.json["events"] as? [Any])?.count == 3)
+        }
+    }
 }

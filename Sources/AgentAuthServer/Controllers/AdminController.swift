@@ -250,30 +250,22 @@ struct AdminController {
 
     // MARK: Delegation policy
 
-    struct DelegationPolicy: ResponseEncodable, Decodable {
-        let agentID: String?
+    struct DelegationRequest: Decodable {
         /// The agents that may act for this one; `null`: any agent.
         let mayAct: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case agentID = "agent_id"
             case mayAct = "may_act"
         }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(agentID, forKey: .agentID)
-            try container.encode(mayAct, forKey: .mayAct)
-        }
     }
 
-    func showDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicy {
+    func showDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicyResponse {
         let agent = try await administration.agent(id: try context.parameters.require("agent"))
-        return DelegationPolicy(agentID: agent.id, mayAct: try await components.store.delegationPolicy(agentID: agent.id))
+        return DelegationPolicyResponse(agentID: agent.id, mayAct: try await components.store.delegationPolicy(agentID: agent.id))
     }
 
-    func setDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicy {
-        let body = try await JSONBody.decode(DelegationPolicy.self, from: request, context: context)
+    func setDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicyResponse {
+        let body = try await JSONBody.decode(DelegationRequest.self, from: request, context: context)
         let agentID = try context.parameters.require("agent")
         let mayAct = try await administration.setDelegationPolicy(agentID: agentID, mayAct: body.mayAct)
         components.audit(
@@ -283,7 +275,7 @@ struct AdminController {
             credentialID: nil,
             details: ["may_act": mayAct?.joined(separator: " ") ?? "*"]
         )
-        return DelegationPolicy(agentID: agentID, mayAct: mayAct)
+        return DelegationPolicyResponse(agentID: agentID, mayAct: mayAct)
     }
 
     // MARK: Audit

@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthServer
 import ArgumentParser
 
 /// `agentauth agents create|list|show|disable|enable`, working on the database directly.
@@ -109,28 +110,12 @@ struct AgentsCommand: AsyncParsableCommand {
                 policy = try await administration.store.delegationPolicy(agentID: try await administration.agent(id: id).id)
             }
             if output.json {
-                return try Output.json(DelegationOutput(agentID: id, mayAct: policy))
+                return try Output.json(DelegationPolicyResponse(agentID: id, mayAct: policy))
             }
             print(
                 policy.map { $0.isEmpty ? "No agent may act for \(id)." : "May act for \(id): " + $0.joined(separator: ", ") }
                     ?? "Any agent may act for \(id)."
             )
-        }
-
-        struct DelegationOutput: Encodable {
-            let agentID: String
-            let mayAct: [String]?
-
-            enum CodingKeys: String, CodingKey {
-                case agentID = "agent_id"
-                case mayAct = "may_act"
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(agentID, forKey: .agentID)
-                try container.encode(mayAct, forKey: .mayAct)
-            }
         }
     }
 }
