@@ -237,4 +237,88 @@ struct DelegationTests {
             }
         }
     }
+
+    @Test("an actor token bounds the delegated token's life and revoking it kills the delegated token")
+    func actorToken() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let orchestrator = try await Self.party(api, name: "orchestrator", scope: "a")
+                let research = try await Self.party(api, name: "research", scope: "a", ttl: 1800)
+                let shortLived = try await api.createClient(agent: research.agent, json: #"{"scope":"a","token_ttl":60}"#)
+                let actorToken = try #require(
+                    try await api.token(form: "grant_type=client_credentials", basic: (shortLived.id, shortLived.secret!)).object["access_token"]
+                        as? String
+                )
+                let root = try await Self.token(api, orchestrator)
+                let response = try await Self.exchange(
+                    api,
+                    research,
+                    subject: root,
+                    extra: "&actor_token=\(actorToken)&actor_token_type=\(formEncoded(Self.accessTokenType))"
+                )
+                let delegated = try #require(response.object["access_token"] as? String)
+                #expect((try Self.claims(delegated)["exp"] as! Int) <= (try Self.claims(actorToken)["exp"] as! Int), "never outlives the actor token")
+                _ = try await api.request(
+                    .post,
+                    "/oauth/revoke",
+                    headers: RevocationTests.basic(shortLived.id, shortLived.secret!),
+                    form: "token=\(actorToken)"
+                )
+                #expect(try await !Self.active(api, env, delegated), "dies with the actor token")
+                #expect(try await Self.active(api, env, root))
+            }
+        }
+    }
+
+    @Test("the audience narrows too: only audiences the subject token had and the caller may use")
+    func audienceNarrows() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let payer = try await api.createAgent("payer")
+                let payments = try await api.createClient(agent: payer, json: #"{"scope":"a","audience":["payments-api"]}"#)
+                let root = try #require(
+                    try await api.token(form: "grant_type=client_credentials", basic: (payments.id, payments.secret!)).object["access_token"]
+                        as? String
+                )
+                let elsewhere = try await Self.party(api, name: "elsewhere", scope: "a")
+                let moved = try await Self.exchange(api, elsewhere, subject: root)
+                #expect(moved.status == .badRequest && moved.errorCode == "invalid_target", "agentauth was never the subject's audience")
+                let helper = try await api.createAgent("helper")
+                let both = try await api.createClient(agent: helper, json: #"{"scope":"a","audience":["admin-api","payments-api"]}"#)
+                let exchanged = try await api.token(
+                    form:
+                        "grant_type=\(formEncoded(Self.exchangeGrant))&subject_token=\(root)&subject_token_type=\(formEncoded(Self.accessTokenType))",
+                    basic: (both.id, both.secret!)
+                )
+                #expect(try Self.claims(try #require(exchanged.object["access_token"] as? String))["aud"] as? String == "payments-api")
+                let widened = try await api.token(
+                    form:
+                        "grant_type=\(formEncoded(Self.exchangeGrant))&subject_token=\(root)&subject_token_type=\(formEncoded(Self.accessTokenType))&audience=admin-api",
+                    basic: (both.id, both.secret!)
+                )
+                #expect(widened.status == .badRequest && widened.errorCode == "invalid_target")
+            }
+        }
+    }
+
+    @Test("the depth limit is configurable; a policy update must name may_act")
+    func depthAndPolicyBody() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test(clock: TestClock(), maxDelegationDepth: 1) { api, _ in
+                let orchestrator = try await Self.party(api, name: "orchestrator", scope: "a")
+                let research = try await Self.party(api, name: "research", scope: "a")
+                let sub = try await Self.party(api, name: "sub", scope: "a")
+                let hop1 = try #require(
+                    try await Self.exchange(api, research, subject: try await Self.token(api, orchestrator)).object["access_token"] as? String
+                )
+                let hop2 = try await Self.exchange(api, sub, subject: hop1)
+                #expect(hop2.status == .badRequest && hop2.text.contains("1 hops"))
+                for body in ["{}", #"{"mayAct":["agt_x"]}"#] {
+                    let response = try await api.request(.put, "/admin/agents/\(orchestrator.agent)/delegation", key: env.adminKey, json: body)
+                    #expect(response.status == .badRequest, "\(body)")
+                }
+                #expect(try await api.admin(.get, "/admin/agents/\(orchestrator.agent)/delegation").object["may_act"] is NSNull)
+            }
+        }
+    }
 }

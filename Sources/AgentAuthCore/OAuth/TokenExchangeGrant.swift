@@ -21,10 +21,13 @@ public struct TokenExchangeGrant: Sendable {
     /// - Parameters:
     ///   - client: the authenticated caller; its agent becomes the new actor.
     ///   - subject: the verified subject token's claims.
-    ///   - requestedScope, requestedAudiences: as for client credentials.
+    ///   - actor: the verified actor token's claims, when one was sent: the new token then also
+    ///     never outlives it and dies with it.
+    ///   - requestedScope, requestedAudiences: as for client credentials, within the subject's.
     public func issue(
         client: OAuthClient,
         subject: AccessTokenClaims,
+        actor: AccessTokenClaims? = nil,
         requestedScope: String?,
         requestedAudiences: [String]
     ) async throws -> TokenIssuer.IssuedToken {
@@ -47,10 +50,17 @@ public struct TokenExchangeGrant: Sendable {
         guard !granted.isEmpty else {
             throw OAuthProtocolError(.invalidScope, "no requested scope is held by both the subject token and this client")
         }
-        let audience = try ClientCredentialsGrant.audience(requested: requestedAudiences, allowed: client.audiences)
-        // Never outlive the subject token, nor the caller's own token lifetime.
-        let now = issuer.now()
-        let lifetime = min(Int(subject.expiresAt.timeIntervalSince(now).rounded(.down)), client.tokenTTL)
+        // The audience narrows too: only audiences the subject token already had and the caller may use.
+        let allowedAudiences = subject.audience.filter(client.audiences.contains)
+        guard !allowedAudiences.isEmpty else {
+            throw OAuthProtocolError(.invalidTarget, "the subject token's audiences are not allowed for this client")
+        }
+        let audience = try ClientCredentialsGrant.audience(requested: requestedAudiences, allowed: allowedAudiences)
+        // Never outlive the subject token, the actor token, nor the caller's own token lifetime.
+        // Whole seconds, as the issuer stamps them, so a chain doesn't lose a second per hop.
+        let now = issuer.now().timeIntervalSince1970.rounded(.down)
+        var lifetime = min(Int(subject.expiresAt.timeIntervalSince1970 - now), client.tokenTTL)
+        if let actor { lifetime = min(lifetime, Int(actor.expiresAt.timeIntervalSince1970 - now)) }
         guard lifetime > 0 else { throw OAuthProtocolError.invalidRequest("the subject_token has expired") }
         return try await issuer.issue(
             subject: subject.subject,
@@ -59,7 +69,7 @@ public struct TokenExchangeGrant: Sendable {
             scope: granted,
             lifetime: lifetime,
             actors: actors,
-            ancestors: subject.ancestors + [subject.tokenID]
+            ancestors: subject.ancestors + [subject.tokenID] + (actor?.chainTokenIDs ?? [])
         )
     }
 }

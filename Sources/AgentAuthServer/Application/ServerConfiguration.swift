@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     /// before further attempts get 429.
     public var clientFailureLimit: Int
     public var addressFailureLimit: Int
+    /// The most actors a delegated token may carry (token-exchange hops from the original agent).
+    public var maxDelegationDepth: Int
     public var serverName: String
 
     public init(
@@ -27,6 +29,7 @@ public struct ServerConfiguration: Sendable {
         usageFlushInterval: Duration = .seconds(5),
         clientFailureLimit: Int = 10,
         addressFailureLimit: Int = 50,
+        maxDelegationDepth: Int = TokenExchangeGrant.defaultMaxDepth,
         serverName: String = "agentauth"
     ) {
         self.host = host
@@ -37,6 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.usageFlushInterval = usageFlushInterval
         self.clientFailureLimit = clientFailureLimit
         self.addressFailureLimit = addressFailureLimit
+        self.maxDelegationDepth = maxDelegationDepth
         self.serverName = serverName
     }
 

@@ -251,11 +251,23 @@ struct AdminController {
     // MARK: Delegation policy
 
     struct DelegationRequest: Decodable {
-        /// The agents that may act for this one; `null`: any agent.
+        /// The agents that may act for this one; `null`: any agent. The member must be present:
+        /// a missing or misspelt `may_act` must not silently open the policy.
         let mayAct: [String]?
 
         enum CodingKeys: String, CodingKey {
             case mayAct = "may_act"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard container.contains(.mayAct) else {
+                throw DecodingError.keyNotFound(
+                    CodingKeys.mayAct,
+                    .init(codingPath: [], debugDescription: "may_act is required (null allows any agent)")
+                )
+            }
+            mayAct = try container.decodeIfPresent([String].self, forKey: .mayAct)
         }
     }
 

@@ -58,8 +58,16 @@ struct TokenController {
             throw refusal
         }
         let claims = issued.claims
+        // An agent disabled while the token was being made: don't hand it out (its iat may
+        // postdate the disable watermark that verifiers compare against).
+        do {
+            try await components.checkAgent(of: claims)
+        } catch is TokenRejection {
+            throw OAuthProtocolError.invalidRequest("an agent of this token was disabled while it was issued")
+        }
         var details = ["jti": claims.tokenID, "scope": claims.scope.description, "aud": claims.audience.joined(separator: " ")]
         if !claims.actors.isEmpty {
+            details["subject"] = claims.subject
             details["actors"] = claims.actors.joined(separator: " ")
             details["ancestors"] = claims.ancestors.joined(separator: " ")
         }
@@ -105,20 +113,26 @@ struct TokenController {
             throw OAuthProtocolError.invalidRequest("unsupported requested_token_type; only access tokens are issued")
         }
         let subject = try await verifiedExchangeToken(subjectToken, role: "subject_token")
+        var actor: AccessTokenClaims?
         if let actorToken = form["actor_token"] {
             guard form["actor_token_type"] == TokenExchangeGrant.accessTokenType else {
                 throw OAuthProtocolError.invalidRequest("actor_token_type must be \(TokenExchangeGrant.accessTokenType)")
             }
-            let actor = try await verifiedExchangeToken(actorToken, role: "actor_token")
-            guard actor.subject == client.agentID else {
+            actor = try await verifiedExchangeToken(actorToken, role: "actor_token")
+            guard actor?.subject == client.agentID else {
                 throw OAuthProtocolError.invalidRequest("the actor_token must belong to the calling client's agent")
             }
         } else if form["actor_token_type"] != nil {
             throw OAuthProtocolError.invalidRequest("actor_token_type without actor_token")
         }
-        return try await TokenExchangeGrant(issuer: components.issuer, store: components.store).issue(
+        return try await TokenExchangeGrant(
+            issuer: components.issuer,
+            store: components.store,
+            maxDepth: components.configuration.maxDelegationDepth
+        ).issue(
             client: client,
             subject: subject,
+            actor: actor,
             requestedScope: form["scope"],
             requestedAudiences: audiences
         )

@@ -28,8 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Algorithm of new signing keys: EdDSA or ES256.")
     var signingAlgorithm: SigningAlgorithm = .eddsa
 
+    @Option(help: "Most token-exchange hops from the original agent (actors in a delegated token).")
+    var maxDelegationDepth = 3
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
+    }
 
     func run() async throws {
         var logger = Logger(label: "agentauth")
@@ -46,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
             port: port,
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             defaultAudience: defaultAudience,
-            signingAlgorithm: signingAlgorithm
+            signingAlgorithm: signingAlgorithm,
+            maxDelegationDepth: maxDelegationDepth
         )
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))

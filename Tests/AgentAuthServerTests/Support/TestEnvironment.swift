@@ -46,13 +46,14 @@ struct TestEnvironment: Sendable {
         return logger
     }
 
-    func configuration(clientFailureLimit: Int = 10) -> ServerConfiguration {
+    func configuration(clientFailureLimit: Int = 10, maxDelegationDepth: Int = 3) -> ServerConfiguration {
         ServerConfiguration(
             host: "127.0.0.1",
             port: 0,
             issuer: Self.issuer,
             usageFlushInterval: .seconds(3600),
-            clientFailureLimit: clientFailureLimit
+            clientFailureLimit: clientFailureLimit,
+            maxDelegationDepth: maxDelegationDepth
         )
     }
 
@@ -73,8 +74,13 @@ struct TestEnvironment: Sendable {
     }
 
     /// Runs `body` in process against a server whose clock is `clock`.
-    func test<T>(clock: TestClock, _ body: @Sendable (TestAPI, ServerComponents) async throws -> T) async throws -> T {
-        let components = ServerComponents(configuration: configuration(), store: store, masterKey: masterKey, now: clock.now)
+    func test<T>(clock: TestClock, maxDelegationDepth: Int = 3, _ body: @Sendable (TestAPI, ServerComponents) async throws -> T) async throws -> T {
+        let components = ServerComponents(
+            configuration: configuration(maxDelegationDepth: maxDelegationDepth),
+            store: store,
+            masterKey: masterKey,
+            now: clock.now
+        )
         try await components.keyRing.reload()
         return try await Application(router: buildRouter(components: components), logger: logger).test(.router) { client in
             try await body(TestAPI(client: client, adminKey: adminKey), components)
