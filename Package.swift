@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "AgentAuthCore", targets: ["AgentAuthCore"]),
         .library(name: "AgentAuthSQLite", targets: ["AgentAuthSQLite"]),
+        .library(name: "AgentAuthPostgres", targets: ["AgentAuthPostgres"]),
         .library(name: "AgentAuthServer", targets: ["AgentAuthServer"]),
         .library(name: "AgentAuthMiddleware", targets: ["AgentAuthMiddleware"]),
         .executable(name: "agentauth", targets: ["agentauth"]),
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -51,6 +53,15 @@ let package = Package(
             dependencies: [
                 "AgentAuthCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentAuthPostgres",
+            dependencies: [
+                "AgentAuthCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -107,6 +118,7 @@ let package = Package(
             dependencies: [
                 "AgentAuthCore",
                 "AgentAuthSQLite",
+                "AgentAuthPostgres",
                 "AgentAuthServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -143,6 +155,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AgentAuthPostgresTests",
+            dependencies: ["AgentAuthPostgres", "AgentAuthStoreConformance", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AgentAuthServerTests",
             dependencies: [
                 "AgentAuthServer",
@@ -175,6 +192,8 @@ let package = Package(
             dependencies: [
                 "agentauth",
                 "example-agent-api",
+                "AgentAuthStoreConformance",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

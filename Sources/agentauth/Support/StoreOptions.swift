@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthPostgres
 import AgentAuthSQLite
 import ArgumentParser
 import Foundation
@@ -15,19 +16,26 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, creating the database when `create` is set (`init`, `serve`). Admin
     /// commands refuse a database that does not exist or was never initialised, so that a
     /// mistyped path does not quietly start a new, empty one.
-    func openStore(create: Bool = false) async throws -> SQLiteStore {
+    var isPostgres: Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
+
+    func openStore(create: Bool = false) async throws -> any AgentAuthStore {
         let location = self.location
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw CLIError("PostgreSQL storage is not available in this build yet; use an SQLite file path.")
-        }
-        if !create, !FileManager.default.fileExists(atPath: location) {
-            throw CLIError("no AgentAuth database at \(location); run `agentauth init` (or `agentauth serve`) first, or pass --database")
-        }
-        let store: SQLiteStore
-        do {
-            store = try SQLiteStore(path: location)
-        } catch {
-            throw CLIError("cannot open the database at \(location): \(error)")
+        let store: any AgentAuthStore
+        if isPostgres {
+            do {
+                store = try await PostgresStore(url: location)
+            } catch {
+                throw CLIError("cannot open the PostgreSQL database: \(error)")
+            }
+        } else {
+            if !create, !FileManager.default.fileExists(atPath: location) {
+                throw CLIError("no AgentAuth database at \(location); run `agentauth init` (or `agentauth serve`) first, or pass --database")
+            }
+            do {
+                store = try SQLiteStore(path: location)
+            } catch {
+                throw CLIError("cannot open the database at \(location): \(error)")
+            }
         }
         if !create, try await !store.isInitialized() {
             throw CLIError("the database at \(location) is not initialised; run `agentauth init` first")

@@ -1,0 +1,127 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PostgreSQL server for the tests: `AGENTAUTH_TEST_POSTGRES_URL` when set, else a throwaway
+/// one (`initdb` + `postgres` on a free loopback port in a temp dir, as the `postgres` user when
+/// running as root), started once per test process and stopped and removed when it exits.
+/// No PostgreSQL and `CI=true` (or anywhere): the tests fail, never skip.
+public enum ThrowawayPostgres {
+    nonisolated(unsafe) static var pid: pid_t = 0
+    nonisolated(unsafe) static var directory: String = ""
+    static let lock = NSLock()
+    nonisolated(unsafe) static var started: Result<String, any Error>?
+
+    /// The base URL (without database) of a running server.
+    public static func baseURL() throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let started { return try started.get() }
+        let result = Result { try start() }
+        started = result
+        return try result.get()
+    }
+
+    static func start() throws -> String {
+        if let url = ProcessInfo.processInfo.environment["AGENTAUTH_TEST_POSTGRES_URL"], !url.isEmpty {
+            return url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        guard let bin = binDirectory() else {
+            throw Failure(
+                "PostgreSQL is not installed: the PostgreSQL store tests need initdb and postgres (Debian: apt-get install -y postgresql), or AGENTAUTH_TEST_POSTGRES_URL"
+            )
+        }
+        let root = getuid() == 0
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        directory = dir
+        if root { try run("/bin/chown", ["postgres:postgres", dir]) }
+        let data = dir + "/data"
+        try run(bin + "/initdb", ["-D", data, "-U", "agentauth", "--auth=trust", "-E", "UTF8", "--no-instructions"], asPostgres: root)
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: root ? "/usr/sbin/runuser" : bin + "/postgres")
+        let arguments = [
+            "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200",
+        ]
+        server.arguments = root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try server.run()
+        pid = server.processIdentifier
+        atexit {
+            // The server's own pid (runuser does not pass signals on): immediate shutdown.
+            let pidFile = ThrowawayPostgres.directory + "/data/postmaster.pid"
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let line = text.split(separator: "\n").first,
+                let serverPID = pid_t(line)
+            {
+                kill(serverPID, SIGQUIT)
+            }
+            if ThrowawayPostgres.pid > 0 { kill(ThrowawayPostgres.pid, SIGTERM) }
+            for _ in 0..<50 where FileManager.default.fileExists(atPath: pidFile) { usleep(100_000) }
+            if !ThrowawayPostgres.directory.isEmpty { try? FileManager.default.removeItem(atPath: ThrowawayPostgres.directory) }
+        }
+        // Ready when it accepts connections.
+        for _ in 0..<200 {
+            if canConnect(port: port) {
+                usleep(200_000)
+                return "postgres://agentauth@127.0.0.1:\(port)"
+            }
+            usleep(50_000)
+        }
+        throw Failure("the throwaway PostgreSQL did not start")
+    }
+
+    static func binDirectory() -> String? {
+        var candidates: [String] = []
+        if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+            candidates += versions.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
+        }
+        candidates += ["/usr/local/bin", "/usr/bin", "/usr/local/pgsql/bin"]
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: $0 + "/initdb") && FileManager.default.isExecutableFile(atPath: $0 + "/postgres")
+        }
+    }
+
+    static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : executable)
+        process.arguments = asPostgres ? ["-u", "postgres", "--", executable] + arguments : arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failure("\(executable) failed with status \(process.terminationStatus)") }
+    }
+
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+}
