@@ -6,10 +6,12 @@ import PostgresNIO
 /// The distributed store: PostgreSQL through PostgresNIO's pooled `PostgresClient`. Any number
 /// of stateless nodes share one database. Every admin change is one transaction. Passes the same
 /// conformance suite as `SQLiteStore`.
-public final class PostgresStore: AgentAuthStore {
+public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     let client: PostgresClient
     let logger: Logger
+    let configuration: PostgresClient.Configuration
     private let runner: Task<Void, Never>
+    let listener: PostgresChangeListener
 
     /// Connects (the pool connects lazily) and applies pending migrations.
     /// - Parameter url: `postgres://user:password@host:port/database` (`postgresql://` too).
@@ -39,6 +41,8 @@ public final class PostgresStore: AgentAuthStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
+        self.configuration = configuration
+        listener = PostgresChangeListener(configuration: configuration, logger: logger)
         runner = Task { await client.run() }
         do {
             try await PostgresMigrations.migrate(client, logger: logger)
@@ -48,12 +52,26 @@ public final class PostgresStore: AgentAuthStore {
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pool and the notification listener.
     public func shutdown() {
         runner.cancel()
+        listener.stop()
     }
 
-    deinit { runner.cancel() }
+    deinit {
+        runner.cancel()
+        listener.stop()
+    }
+
+    public func changes() -> AsyncStream<StoreChange> {
+        listener.subscribe()
+    }
+
+    /// Tells every node (at commit) that something changed; called inside the writing transaction.
+    static func notify(_ change: StoreChange, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        let payload = change.rawValue
+        try await connection.query("SELECT pg_notify(\(PostgresChangeListener.channel), \(payload))", logger: logger)
+    }
 
     static func configuration(_ text: String) -> PostgresClient.Configuration? {
         guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
@@ -172,6 +190,7 @@ public final class PostgresStore: AgentAuthStore {
                 )
                 if !updated.isEmpty {
                     try await Self.insert(RevocationEvent(kind: .agent, subject: id, agentID: id, at: at), connection, logger)
+                    try await Self.notify(.revocation, connection, logger)
                 }
             } else {
                 try await connection.query("UPDATE agents SET status = \(raw) WHERE id = \(id)", logger: logger)
@@ -233,6 +252,7 @@ public final class PostgresStore: AgentAuthStore {
             if let row = updated.first {
                 let agentID = try row["agent_id"].decode(String.self)
                 try await Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: agentID, at: at), connection, logger)
+                try await Self.notify(.revocation, connection, logger)
             }
             return try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id)", logger: logger).first.map(Self.apiKey)
         }
@@ -252,6 +272,7 @@ public final class PostgresStore: AgentAuthStore {
             let replacementID = replacement.id
             try await connection.query("UPDATE api_keys SET expires_at = \(expiry), replaced_by = \(replacementID) WHERE id = \(id)", logger: logger)
             try await Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: old.agentID, at: at), connection, logger)
+            try await Self.notify(.revocation, connection, logger)
             return try Self.apiKey(try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id)", logger: logger)[0])
         }
     }
@@ -330,6 +351,7 @@ public final class PostgresStore: AgentAuthStore {
                 logger: logger
             )
             try await Self.insert(newKey, connection, logger)
+            try await Self.notify(.signingKey, connection, logger)
         }
     }
 
@@ -338,12 +360,18 @@ public final class PostgresStore: AgentAuthStore {
     public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date) async throws -> Bool {
         let seconds = at.timeIntervalSince1970
         let expiry = expiresAt.timeIntervalSince1970
-        return try await !rows(
-            """
-            INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES ('token', \(jti), \(agentID), \(seconds), \(expiry))
-            ON CONFLICT DO NOTHING RETURNING seq
-            """
-        ).isEmpty
+        return try await transaction { connection in
+            let inserted = try await Self.rows(
+                connection,
+                """
+                INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES ('token', \(jti), \(agentID), \(seconds), \(expiry))
+                ON CONFLICT DO NOTHING RETURNING seq
+                """,
+                logger: logger
+            )
+            if !inserted.isEmpty { try await Self.notify(.revocation, connection, logger) }
+            return !inserted.isEmpty
+        }
     }
 
     public func revocations(after cursor: Int64, limit: Int) async throws -> [RevocationEvent] {

@@ -68,4 +68,98 @@ struct PostgresCLITests {
             #expect(audit.status == 0, "\(audit.stderr)")
         }
     }
+
+    /// Polls until `check` holds or a second has passed; returns how long it took.
+    static func within(_ limit: Duration, _ check: () async throws -> Bool) async throws -> Duration? {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < limit {
+            if try await check() { return ContinuousClock.now - start }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    @Test("two nodes on one PostgreSQL: a key made on A works on B; a token revoked on A is refused on B within 1 s; B uses A's new signing key")
+    func twoNodes() async throws {
+        let url = try await Self.database()
+        try await withTemporaryDirectory { directory in
+            let initialized = try await Binaries.agentauth(["init", "--json", "--database", url], in: directory)
+            let adminKey = try #require(initialized.json["admin_key"] as? String)
+            var nodes: [(process: RunningProcess, base: String)] = []
+            for _ in 0..<2 {
+                let port = try Binaries.freePort()
+                // Both nodes share the issuer, as they would behind one load balancer.
+                let process = try RunningProcess(
+                    "agentauth",
+                    ["serve", "--database", url, "--port", "\(port)", "--issuer", "https://auth.test"],
+                    in: directory
+                )
+                try await process.waitForOutput("AgentAuth listening")
+                let base = "http://127.0.0.1:\(port)"
+                try await WalkthroughTests.waitUntilHealthy(base)
+                nodes.append((process, base))
+            }
+            defer { for node in nodes { node.process.stop() } }
+            let (a, b) = (nodes[0].base, nodes[1].base)
+            let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
+            let form = [("X-API-Key", adminKey), ("Content-Type", "application/x-www-form-urlencoded")]
+
+            // A key created on A works on B.
+            let agent = try #require(
+                try await HTTP.send(.POST, "\(a)/admin/agents", headers: admin, body: #"{"name":"worker"}"#).json["id"] as? String
+            )
+            let key = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
+            let apiKey = try #require(key.json["key"] as? String)
+            #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: form, body: "token=\(apiKey)").json["active"] as? Bool == true)
+
+            // A token issued on A, revoked on A, is refused on B within a second.
+            let client = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"introspect"}"#)
+            let basic =
+                "Basic "
+                + Data("\(try #require(client.json["client_id"] as? String)):\(try #require(client.json["client_secret"] as? String))".utf8)
+                .base64EncodedString()
+            let clientForm = [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")]
+            let token = try #require(
+                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
+                    as? String
+            )
+            let bearer = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/x-www-form-urlencoded")]
+            #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: bearer, body: "token=x").status == 200, "B accepts A's token")
+            #expect(try await HTTP.send(.POST, "\(a)/oauth/revoke", headers: clientForm, body: "token=\(token)").status == 200)
+            let refused = try await Self.within(.seconds(1)) {
+                try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: bearer, body: "token=x").status == 401
+            }
+            #expect(refused != nil, "B refuses the revoked token within 1 s")
+
+            // A rotates its signing key; B publishes it and verifies tokens A signs with it.
+            let rotated = try await HTTP.send(.POST, "\(a)/admin/signing-keys/rotate", headers: admin)
+            let kid = try #require(rotated.json["kid"] as? String)
+            let published = try await Self.within(.seconds(1)) {
+                try await HTTP.send(.GET, "\(b)/.well-known/jwks.json").body.contains(kid)
+            }
+            #expect(published != nil, "B publishes A's new key within 1 s")
+            let fresh = try #require(
+                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
+                    as? String
+            )
+            let freshBearer = [("Authorization", "Bearer \(fresh)"), ("Content-Type", "application/x-www-form-urlencoded")]
+            #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: freshBearer, body: "token=x").status == 200)
+            let freshAtB = try #require(
+                try await HTTP.send(.POST, "\(b)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
+                    as? String
+            )
+            let header = try #require(
+                JSONSerialization.jsonObject(with: Data(base64URL: String(freshAtB.split(separator: ".")[0]))) as? [String: Any]
+            )
+            #expect(header["kid"] as? String == kid, "B signs with the key A rotated in")
+        }
+    }
+}
+
+extension Data {
+    init(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self = Data(base64Encoded: base64) ?? Data()
+    }
 }

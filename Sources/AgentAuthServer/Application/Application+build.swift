@@ -28,7 +28,7 @@ public func buildApplication(
 /// Batch writers and followers that run beside the HTTP server (shut down after it, so the
 /// last requests' audit events and usage are flushed).
 func backgroundServices(components: ServerComponents, logger: Logger) -> [any Service] {
-    [
+    var services: [any Service] = [
         PeriodicService(name: "API-key usage flush", interval: components.configuration.usageFlushInterval, logger: logger) { _ in
             try await components.usage.flush()
         },
@@ -49,6 +49,10 @@ func backgroundServices(components: ServerComponents, logger: Logger) -> [any Se
             components.revocations.prune(now: now)
         },
     ]
+    if let notifier = components.store as? any StoreChangeNotifier {
+        services.append(StoreChangeFollower(notifier: notifier, components: components))
+    }
+    return services
 }
 
 /// The router alone, for in-process tests and for embedding.

@@ -1,0 +1,16 @@
+/// What a store can tell other nodes changed, so they refresh at once instead of at their next poll.
+public enum StoreChange: String, Sendable, Hashable {
+    /// A revocation event was appended (token, key, agent).
+    case revocation
+    /// A signing key was rotated.
+    case signingKey = "signing_key"
+    /// The notification channel was (re)connected: anything may have been missed, catch up.
+    case resync
+}
+
+/// Stores that push change notifications between nodes (PostgreSQL's LISTEN/NOTIFY). Nodes
+/// still poll as well: a notification is a hint to look now, never the only way to learn.
+public protocol StoreChangeNotifier: Sendable {
+    /// A stream of changes made by any node, for as long as the caller iterates it.
+    func changes() -> AsyncStream<StoreChange>
+}
