@@ -74,9 +74,10 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             throw OAuthError.invalidToken()
         case .present(let token):
             guard let tokens else { throw OAuthError.invalidToken() }
-            // Until the feed has answered once, revocations are unknown: refuse rather than guess.
-            if let feed, !feed.hasSynced {
-                throw OAuthError.temporarilyUnavailable("the revocation feed has not synchronised yet; try again", retryAfter: 1)
+            // Until the feed has answered once, or when it has been silent past the token staleness
+            // bound, revocations are unknown: refuse rather than guess.
+            if let feed, !feed.acceptsTokens {
+                throw OAuthError.temporarilyUnavailable("the revocation feed is not synchronised; try again", retryAfter: 1)
             }
             do {
                 let claims = try await tokens.verify(token)

@@ -21,6 +21,9 @@ public final class RevocationFeedFollower: Service, Sendable {
     let httpClient: HTTPClient
     let waitSeconds: Int
     let stalenessBound: Duration
+    /// How long access tokens keep being accepted from memory while the feed is stale; past it
+    /// they fail closed (503) too.
+    let tokenStalenessBound: Duration
     let logger: Logger
     public let revocations: RevocationList
     public let apiKeyCache: APIKeyCache
@@ -38,6 +41,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         httpClient: HTTPClient = RevocationFeedFollower.defaultHTTPClient,
         waitSeconds: Int = 5,
         stalenessBound: Duration = .seconds(15),
+        tokenStalenessBound: Duration = .seconds(300),
         logger: Logger = Logger(label: "agentauth.revocations")
     ) {
         let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
@@ -48,6 +52,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         self.httpClient = httpClient
         self.waitSeconds = waitSeconds
         self.stalenessBound = stalenessBound
+        self.tokenStalenessBound = tokenStalenessBound
         self.logger = logger
     }
 
@@ -62,6 +67,13 @@ public final class RevocationFeedFollower: Service, Sendable {
 
     /// Whether the feed has answered at least once (before that, revocations are unknown).
     public var hasSynced: Bool { lastAnswer.withLock { $0 != nil } }
+
+    /// Whether access tokens may still be verified from memory: the feed answered once, and not
+    /// longer ago than `tokenStalenessBound`.
+    public var acceptsTokens: Bool {
+        guard let last = lastAnswer.withLock({ $0 }) else { return false }
+        return ContinuousClock.now - last < tokenStalenessBound
+    }
 
     /// Whether the feed answered recently enough for cached API-key results to be trusted.
     public var isFresh: Bool {

@@ -86,16 +86,30 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             database: database?.isEmpty == false ? database : nil,
             tls: .disable
         )
-        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.connectTimeout = .seconds(2)
         return configuration
     }
 
     // MARK: Error mapping
 
-    /// Runs `body`, mapping engine errors to `StoreError` (never an engine message with data in it).
-    func run<T>(_ body: () async throws -> T) async throws -> T {
+    /// How long one store operation may take before it is reported unavailable. While the
+    /// database is down the pool would otherwise wait for a connection indefinitely, and
+    /// requests must get their 503 instead of hanging.
+    static let operationTimeout: Duration = .seconds(5)
+
+    /// Runs `body` with the operation timeout, mapping engine errors to `StoreError` (never an
+    /// engine message with data in it).
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: Self.operationTimeout)
+                    throw StoreError.unavailable("the database did not answer in time")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
         } catch {
             throw Self.storeError(error)
         }
@@ -119,8 +133,8 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         }
     }
 
-    func transaction<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await run {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await run { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
@@ -130,7 +144,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await run { try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
+        try await run { [client, logger] in try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
     }
 
     static func rows(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
@@ -148,7 +162,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     public func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey) async throws -> Bool {
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             try await connection.query("LOCK TABLE settings IN EXCLUSIVE MODE", logger: logger)
             guard try await Self.rows(connection, "SELECT 1 FROM settings WHERE name = 'initialized_at'", logger: logger).isEmpty else {
                 return false
@@ -167,7 +181,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     // MARK: Agents
 
     public func insertAgent(_ agent: Agent) async throws {
-        try await transaction { try await Self.insert(agent, $0, logger) }
+        try await transaction { [logger] connection in try await Self.insert(agent, connection, logger) }
     }
 
     public func agent(id: String) async throws -> Agent? {
@@ -179,7 +193,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     public func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent? {
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             let seconds = at.timeIntervalSince1970
             let raw = status.rawValue
             if status == .disabled {
@@ -214,7 +228,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     // MARK: API keys
 
     public func insertAPIKey(_ key: APIKey) async throws {
-        try await transaction { try await Self.insert(key, $0, logger) }
+        try await transaction { [logger] connection in try await Self.insert(key, connection, logger) }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {
@@ -242,7 +256,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     public func revokeAPIKey(id: String, at: Date) async throws -> APIKey? {
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             let seconds = at.timeIntervalSince1970
             let updated = try await Self.rows(
                 connection,
@@ -259,7 +273,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     public func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey {
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             guard let row = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id) FOR UPDATE", logger: logger).first else {
                 throw StoreError.notFound("no such key")
             }
@@ -279,7 +293,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
 
     public func recordAPIKeyUsage(_ usage: [String: Date]) async throws {
         guard !usage.isEmpty else { return }
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             for (id, date) in usage.sorted(by: { $0.key < $1.key }) {
                 let seconds = date.timeIntervalSince1970
                 try await connection.query(
@@ -293,7 +307,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     // MARK: OAuth clients
 
     public func insertClient(_ client: OAuthClient) async throws {
-        try await transaction { try await Self.insert(client, $0, logger) }
+        try await transaction { [logger] connection in try await Self.insert(client, connection, logger) }
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -319,7 +333,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     public func recordAssertionID(_ jti: String, clientID: String, expiresAt: Date, now: Date) async throws -> Bool {
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             let nowSeconds = now.timeIntervalSince1970
             let expiry = expiresAt.timeIntervalSince1970
             try await connection.query("DELETE FROM assertion_ids WHERE expires_at <= \(nowSeconds)", logger: logger)
@@ -335,7 +349,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     // MARK: Signing keys
 
     public func insertSigningKey(_ key: SigningKey) async throws {
-        try await transaction { try await Self.insert(key, $0, logger) }
+        try await transaction { [logger] connection in try await Self.insert(key, connection, logger) }
     }
 
     public func signingKeys() async throws -> [SigningKey] {
@@ -343,7 +357,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     }
 
     public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws {
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             let retired = retiredAt.timeIntervalSince1970
             let until = publishedUntil.timeIntervalSince1970
             try await connection.query(
@@ -360,7 +374,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
     public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date) async throws -> Bool {
         let seconds = at.timeIntervalSince1970
         let expiry = expiresAt.timeIntervalSince1970
-        return try await transaction { connection in
+        return try await transaction { [logger] connection in
             let inserted = try await Self.rows(
                 connection,
                 """
@@ -407,7 +421,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
 
     public func appendAudit(_ events: [AuditEvent], key: AuditChainKey) async throws {
         guard !events.isEmpty else { return }
-        try await transaction { connection in
+        try await transaction { [logger] connection in
             // Writers (every node, the CLI) append one at a time so the chain stays linear.
             try await connection.query("LOCK TABLE audit_events IN EXCLUSIVE MODE", logger: logger)
             let last = try await Self.rows(connection, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", logger: logger).first

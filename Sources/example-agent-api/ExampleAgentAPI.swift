@@ -41,6 +41,9 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "Seconds without an answer from the revocation feed before API-key caching stops and /readyz fails.")
     var stalenessSeconds = 15
 
+    @Option(help: "Seconds without an answer from the revocation feed after which Bearer tokens are refused (503) too.")
+    var tokenStalenessSeconds = 300
+
     func run() async throws {
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
@@ -54,6 +57,7 @@ struct ExampleAgentAPI: AsyncParsableCommand {
             credential: key,
             apiKeyCache: APIKeyCache(ttl: .milliseconds(apiKeyCacheMilliseconds)),
             stalenessBound: .seconds(stalenessSeconds),
+            tokenStalenessBound: .seconds(tokenStalenessSeconds),
             logger: logger
         )
         let tokens = TokenVerifier(

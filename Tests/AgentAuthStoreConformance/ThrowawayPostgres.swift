@@ -125,3 +125,63 @@ public enum ThrowawayPostgres {
         public init(_ description: String) { self.description = description }
     }
 }
+
+/// A PostgreSQL server of one test's own, which the test may stop and start again (same data,
+/// same port): for outage and recovery tests. Removed by `destroy()`.
+public final class PostgresInstance: @unchecked Sendable {
+    public let port: Int
+    let directory: String
+    let bin: String
+    let root: Bool
+
+    public var url: String { "postgres://agentauth@127.0.0.1:\(port)" }
+
+    public init() throws {
+        guard let bin = ThrowawayPostgres.binDirectory() else { throw ThrowawayPostgres.Failure("PostgreSQL is not installed") }
+        self.bin = bin
+        root = getuid() == 0
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if root { try ThrowawayPostgres.run("/bin/chown", ["postgres:postgres", directory]) }
+        try ThrowawayPostgres.run(
+            bin + "/initdb",
+            ["-D", directory + "/data", "-U", "agentauth", "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            asPostgres: root
+        )
+        port = try ThrowawayPostgres.freePort()
+        try start()
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    public func start() throws {
+        let server = Process()
+        let arguments = ["-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        server.executableURL = URL(fileURLWithPath: root ? "/usr/sbin/runuser" : bin + "/postgres")
+        server.arguments = root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        for _ in 0..<200 {
+            if ThrowawayPostgres.canConnect(port: port) {
+                usleep(200_000)
+                return
+            }
+            usleep(50_000)
+        }
+        throw ThrowawayPostgres.Failure("PostgreSQL did not start")
+    }
+
+    /// Stops the server at once (what a crash or a restart looks like to clients).
+    public func stop() {
+        let pidFile = directory + "/data/postmaster.pid"
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let line = text.split(separator: "\n").first, let pid = pid_t(line) {
+            kill(pid, SIGQUIT)
+        }
+        for _ in 0..<100 where FileManager.default.fileExists(atPath: pidFile) { usleep(50_000) }
+    }
+
+    public func destroy() {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -4,6 +4,10 @@ import NIOHTTP1
 import PostgresNIO
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `agentauth` on PostgreSQL: `--database postgres://…` end to end.
 @Suite("agentauth on PostgreSQL", .serialized)
 struct PostgresCLITests {
@@ -152,6 +156,125 @@ struct PostgresCLITests {
                 JSONSerialization.jsonObject(with: Data(base64URL: String(freshAtB.split(separator: ".")[0]))) as? [String: Any]
             )
             #expect(header["kid"] as? String == kid, "B signs with the key A rotated in")
+        }
+    }
+
+    @Test("SIGKILL a node during a burst of creations: every agent that got a 201 is in the database")
+    func killedMidBurst() async throws {
+        let url = try await Self.database()
+        try await withTemporaryDirectory { directory in
+            let initialized = try await Binaries.agentauth(["init", "--json", "--database", url], in: directory)
+            let adminKey = try #require(initialized.json["admin_key"] as? String)
+            let port = try Binaries.freePort()
+            let node = try RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
+            try await node.waitForOutput("AgentAuth listening")
+            let base = "http://127.0.0.1:\(port)"
+            try await WalkthroughTests.waitUntilHealthy(base)
+            let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
+            let acknowledged = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        // Short: once the node is dead, requests must not wait out connection retries.
+                        let response = try? await HTTP.send(
+                            .POST,
+                            "\(base)/admin/agents",
+                            headers: admin,
+                            body: #"{"name":"burst-\#(index)"}"#,
+                            timeout: 3
+                        )
+                        return response?.status == 201 ? response?.json["id"] as? String : nil
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(150))
+                    kill(node.process.processIdentifier, SIGKILL)
+                    return nil
+                }
+                var ids: [String] = []
+                for try await id in group { if let id { ids.append(id) } }
+                return ids
+            }
+            node.stop()
+            #expect(!acknowledged.isEmpty, "some creations were acknowledged before the kill")
+            let listed = try await Binaries.agentauth(["agents", "list", "--limit", "1000", "--json", "--database", url], in: directory)
+            let stored = Set((listed.json["agents"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            #expect(Set(acknowledged).isSubset(of: stored), "\(Set(acknowledged).subtracting(stored).count) acknowledged agents are missing")
+        }
+    }
+
+    @Test(
+        "PostgreSQL restarted mid-run: 503 with Retry-After and a failing /readyz while it is down, JWTs still verified at the API, and both nodes serve again by themselves"
+    )
+    func databaseRestart() async throws {
+        let postgres = try await Task.detached { try PostgresInstance() }.value
+        defer { postgres.destroy() }
+        let url = postgres.url + "/postgres"
+        try await withTemporaryDirectory { directory in
+            let initialized = try await Binaries.agentauth(["init", "--json", "--database", url], in: directory)
+            let adminKey = try #require(initialized.json["admin_key"] as? String)
+            var bases: [String] = []
+            var nodes: [RunningProcess] = []
+            defer { for node in nodes { node.stop() } }
+            for _ in 0..<2 {
+                let port = try Binaries.freePort()
+                let node = try RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
+                nodes.append(node)
+                try await node.waitForOutput("AgentAuth listening")
+                bases.append("http://127.0.0.1:\(port)")
+                try await WalkthroughTests.waitUntilHealthy(bases[bases.count - 1])
+            }
+            let base = bases[0]
+            let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
+            let agent = try #require(
+                try await HTTP.send(.POST, "\(base)/admin/agents", headers: admin, body: #"{"name":"before"}"#).json["id"] as? String
+            )
+            let gatewayKey = try await HTTP.send(.POST, "\(base)/admin/agents/\(agent)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
+            let client = try await HTTP.send(.POST, "\(base)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"conversations:read"}"#)
+            let basic =
+                "Basic "
+                + Data("\(try #require(client.json["client_id"] as? String)):\(try #require(client.json["client_secret"] as? String))".utf8)
+                .base64EncodedString()
+            let token = try #require(
+                try await HTTP.send(
+                    .POST,
+                    "\(base)/oauth/token",
+                    headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                    body: "grant_type=client_credentials"
+                ).json["access_token"] as? String
+            )
+            let apiPort = try Binaries.freePort()
+            let exampleAPI = try RunningProcess(
+                "example-agent-api",
+                ["--auth-server", base, "--port", "\(apiPort)"],
+                in: directory,
+                environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(gatewayKey.json["key"] as? String)]
+            )
+            defer { exampleAPI.stop() }
+            let api = "http://127.0.0.1:\(apiPort)"
+            try await WalkthroughTests.waitUntilHealthy(api)
+            let bearer = [("Authorization", "Bearer \(token)")]
+            #expect(try await HTTP.send(.GET, "\(api)/v1/conversations", headers: bearer).status == 200)
+
+            await Task.detached { postgres.stop() }.value
+            let down = try await HTTP.send(.POST, "\(base)/admin/agents", headers: admin, body: #"{"name":"during"}"#, timeout: 20)
+            #expect(down.status == 503, "\(down.status) \(down.body)")
+            #expect(down.headers.first(name: "Retry-After") != nil)
+            #expect(try await HTTP.send(.GET, "\(base)/readyz", timeout: 20).status == 503)
+            #expect(
+                try await HTTP.send(.GET, "\(api)/v1/conversations", headers: bearer, timeout: 20).status == 200,
+                "JWTs keep verifying from memory"
+            )
+
+            #expect(try await HTTP.send(.GET, "\(bases[1])/readyz", timeout: 20).status == 503)
+
+            try await Task.detached { try postgres.start() }.value
+            for node in bases {
+                let recovered = try await Self.within(.seconds(20)) {
+                    (try? await HTTP.send(.POST, "\(node)/admin/agents", headers: admin, body: #"{"name":"after"}"#, timeout: 5))?.status == 201
+                }
+                #expect(recovered != nil, "\(node) serves again without a restart")
+                #expect(try await HTTP.send(.GET, "\(node)/readyz").status == 200)
+            }
         }
     }
 }
