@@ -115,6 +115,11 @@ struct PostgresCLITests {
             let key = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
             let apiKey = try #require(key.json["key"] as? String)
             #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: form, body: "token=\(apiKey)").json["active"] as? Bool == true)
+            // A key revoked on A is refused on B at once (every node reads keys from the store).
+            let spare = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
+            let spareKey = try #require(spare.json["key"] as? String)
+            #expect(try await HTTP.send(.POST, "\(a)/admin/keys/\(try #require(spare.json["id"] as? String))/revoke", headers: admin).status == 200)
+            #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: form, body: "token=\(spareKey)").body == #"{"active":false}"#)
 
             // A token issued on A, revoked on A, is refused on B within a second.
             let client = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"introspect"}"#)
