@@ -53,14 +53,7 @@ final class PostgresChangeListener: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: .init(
-                        host: configuration.host ?? "localhost",
-                        port: configuration.port ?? 5432,
-                        username: configuration.username,
-                        password: configuration.password,
-                        database: configuration.database,
-                        tls: .disable
-                    ),
+                    configuration: configuration.singleConnection,
                     id: 1,
                     logger: logger
                 )

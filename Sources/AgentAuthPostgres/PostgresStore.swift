@@ -23,14 +23,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         // (the pool would keep retrying in the background).
         do {
             let probe = try await PostgresConnection.connect(
-                configuration: .init(
-                    host: configuration.host ?? "localhost",
-                    port: configuration.port ?? 5432,
-                    username: configuration.username,
-                    password: configuration.password,
-                    database: configuration.database,
-                    tls: .disable
-                ),
+                configuration: configuration.singleConnection,
                 id: 0,
                 logger: logger
             )
