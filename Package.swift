@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "AgentAuthMiddleware", targets: ["AgentAuthMiddleware"]),
         .executable(name: "agentauth", targets: ["agentauth"]),
         .executable(name: "example-agent-api", targets: ["example-agent-api"]),
+        .library(name: "AgentAuthClient", targets: ["AgentAuthClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -103,13 +104,23 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SDK for agents: what an agent links, so no server, no Hummingbird, no database.
+        .target(
+            name: "AgentAuthClient",
+            dependencies: [
+                "AgentAuthCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -133,6 +144,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The complete agent of docs/sdk.md; built with the package so the documented code compiles.
+        .executableTarget(
+            name: "example-agent",
+            dependencies: [
+                "AgentAuthClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -176,6 +198,7 @@ let package = Package(
             name: "AgentAuthMiddlewareTests",
             dependencies: [
                 "AgentAuthMiddleware",
+                "AgentAuthStoreConformance",
                 "AgentAuthHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -187,11 +210,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AgentAuthClientTests",
+            // Against a real auth server and a real resource server on loopback sockets.
+            dependencies: [
+                "AgentAuthClient",
+                "AgentAuthMiddleware",
+                "AgentAuthHTTP",
+                "AgentAuthServer",
+                "AgentAuthSQLite",
+                "example-agent",
+                "AgentAuthStoreConformance",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "agentauthTests",
             // Runs the built executables as processes; depending on them makes `swift test` build them.
             dependencies: [
                 "agentauth",
                 "example-agent-api",
+                "example-agent",
                 "AgentAuthStoreConformance",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

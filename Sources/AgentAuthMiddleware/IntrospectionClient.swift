@@ -47,7 +47,7 @@ public struct IntrospectionClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "X-API-Key", value: credential)
-        request.body = .bytes(ByteBuffer(string: "token=" + Self.formEncode(token)))
+        request.body = .bytes(ByteBuffer(string: "token=" + FormURLEncoding.encode(token)))
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -86,13 +86,6 @@ public struct IntrospectionClient: Sendable {
             case tokenType = "token_type"
             case keyID = "key_id"
         }
-    }
-
-    /// application/x-www-form-urlencoded value encoding (unreserved characters pass, all else %XX).
-    static func formEncode(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 }
 

@@ -3,6 +3,7 @@ import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
 import AgentAuthServer
+import AgentAuthStoreConformance
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -57,15 +58,7 @@ struct ResourceAuthenticatorTests {
     }
 
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try LoopbackPort.free()
     }
 
     static func get(_ client: any TestClientProtocol, _ path: String, headers: HTTPFields) async throws -> TestResponse {

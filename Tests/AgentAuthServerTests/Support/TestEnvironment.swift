@@ -200,9 +200,7 @@ struct TestAPI: Sendable {
 }
 
 func formEncoded(_ value: String) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return value.addingPercentEncoding(withAllowedCharacters: allowed)!
+    FormURLEncoding.encode(value)
 }
 
 extension TestResponse {

@@ -1,0 +1,204 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import AgentAuthMiddleware
+import AgentAuthSQLite
+import AgentAuthStoreConformance
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+
+@testable import AgentAuthServer
+
+/// A real auth server (SQLite in a temp dir, its issuer its own URL, every background service
+/// running) with `TokenEndpointFaults` in front of its token endpoint, and a real resource
+/// server protected by the AgentAuth middleware, following the revocation feed. Both listen on
+/// loopback sockets: the SDK talks to them over HTTP as an agent would.
+struct TestServers: Sendable {
+    let issuer: String
+    let api: String
+    let store: SQLiteStore
+    let faults: TokenEndpointFaults
+    let adminKey: String
+    let clock: SharedClock
+
+    var tokenURL: String { issuer + "/oauth/token" }
+
+    static func with(clock: SharedClock = SharedClock(), _ body: @Sendable (TestServers) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-sdk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
+        let masterKey = MasterKey.generate().key
+        guard let (_, adminKey) = try await AgentAdministration(store: store).initialize(masterKey: masterKey) else {
+            throw TestFailure("a new store must initialise")
+        }
+        var logger = Logger(label: "agentauth-sdk-test")
+        logger.logLevel = .critical
+        let faults = TokenEndpointFaults()
+        let introspectionKey = try await Self.introspectionKey(store: store)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            let authPort = try await Self.launch(in: &group) { port, onRunning in
+                let configuration = ServerConfiguration(host: "127.0.0.1", port: port, issuer: "http://127.0.0.1:\(port)")
+                let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey, now: clock.date)
+                try await components.prepare()
+                return Application(
+                    responder: FaultInjectingResponder(inner: buildRouter(components: components).buildResponder(), faults: faults),
+                    server: .agentAuthHTTP1(),
+                    configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                    services: backgroundServices(components: components, logger: logger),
+                    onServerRunning: onRunning,
+                    logger: logger
+                )
+            }
+            let issuer = "http://127.0.0.1:\(authPort)"
+            let apiPort = try await Self.launch(in: &group) { port, onRunning in
+                let feed = RevocationFeedFollower(authServer: issuer, credential: introspectionKey, waitSeconds: 1, logger: logger)
+                let tokens = TokenVerifier(
+                    policy: .init(issuer: issuer, audiences: ["agentauth"]),
+                    keys: RemoteJWKS(authServer: issuer, logger: logger),
+                    revocations: feed.revocations,
+                    now: clock.date
+                )
+                let router = Router(context: AgentAuthRequestContext.self)
+                router.add(middleware: JSONErrorMiddleware())
+                router.group("v1")
+                    .add(
+                        middleware: ResourceAuthenticator(
+                            introspection: IntrospectionClient(authServer: issuer, introspectionKey: introspectionKey),
+                            tokens: tokens
+                        )
+                    )
+                    .add(middleware: RequireScope(Scope("conversations:read")!))
+                    .get("conversations") { _, _ in ["conversations": [String]()] }
+                return Application(
+                    router: router,
+                    server: .agentAuthHTTP1(),
+                    configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                    services: [feed],
+                    onServerRunning: onRunning,
+                    logger: logger
+                )
+            }
+            let servers = TestServers(
+                issuer: issuer,
+                api: "http://127.0.0.1:\(apiPort)",
+                store: store,
+                faults: faults,
+                adminKey: adminKey.plaintext,
+                clock: clock
+            )
+            try await servers.waitUntilUp()
+            try await body(servers)
+        }
+    }
+
+    /// Runs the application `make` builds for a free port, and returns the port once it listens.
+    /// A port found free can be taken before the server binds it (the suite runs in parallel,
+    /// and clients' connections take ephemeral ports too): then another port is tried.
+    private static func launch<App: ApplicationProtocol>(
+        in group: inout ThrowingTaskGroup<Void, any Error>,
+        _ make: (Int, @escaping @Sendable (any Channel) async -> Void) async throws -> App
+    ) async throws -> Int {
+        for _ in 0..<10 {
+            let port = try LoopbackPort.free()
+            let (events, continuation) = AsyncStream<Bool>.makeStream()
+            let app = try await make(port) { _ in continuation.yield(true) }
+            group.addTask {
+                do {
+                    try await app.run()
+                } catch {
+                    continuation.yield(false)
+                }
+            }
+            for await listening in events {
+                if listening { return port }
+                break
+            }
+        }
+        throw TestFailure("no free port could be bound")
+    }
+
+    private static func introspectionKey(store: SQLiteStore) async throws -> String {
+        let administration = AgentAdministration(store: store)
+        let resource = try await administration.createAgent(name: "example-api")
+        return try await administration.createAPIKey(agentID: resource.id, APIKeyRequest(scopes: ["introspect"])).plaintext
+    }
+
+    private func waitUntilUp() async throws {
+        for url in [issuer + "/healthz", api + "/v1/conversations"] {
+            var up = false
+            for _ in 0..<200 where !up {
+                var request = HTTPClientRequest(url: url)
+                request.method = .GET
+                if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)) {
+                    _ = try? await response.body.collect(upTo: 1 << 16)
+                    up = true
+                } else {
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+            }
+            guard up else { throw TestFailure("\(url) did not come up") }
+        }
+    }
+
+    // MARK: Agents and clients
+
+    /// A new agent with an OAuth client (`client_secret_basic` unless a JWKS is given).
+    func client(
+        agentName: String = "research-agent",
+        scope: String = "conversations:read billing:read",
+        tokenTTL: Int? = nil,
+        authMethod: ClientAuthMethod = .clientSecretBasic,
+        jwks: String? = nil
+    ) async throws -> (agentID: String, clientID: String, secret: String?) {
+        let agent = try await AgentAdministration(store: store).createAgent(name: agentName)
+        let issued = try await ClientAdministration(store: store).createClient(
+            agentID: agent.id,
+            ClientRequest(scope: scope, tokenTTL: tokenTTL, authMethod: authMethod.rawValue, jwks: jwks)
+        )
+        return (agent.id, issued.client.clientID, issued.secret)
+    }
+
+    /// RFC 7662 introspection of `token`, as the resource server would do it.
+    func introspect(_ token: String) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: issuer + "/oauth/introspect")
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: adminKey)
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: "token=" + FormURLEncoding.encode(token)))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        return (try JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    /// RFC 7009 revocation of `token` by the admin.
+    func revoke(_ token: String) async throws {
+        var request = HTTPClientRequest(url: issuer + "/oauth/revoke")
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: adminKey)
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: "token=" + FormURLEncoding.encode(token)))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else { throw TestFailure("revocation answered \(response.status.code)") }
+    }
+
+    /// The status the resource server gives `token` now.
+    func apiStatus(bearer token: String) async throws -> Int {
+        var request = HTTPClientRequest(url: api + "/v1/conversations")
+        request.headers.add(name: "Authorization", value: "Bearer " + token)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

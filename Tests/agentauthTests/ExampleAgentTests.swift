@@ -1,0 +1,75 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// docs/sdk.md's complete agent, run as a process against `agentauth serve` and
+/// `example-agent-api`, configured as the document says.
+@Suite("The SDK's example agent")
+struct ExampleAgentTests {
+    @Test("example-agent discovers the token endpoint, calls the API, and delegates to a sub-agent")
+    func exampleAgentRuns() async throws {
+        try await withTemporaryDirectory { directory in
+            let started = try await AuthServerProcess.start(in: directory)
+            defer { started.process.stop() }
+            let auth = started.base
+            let admin = started.admin
+            func client(agent name: String, scope: String) async throws -> (id: String, secret: String) {
+                let agent = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"\#(name)"}"#)
+                let agentID = try #require(agent.json["id"] as? String)
+                let client = try await HTTP.send(.POST, "\(auth)/admin/agents/\(agentID)/clients", headers: admin, body: #"{"scope":"\#(scope)"}"#)
+                #expect(client.status == 201)
+                return (try #require(client.json["client_id"] as? String), try #require(client.json["client_secret"] as? String))
+            }
+            let research = try await client(agent: "research-agent", scope: "conversations:read billing:read")
+            let summarizer = try await client(agent: "summarizer", scope: "conversations:read")
+            let gateway = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
+            let gatewayKey = try await HTTP.send(
+                .POST,
+                "\(auth)/admin/agents/\(try #require(gateway.json["id"] as? String))/keys",
+                headers: admin,
+                body: #"{"scopes":["introspect"]}"#
+            )
+            let apiPort = try Binaries.freePort()
+            let exampleAPI = try RunningProcess(
+                "example-agent-api",
+                ["--auth-server", auth, "--port", "\(apiPort)"],
+                in: directory,
+                environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(gatewayKey.json["key"] as? String)]
+            )
+            defer { exampleAPI.stop() }
+            let api = "http://127.0.0.1:\(apiPort)"
+            try await WalkthroughTests.waitUntilHealthy(api)
+
+            let agent = try RunningProcess(
+                "example-agent",
+                [],
+                in: directory,
+                environment: [
+                    "AGENTAUTH_ISSUER": auth, "AGENT_API": api, "AGENT_CLIENT_ID": research.id, "AGENT_CLIENT_SECRET": research.secret,
+                    "AGENT_ROUNDS": "2", "AGENT_INTERVAL_SECONDS": "0",
+                    "SUB_AGENT_CLIENT_ID": summarizer.id, "SUB_AGENT_CLIENT_SECRET": summarizer.secret,
+                ]
+            )
+            defer { agent.stop() }
+            try await agent.waitForOutput("sub-agent: ")
+            while agent.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(agent.process.terminationStatus == 0, "\(agent.output)")
+            #expect(agent.output.contains("round 1: 200"))
+            #expect(agent.output.contains("round 2: 200"))
+            #expect(agent.output.contains("delegated scope: conversations:read"))
+            #expect(agent.output.contains("sub-agent: 200"))
+            #expect(!agent.output.contains("cs-agent-"), "no secret in the agent's output")
+
+            let wrong = try RunningProcess(
+                "example-agent",
+                [],
+                in: directory,
+                environment: ["AGENTAUTH_ISSUER": auth, "AGENT_API": api, "AGENT_CLIENT_ID": research.id, "AGENT_CLIENT_SECRET": summarizer.secret]
+            )
+            defer { wrong.stop() }
+            try await wrong.waitForOutput("the auth server refused: invalid_client")
+            while wrong.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(wrong.process.terminationStatus == 1)
+        }
+    }
+}
