@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 import Foundation
+import NIOCore
 
 /// Gets an agent's access tokens and keeps one ready: requested once, cached, and refreshed
 /// `refreshMargin` (default 60 s) before it expires. However many tasks ask at once, one
@@ -29,11 +30,21 @@ public actor AgentTokenManager {
         public var requestTimeout: Duration
         public var httpClient: HTTPClient
 
+        /// Fails a connection attempt fast and leaves retrying to `retry`: `HTTPClient.shared`
+        /// would keep reconnecting until the request's deadline, hiding each failure from the
+        /// backoff.
+        public static let defaultHTTPClient: HTTPClient = {
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .seconds(3))
+            configuration.connectionPool.retryConnectionEstablishment = false
+            return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        }()
+
         public init(
             refreshMargin: Duration = .seconds(60),
             retry: RetryPolicy = .default,
             requestTimeout: Duration = .seconds(10),
-            httpClient: HTTPClient = .shared
+            httpClient: HTTPClient = Configuration.defaultHTTPClient
         ) {
             self.refreshMargin = refreshMargin
             self.retry = retry

@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthStoreConformance
 import Crypto
 import Foundation
 import HTTPTypes
@@ -87,6 +88,24 @@ struct AgentTokenManagerTests {
             }
             #expect(servers.faults.count == 3)
         }
+    }
+
+    @Test("nothing listening → each attempt fails fast, and the manager stops after maxAttempts with unavailable")
+    func unreachableEndpoint() async throws {
+        let port = try LoopbackPort.free()
+        let tokens = AgentTokenManager(
+            tokenURL: "http://127.0.0.1:\(port)/oauth/token",
+            clientID: "cli_nobody",
+            clientSecret: SecretFormat.clientSecret.generate(),
+            configuration: .init(retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10)))
+        )
+        let error = await #expect(throws: AgentAuthClientError.self) { try await tokens.token() }
+        guard case .unavailable(let attempts, let reason) = error else {
+            Issue.record("expected unavailable, got \(String(describing: error))")
+            return
+        }
+        #expect(attempts == 3)
+        #expect(!reason.contains("cs-agent-"), "no secret in the reason")
     }
 
     @Test("a Retry-After longer than the policy allows ends the retries at once")
