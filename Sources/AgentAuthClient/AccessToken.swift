@@ -2,7 +2,7 @@
 /// token itself is opaque to the agent: its lifetime comes from `expires_in`, counted on the
 /// agent's own monotonic clock from the moment the response arrived, so clock skew between
 /// agent and server doesn't matter.
-public struct AccessToken: Sendable, Hashable, CustomStringConvertible {
+public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
     /// The token, for an `Authorization: Bearer` header.
     public let value: String
     /// The granted scope; `nil` when the server left it out (then it is the requested one).
@@ -18,4 +18,9 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible {
 
     /// Never the token itself: descriptions end up in logs.
     public var description: String { "access token (scope: \(scope ?? "as requested"), lifetime: \(lifetime))" }
+
+    /// `dump` and debuggers show everything but the token itself.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["scope": scope as Any, "lifetime": lifetime, "issuedTokenType": issuedTokenType as Any], displayStyle: .struct)
+    }
 }

@@ -19,12 +19,16 @@ public struct AgentHTTPClient: Sendable {
     /// The largest 401 body read (and dropped) before the retry.
     static let maxDrainedBytes = 64 * 1024
 
-    public init(tokens: AgentTokenManager, httpClient: HTTPClient = .shared) {
+    /// Requests with `Authorization: Bearer`, tokens from `tokens`. The default client follows
+    /// no redirects: a redirect is returned to the caller, not sent the token.
+    public init(tokens: AgentTokenManager, httpClient: HTTPClient = .agentAuth) {
         self.credential = .bearer(tokens)
         self.httpClient = httpClient
     }
 
-    public init(apiKey: String, httpClient: HTTPClient = .shared) {
+    /// Requests with `X-API-Key`. With the default client no redirect is followed:
+    /// AsyncHTTPClient would carry the key to another origin.
+    public init(apiKey: String, httpClient: HTTPClient = .agentAuth) {
         self.credential = .apiKey(apiKey)
         self.httpClient = httpClient
     }
@@ -50,7 +54,7 @@ public struct AgentHTTPClient: Sendable {
                 timeout: timeout,
                 credential: ("Authorization", "Bearer " + token)
             )
-            guard response.status == .unauthorized, BearerChallenge.saysInvalidToken(response.headers[canonicalForm: "WWW-Authenticate"]) else {
+            guard response.status == .unauthorized, BearerChallenge.saysInvalidToken(response.headers) else {
                 return response
             }
             // Read the refused answer to its end so its connection goes back to the pool.

@@ -2,9 +2,9 @@ public import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// Gets an agent's access tokens and keeps one ready: requested once, cached, and refreshed
-/// `refreshMargin` (default 60 s) before it expires. However many tasks ask at once, one
-/// token request is in flight at a time and every caller gets its result.
+/// Gets an agent's access tokens and keeps one ready: requested once, cached, and replaced
+/// `refreshMargin` (default 60 s) before it expires. However many tasks ask at once, one token
+/// request is in flight at a time and every caller gets its result.
 ///
 /// ```swift
 /// let tokens = AgentTokenManager(
@@ -13,11 +13,13 @@ import NIOCore
 /// let bearer = try await tokens.token()
 /// ```
 ///
+/// - Inside the margin, callers keep getting the current token while the refresh runs behind
+///   them; only a caller with no token, or one about to expire, waits for the refresh.
 /// - A caller that is cancelled stops waiting at once with `CancellationError`; the refresh it
 ///   was waiting on goes on for the others (and for the next caller).
 /// - Network errors and 5xx answers are retried per `RetryPolicy`; a 4xx is final and thrown as
-///   `TokenRequestError`. When a refresh fails only for a passing reason while the current token
-///   is still valid for a few seconds, callers get the current token, and the next call tries again.
+///   `TokenRequestError`. After a 429 with `Retry-After`, callers get that error without a new
+///   request until the time is up.
 /// - After a 401 from an API, `invalidate(_:)` the token it refused; the next call gets a new one.
 public actor AgentTokenManager {
     /// Settings shared by a manager and the managers it delegates to.
@@ -25,30 +27,28 @@ public actor AgentTokenManager {
         /// How long before expiry a token is replaced. Never more than half a token's lifetime,
         /// so a short-lived token is not refreshed on every call.
         public var refreshMargin: Duration
+        /// When a failed token request is tried again.
         public var retry: RetryPolicy
-        /// The limit for one token request (each attempt).
+        /// The limit for one token request, answer included (each attempt).
         public var requestTimeout: Duration
+        /// The lifetime assumed for a token whose response has no `expires_in` (RFC 6749 §5.1
+        /// only recommends it). An API's 401 still replaces a token that lived less.
+        public var lifetimeWhenUnstated: Duration
+        /// The client for token and discovery requests (default `HTTPClient.agentAuth`: no
+        /// redirects, fast connection failures).
         public var httpClient: HTTPClient
-
-        /// Fails a connection attempt fast and leaves retrying to `retry`: `HTTPClient.shared`
-        /// would keep reconnecting until the request's deadline, hiding each failure from the
-        /// backoff.
-        public static let defaultHTTPClient: HTTPClient = {
-            var configuration = HTTPClient.Configuration()
-            configuration.timeout = .init(connect: .seconds(3))
-            configuration.connectionPool.retryConnectionEstablishment = false
-            return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        }()
 
         public init(
             refreshMargin: Duration = .seconds(60),
             retry: RetryPolicy = .default,
             requestTimeout: Duration = .seconds(10),
-            httpClient: HTTPClient = Configuration.defaultHTTPClient
+            lifetimeWhenUnstated: Duration = .seconds(300),
+            httpClient: HTTPClient = .agentAuth
         ) {
             self.refreshMargin = refreshMargin
             self.retry = retry
             self.requestTimeout = requestTimeout
+            self.lifetimeWhenUnstated = lifetimeWhenUnstated
             self.httpClient = httpClient
         }
     }
@@ -70,6 +70,7 @@ public actor AgentTokenManager {
     public nonisolated let scope: String?
     /// The audiences asked for (RFC 8707 / RFC 8693 `audience`); empty asks for the client's default.
     public nonisolated let audience: [String]
+    /// The settings; managers made by `delegate` share them.
     public nonisolated let configuration: Configuration
 
     private let client: ClientAuthentication
@@ -82,12 +83,20 @@ public actor AgentTokenManager {
     private var current: AccessToken?
     private var refreshing = false
     private var waiters: [UInt64: CheckedContinuation<AccessToken, any Error>] = [:]
-    private var cancelledWaiters: Set<UInt64> = []
     private var nextWaiterID: UInt64 = 0
+    /// After a refresh behind the callers failed, the next one waits until then.
+    private var nextBackgroundRefresh: ContinuousClock.Instant?
+    /// After a 429 with `Retry-After`: no request before then; waiting callers get the error.
+    private var throttled: (error: TokenRequestError, until: ContinuousClock.Instant)?
 
     /// A refresh that failed only for a passing reason still hands out the current token when it
     /// is valid for at least this long.
     static let fallbackValidity: Duration = .seconds(5)
+    /// Inside the margin, the current token is handed out while it has at least this long left
+    /// (or half the margin, if less); after that, callers wait for the refresh.
+    static let blockingValidity: Duration = .seconds(10)
+    /// The pause after a failed refresh behind the callers before the next one starts.
+    static let backgroundRetryInterval: Duration = .seconds(1)
 
     init(
         endpoint: Endpoint,
@@ -110,7 +119,8 @@ public actor AgentTokenManager {
             httpClient: configuration.httpClient,
             retry: configuration.retry,
             requestTimeout: configuration.requestTimeout,
-            now: now
+            now: now,
+            lifetimeWhenUnstated: configuration.lifetimeWhenUnstated
         )
     }
 
@@ -186,11 +196,29 @@ public actor AgentTokenManager {
     /// As `token()`, with what the server said about it (scope, lifetime).
     public func accessToken() async throws -> AccessToken {
         try Task.checkCancellation()
-        if let current, isFresh(current) { return current }
+        let now = now()
+        if let current {
+            if now < current.expiresAt - margin(for: current) { return current }
+            if now < current.expiresAt - min(Self.blockingValidity, margin(for: current) / 2) {
+                refreshBehindCallers(now: now)
+                return current
+            }
+        }
+        return try await freshAccessToken()
+    }
+
+    /// A token outside the refresh margin: waits for the refresh when the current one is inside
+    /// it. Token exchange uses this, so a delegated token isn't cut short by a parent's token
+    /// about to be replaced.
+    func freshAccessToken() async throws -> AccessToken {
+        try Task.checkCancellation()
+        if let current, now() < current.expiresAt - margin(for: current) { return current }
+        if let throttled, now() < throttled.until { throw throttled.error }
         return try await waitForRefresh()
     }
 
-    /// Forgets the cached token, whatever it is: the next call requests a new one.
+    /// Forgets the cached token, whatever it is: the next call requests a new one (or joins a
+    /// refresh already under way).
     public func invalidate() {
         current = nil
     }
@@ -239,8 +267,23 @@ public actor AgentTokenManager {
 
     // MARK: Refresh
 
-    private func isFresh(_ token: AccessToken) -> Bool {
-        now() < token.expiresAt - min(configuration.refreshMargin, token.lifetime / 2)
+    /// The margin for `token`: never more than half its lifetime, so a short-lived token is not
+    /// replaced on every call.
+    private func margin(for token: AccessToken) -> Duration {
+        min(configuration.refreshMargin, token.lifetime / 2)
+    }
+
+    private func refreshBehindCallers(now: ContinuousClock.Instant) {
+        guard !refreshing else { return }
+        if let nextBackgroundRefresh, now < nextBackgroundRefresh { return }
+        if let throttled, now < throttled.until { return }
+        startRefresh()
+    }
+
+    private func startRefresh() {
+        refreshing = true
+        // Not a child of any caller: cancelling a caller must not cancel what the others wait on.
+        Task { await self.refresh() }
     }
 
     private func waitForRefresh() async throws -> AccessToken {
@@ -256,24 +299,18 @@ public actor AgentTokenManager {
     }
 
     private func enqueue(_ id: UInt64, _ continuation: CheckedContinuation<AccessToken, any Error>) {
-        if cancelledWaiters.remove(id) != nil {
+        if Task.isCancelled {
             continuation.resume(throwing: CancellationError())
             return
         }
         waiters[id] = continuation
-        guard !refreshing else { return }
-        refreshing = true
-        // Not a child of any caller: cancelling a caller must not cancel what the others wait on.
-        Task { await self.refresh() }
+        if !refreshing { startRefresh() }
     }
 
+    /// A waiter that is gone was resumed already, by the refresh. (`enqueue` runs before any
+    /// cancellation handler's task can reach the actor: the continuation's body runs on it at once.)
     private func cancelWaiter(_ id: UInt64) {
-        if let continuation = waiters.removeValue(forKey: id) {
-            continuation.resume(throwing: CancellationError())
-        } else if id < nextWaiterID {
-            // The handler ran before the continuation was registered; `enqueue` will see this.
-            cancelledWaiters.insert(id)
-        }
+        waiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
     }
 
     private func refresh() async {
@@ -283,20 +320,24 @@ public actor AgentTokenManager {
         } catch {
             result = .failure(error)
         }
+        let now = now()
         switch result {
         case .success(let token):
             current = token
-        case .failure(let error as AgentAuthClientError):
-            if case .unavailable = error, let current, now() + Self.fallbackValidity < current.expiresAt {
+            nextBackgroundRefresh = nil
+            throttled = nil
+        case .failure(let error):
+            nextBackgroundRefresh = now + Self.backgroundRetryInterval
+            if let refusal = error as? TokenRequestError, refusal.status == 429, let wait = refusal.retryAfter {
+                throttled = (refusal, now + wait)
+            }
+            if case .unavailable = error as? AgentAuthClientError, let current, now + Self.fallbackValidity < current.expiresAt {
                 result = .success(current)
             }
-        case .failure:
-            break
         }
         refreshing = false
         let waiting = waiters
         waiters = [:]
-        cancelledWaiters.removeAll()
         for continuation in waiting.values {
             continuation.resume(with: result)
         }
@@ -304,20 +345,32 @@ public actor AgentTokenManager {
 
     private func requestToken() async throws -> AccessToken {
         let url = try await tokenEndpoint()
-        var parameters: [(name: String, value: String)]
+        let requested = (scope.map { [("scope", $0)] } ?? []) + audience.map { ("audience", $0) }
         switch grant {
         case .clientCredentials:
-            parameters = [("grant_type", "client_credentials")]
+            return try await transport.requestToken(url: url, grant: [("grant_type", "client_credentials")] + requested, client: client)
         case .tokenExchange(let subject):
-            parameters = [
-                ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
-                ("subject_token", try await subject.token()),
-                ("subject_token_type", TokenEndpointClient.accessTokenType),
-                ("requested_token_type", TokenEndpointClient.accessTokenType),
-            ]
+            let subjectToken = try await subject.freshAccessToken().value
+            do {
+                return try await exchange(subjectToken, at: url, requested: requested)
+            } catch let error as TokenRequestError where error.code == .invalidRequest || error.code == .invalidGrant {
+                // The parent's token may have been revoked while its manager still holds it: try
+                // once more with a new one. (A disabled parent fails to get one, and that is thrown.)
+                await subject.invalidate(subjectToken)
+                let renewed = try await subject.freshAccessToken().value
+                guard renewed != subjectToken else { throw error }
+                return try await exchange(renewed, at: url, requested: requested)
+            }
         }
-        if let scope { parameters.append(("scope", scope)) }
-        parameters += audience.map { ("audience", $0) }
-        return try await transport.requestToken(url: url, grant: parameters, client: client)
+    }
+
+    private func exchange(_ subjectToken: String, at url: String, requested: [(name: String, value: String)]) async throws -> AccessToken {
+        let parameters: [(name: String, value: String)] = [
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            ("subject_token", subjectToken),
+            ("subject_token_type", TokenEndpointClient.accessTokenType),
+            ("requested_token_type", TokenEndpointClient.accessTokenType),
+        ]
+        return try await transport.requestToken(url: url, grant: parameters + requested, client: client)
     }
 }

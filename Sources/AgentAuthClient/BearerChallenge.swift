@@ -1,29 +1,31 @@
+import NIOHTTP1
+
 /// Reads RFC 6750 §3 challenges: `Bearer realm="…", error="invalid_token", error_description="…"`.
-/// The parameters are parsed (quoted strings with escapes included), so an `error_description`
+/// Header values are taken whole (NIO's comma-splitting accessor would cut a challenge at every
+/// comma, quoted or not), one value may hold several challenges (RFC 9110 §11.6.1), and
+/// parameters are parsed with quoted strings and escapes, so an `error_description` or a realm
 /// that happens to contain `error="invalid_token"` is not taken for the error code.
 enum BearerChallenge {
-    static func saysInvalidToken(_ values: [Substring]) -> Bool {
-        values.contains { errorCode(in: String($0)) == "invalid_token" }
+    static func saysInvalidToken(_ headers: HTTPHeaders) -> Bool {
+        headers["WWW-Authenticate"].contains { errorCode(in: $0) == "invalid_token" }
     }
 
-    /// The `error` parameter of a Bearer challenge in one `WWW-Authenticate` value.
+    /// The `error` parameter of the Bearer challenge in one `WWW-Authenticate` value.
     static func errorCode(in header: String) -> String? {
         var rest = Substring(header)
-        skipSpaces(&rest)
-        guard rest.prefix(6).lowercased() == "bearer" else { return nil }
-        rest = rest.dropFirst(6)
-        guard rest.isEmpty || rest.first == " " else { return nil }
-        while !rest.isEmpty {
-            skipSpaces(&rest)
-            let name = rest.prefix { $0 != "=" && $0 != "," && $0 != " " }
-            rest = rest.dropFirst(name.count)
-            skipSpaces(&rest)
+        var scheme: Substring?
+        while true {
+            rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "," }
+            guard !rest.isEmpty else { return nil }
+            let token = rest.prefix { $0 != " " && $0 != "\t" && $0 != "," && $0 != "=" }
+            guard !token.isEmpty else { return nil }
+            rest = rest.dropFirst(token.count).drop { $0 == " " || $0 == "\t" }
             guard rest.first == "=" else {
-                // Another scheme's challenge starts here (or a stray token): stop.
-                return nil
+                // A token not followed by `=` starts the next challenge.
+                scheme = token
+                continue
             }
-            rest = rest.dropFirst()
-            skipSpaces(&rest)
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
             let value: String
             if rest.first == "\"" {
                 rest = rest.dropFirst()
@@ -40,18 +42,11 @@ enum BearerChallenge {
                 rest = rest.dropFirst()
                 value = unquoted
             } else {
-                let token = rest.prefix { $0 != "," && $0 != " " }
-                rest = rest.dropFirst(token.count)
-                value = String(token)
+                let bare = rest.prefix { $0 != "," && $0 != " " && $0 != "\t" }
+                rest = rest.dropFirst(bare.count)
+                value = String(bare)
             }
-            if name.lowercased() == "error" { return value }
-            skipSpaces(&rest)
-            if rest.first == "," { rest = rest.dropFirst() }
+            if scheme?.lowercased() == "bearer", token.lowercased() == "error" { return value }
         }
-        return nil
-    }
-
-    private static func skipSpaces(_ text: inout Substring) {
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
     }
 }

@@ -3,7 +3,7 @@ public import AgentAuthCore
 /// How an agent proves who it is at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2): a
 /// client id and one of the three methods AgentAuth supports. Secrets never appear in
 /// `description` or in errors.
-public struct ClientAuthentication: Sendable, CustomStringConvertible {
+public struct ClientAuthentication: Sendable, CustomStringConvertible, CustomReflectable {
     enum Method: Sendable {
         case clientSecretBasic(secret: String)
         case clientSecretPost(secret: String)
@@ -40,4 +40,9 @@ public struct ClientAuthentication: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(clientID) (\(authMethod.rawValue))" }
+
+    /// `dump` and debuggers show the id and the method, never the secret or key.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["clientID": clientID, "authMethod": authMethod.rawValue], displayStyle: .struct)
+    }
 }

@@ -13,7 +13,7 @@ public struct PrivateKeyJWT: Sendable {
     let key: Key
     /// The `kid` of the registered public key; needed when the client's JWKS holds several keys.
     public let keyID: String?
-    /// How long each assertion is valid for (the server accepts at most an hour).
+    /// How long each assertion is valid for: whole seconds, 1 s to 1 h (the server's limit).
     public let lifetime: Duration
 
     /// An Ed25519 key (`alg` EdDSA).
@@ -42,11 +42,16 @@ public struct PrivateKeyJWT: Sendable {
             iss: .init(value: clientID),
             sub: .init(value: clientID),
             aud: .init(value: [audience]),
-            exp: .init(value: now.addingTimeInterval(TimeInterval(lifetime.components.seconds))),
+            exp: .init(value: now.addingTimeInterval(Self.seconds(of: lifetime))),
             iat: .init(value: now),
             jti: .init(value: UUID().uuidString)
         )
         return try await keys.sign(claims, kid: kid)
+    }
+
+    /// Whole seconds (JWT times are NumericDate seconds), between 1 s and the server's 1 h limit.
+    static func seconds(of lifetime: Duration) -> TimeInterval {
+        min(max(lifetime.seconds.rounded(.up), 1), 3600)
     }
 
     struct AssertionClaims: JWTPayload {

@@ -11,6 +11,8 @@ struct TokenEndpointClient: Sendable {
     let retry: RetryPolicy
     let requestTimeout: Duration
     let now: @Sendable () -> ContinuousClock.Instant
+    /// The lifetime assumed when a token response has no `expires_in`.
+    let lifetimeWhenUnstated: Duration
 
     static let maxResponseBytes = 64 * 1024
     static let accessTokenType = "urn:ietf:params:oauth:token-type:access_token"
@@ -43,7 +45,7 @@ struct TokenEndpointClient: Sendable {
             let receivedAt = now()
             switch head.status.code {
             case 200..<300:
-                return .success(try Self.accessToken(from: body, receivedAt: receivedAt))
+                return .success(try Self.accessToken(from: body, receivedAt: receivedAt, lifetimeWhenUnstated: lifetimeWhenUnstated))
             case 500..<600:
                 return .retry(reason: "HTTP \(head.status.code)", retryAfter: Self.retryAfter(head.headers))
             default:
@@ -74,11 +76,24 @@ struct TokenEndpointClient: Sendable {
                 throw AgentAuthClientError.discoveryFailed("\(metadataURL) answered \(head.status.code)")
             }
         }
+        return try Self.tokenEndpoint(in: metadata, issuer: issuer, method: method)
+    }
+
+    /// The token endpoint of `metadata`, if it is the issuer's own (RFC 8414 §3.3: the `issuer`
+    /// member is exactly the issuer asked for), is an absolute URL no weaker than the issuer's
+    /// (no `http` endpoint for an `https` issuer), and takes `method`.
+    static func tokenEndpoint(in metadata: Metadata, issuer: String, method: ClientAuthMethod) throws -> String {
         guard metadata.issuer == issuer else {
             throw AgentAuthClientError.discoveryFailed("the metadata names issuer \(metadata.issuer), not \(issuer)")
         }
-        guard let endpoint = metadata.tokenEndpoint, endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://") else {
-            throw AgentAuthClientError.discoveryFailed("the metadata has no token_endpoint")
+        guard let endpoint = metadata.tokenEndpoint, let components = URLComponents(string: endpoint),
+            let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http",
+            components.host?.isEmpty == false, components.fragment == nil
+        else {
+            throw AgentAuthClientError.discoveryFailed("the metadata has no absolute http(s) token_endpoint")
+        }
+        if scheme == "http", URLComponents(string: issuer)?.scheme?.lowercased() != "http" {
+            throw AgentAuthClientError.discoveryFailed("the token_endpoint is http under an https issuer")
         }
         // RFC 8414 §2: when the member is absent, the default is client_secret_basic.
         let supported = metadata.tokenEndpointAuthMethodsSupported ?? [ClientAuthMethod.clientSecretBasic.rawValue]
@@ -93,7 +108,7 @@ struct TokenEndpointClient: Sendable {
         guard let components = URLComponents(string: issuer), let scheme = components.scheme, scheme == "https" || scheme == "http",
             let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil
         else { return nil }
-        let path = components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path
+        let path = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
         let port = components.port.map { ":\($0)" } ?? ""
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         return "\(scheme)://\(bracketed)\(port)/.well-known/oauth-authorization-server\(path)"
@@ -134,23 +149,56 @@ struct TokenEndpointClient: Sendable {
         let reason: String
     }
 
+    /// One request and its whole answer, within `requestTimeout`: AsyncHTTPClient's own deadline
+    /// ends when the head arrives, and a server that stalls in the body must not hold the refresh.
     private func send(_ request: HTTPClientRequest) async throws -> (head: HTTPClientResponse, body: Data) {
+        let timeout = requestTimeout
         do {
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(requestTimeout.nanoseconds))
-            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            return (response, Data(body.readableBytesView))
+            return try await withThrowingTaskGroup(of: (head: HTTPClientResponse, body: Data)?.self) { group in
+                group.addTask {
+                    let response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+                    let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+                    return (response, Data(body.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let answer = first else {
+                    throw Unreachable(reason: "\(request.method) \(Self.redacted(request.url)): no complete answer within \(timeout)")
+                }
+                return answer
+            }
         } catch let error as CancellationError {
+            throw error
+        } catch let error as Unreachable {
             throw error
         } catch let error as NIOTooManyBytesError {
             throw AgentAuthClientError.invalidResponse("the answer is larger than \(error.maxBytes ?? Self.maxResponseBytes) bytes")
         } catch {
-            throw Unreachable(reason: "\(request.method) \(request.url): \(error)")
+            if Task.isCancelled { throw CancellationError() }
+            throw Unreachable(reason: "\(request.method) \(Self.redacted(request.url)): \(error)")
         }
+    }
+
+    /// The URL without user info or query, which could hold secrets, for error messages.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "(the endpoint)" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        components.fragment = nil
+        return components.string ?? "(the endpoint)"
     }
 
     // MARK: Parsing
 
-    static func accessToken(from body: Data, receivedAt: ContinuousClock.Instant) throws -> AccessToken {
+    /// The longest lifetime believed: a server's `expires_in` beyond a day is taken as a day
+    /// (AgentAuth issues at most a day), so a typo or a hostile value can't pin a token forever.
+    static let maxLifetime: Duration = .seconds(86_400)
+
+    static func accessToken(from body: Data, receivedAt: ContinuousClock.Instant, lifetimeWhenUnstated: Duration) throws -> AccessToken {
         guard let response = try? JSONDecoder().decode(TokenResponse.self, from: body) else {
             throw AgentAuthClientError.invalidResponse("not a JSON token response with access_token and token_type")
         }
@@ -164,13 +212,20 @@ struct TokenEndpointClient: Sendable {
         if let issued = response.issuedTokenType, issued != accessTokenType {
             throw AgentAuthClientError.invalidResponse("issued_token_type \(issued) is not an access token")
         }
-        guard let seconds = response.expiresIn, seconds > 0 else {
-            throw AgentAuthClientError.invalidResponse("expires_in is missing or not positive")
+        let lifetime: Duration
+        switch response.expiresIn {
+        case .none:
+            // RFC 6749 §5.1: RECOMMENDED, not required.
+            lifetime = min(lifetimeWhenUnstated, maxLifetime)
+        case .some(let seconds) where seconds.isFinite && seconds > 0:
+            lifetime = seconds >= 86_400 ? maxLifetime : .milliseconds(Int64((seconds * 1000).rounded(.down)))
+        case .some:
+            throw AgentAuthClientError.invalidResponse("expires_in is not a positive number")
         }
         return AccessToken(
             value: response.accessToken,
             scope: response.scope,
-            lifetime: .milliseconds(Int64(seconds * 1000)),
+            lifetime: lifetime,
             receivedAt: receivedAt,
             issuedTokenType: response.issuedTokenType
         )
@@ -187,16 +242,23 @@ struct TokenEndpointClient: Sendable {
         )
     }
 
-    /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
-        guard let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Int(value), seconds >= 0 { return .seconds(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+    /// `Retry-After` as delay-seconds (`1*DIGIT`) or an HTTP-date in any of the three formats a
+    /// recipient must accept (RFC 9110 §10.2.3, §5.6.7). Past dates mean no wait.
+    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Duration? {
+        guard let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if value.allSatisfy(\.isASCIIDigit) {
+            return .seconds(Int64(value.prefix(9)) ?? 0)
+        }
+        for format in ["EEE, dd MMM yyyy HH:mm:ss 'GMT'", "EEEE, dd-MMM-yy HH:mm:ss 'GMT'", "EEE MMM d HH:mm:ss yyyy"] {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value) {
+                return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
+            }
+        }
+        return nil
     }
 
     struct TokenResponse: Decodable {
@@ -221,10 +283,14 @@ struct TokenEndpointClient: Sendable {
             scope = try container.decodeIfPresent(String.self, forKey: .scope)
             issuedTokenType = try container.decodeIfPresent(String.self, forKey: .issuedTokenType)
             // RFC 6749 says a number; some servers send it as a string.
-            if let number = try? container.decodeIfPresent(Double.self, forKey: .expiresIn) {
+            if try !container.contains(.expiresIn) || container.decodeNil(forKey: .expiresIn) {
+                expiresIn = nil
+            } else if let number = try? container.decode(Double.self, forKey: .expiresIn) {
                 expiresIn = number
+            } else if let text = try? container.decode(String.self, forKey: .expiresIn), text.allSatisfy(\.isASCIIDigit), !text.isEmpty {
+                expiresIn = Double(text)
             } else {
-                expiresIn = (try? container.decodeIfPresent(String.self, forKey: .expiresIn)).flatMap(Double.init)
+                expiresIn = .nan  // present but not a number: refused above
             }
         }
     }
@@ -251,11 +317,5 @@ struct TokenEndpointClient: Sendable {
             case tokenEndpoint = "token_endpoint"
             case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
         }
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

@@ -107,6 +107,8 @@ struct AgentHTTPClientTests {
         arguments: [
             (#"Bearer error="invalid_token""#, true),
             (#"Bearer realm="api", error="invalid_token", error_description="revoked""#, true),
+            (#"Bearer realm="api, v1", error="invalid_token""#, true),
+            (#"Bearer realm="api",error="invalid_token""#, true),
             (#"bearer error=invalid_token"#, true),
             (#"Bearer error="insufficient_scope", scope="a b""#, false),
             (#"Bearer error_description="error=\"invalid_token\"", error="invalid_request""#, false),
@@ -116,6 +118,32 @@ struct AgentHTTPClientTests {
         ]
     )
     func bearerChallenges(header: String, invalidToken: Bool) {
-        #expect(BearerChallenge.saysInvalidToken([Substring(header)]) == invalidToken)
+        // Through HTTPHeaders, as `execute` reads them: the comma inside a quoted realm and the
+        // commas between parameters must not cut the challenge apart.
+        #expect(BearerChallenge.saysInvalidToken(HTTPHeaders([("WWW-Authenticate", header)])) == invalidToken)
+    }
+
+    @Test("one challenge per header line or several in one value: the Bearer one is found")
+    func severalChallenges() {
+        #expect(
+            BearerChallenge.saysInvalidToken(
+                HTTPHeaders([("WWW-Authenticate", #"Basic realm="x""#), ("WWW-Authenticate", #"Bearer error="invalid_token""#)])
+            )
+        )
+        #expect(
+            BearerChallenge.saysInvalidToken(HTTPHeaders([("WWW-Authenticate", #"Basic realm="x, y", Bearer realm="a,b", error="invalid_token""#)]))
+        )
+        #expect(!BearerChallenge.saysInvalidToken(HTTPHeaders([("WWW-Authenticate", #"Bearer realm="a", Basic error="invalid_token""#)])))
+    }
+
+    @Test("a redirect from the API is returned, not followed: the API key would go along")
+    func redirectNotFollowed() async throws {
+        try await TestServers.with { servers in
+            let administration = AgentAdministration(store: servers.store)
+            let agent = try await administration.createAgent(name: "key-agent")
+            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+            let response = try await AgentHTTPClient(apiKey: issued.plaintext).execute(.GET, servers.api + "/redirect")
+            #expect(response.status == .temporaryRedirect, "following it would have answered 200 with the key")
+        }
     }
 }

@@ -47,8 +47,9 @@ struct DelegationTests {
             let first = try await delegated.token()
             #expect(servers.faults.count == 2)
             servers.clock.advance(.seconds(245))
-            let second = try await delegated.token()
-            #expect(second != first)
+            #expect(try await delegated.token() == first, "still valid: handed out while the exchange is repeated behind")
+            let second = try await AgentTokenManagerTests.waitForNewToken(delegated, replacing: first)
+            #expect(servers.faults.count == 4)
             #expect(
                 servers.faults.arrivals.map(\.grantType).suffix(2) == ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
                 "the parent's token was inside its margin too, so it was refreshed first"
@@ -81,6 +82,35 @@ struct DelegationTests {
             #expect(try await servers.apiStatus(bearer: token) == 200)
             try await servers.revoke(try await parent.token())
             try await AgentHTTPClientTests.waitUntilRefused(servers, token)
+
+            // The agents themselves are still in good standing: the delegated client recovers,
+            // through a new parent token, in one call.
+            let before = servers.faults.count
+            let response = try await AgentHTTPClient(tokens: delegated).execute(.GET, servers.api + "/v1/conversations")
+            #expect(response.status == .ok)
+            #expect(
+                servers.faults.arrivals.dropFirst(before).map(\.grantType) == [
+                    "urn:ietf:params:oauth:grant-type:token-exchange", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange",
+                ],
+                "the exchange with the revoked parent token was refused, the parent got a new one, the exchange was repeated"
+            )
+        }
+    }
+
+    @Test("delegation from a manager that discovered its endpoint; a may_act policy refusing the sub-agent → access_denied")
+    func discoveryAndPolicy() async throws {
+        try await TestServers.with { servers in
+            let (orchestratorID, orchestrator) = try await servers.basicClient(agentName: "orchestrator")
+            let (_, summarizer) = try await servers.basicClient(agentName: "summarizer")
+            let parent = servers.manager(orchestrator, discover: true)
+            let delegated = try await parent.delegate(scope: "conversations:read", to: summarizer)
+            #expect(try await servers.apiStatus(bearer: try await delegated.token()) == 200)
+
+            _ = try await AgentAdministration(store: servers.store).setDelegationPolicy(agentID: orchestratorID, mayAct: [])
+            let error = await #expect(throws: TokenRequestError.self) {
+                try await parent.delegate(scope: "conversations:read", to: summarizer)
+            }
+            #expect(error?.code == .accessDenied)
         }
     }
 }

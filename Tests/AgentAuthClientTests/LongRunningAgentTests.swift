@@ -37,10 +37,11 @@ struct LongRunningAgentTests {
             }
             #expect(failures.isEmpty, "\(failures.prefix(5))")
             #expect(revokedAt != nil)
-            // A 300 s token is used until 60 s before expiry: one request per 240 s of running, plus
-            // the one the revocation caused.
-            let refreshes = (steps * step + 239) / 240
-            #expect(servers.faults.count == refreshes + 1, "\(servers.faults.count) token requests for \(refreshes) lifetimes")
+            // A 300 s token is used until 60 s before expiry, then replaced behind the callers: at
+            // most one request per 240 s of running (plus the one the revocation caused), and at
+            // least one per 300 s, or calls would have failed.
+            let running = steps * step
+            #expect((running / 300...running / 240 + 2).contains(servers.faults.count), "\(servers.faults.count) token requests in \(running) s")
         }
     }
 }

@@ -4,14 +4,14 @@ import Testing
 
 @Suite("RetryPolicy")
 struct RetryPolicyTests {
-    @Test("waits grow exponentially with full jitter, capped; Retry-After is a floor")
+    @Test("waits grow exponentially with equal jitter (at least half the ceiling), capped; Retry-After is a floor")
     func delays() {
         let policy = RetryPolicy(maxAttempts: 6, initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(500))
         for _ in 0..<200 {
             for failed in 1..<6 {
                 let ceiling = min(Duration.milliseconds(100) * (1 << (failed - 1)), .milliseconds(500))
                 let delay = try! #require(policy.delay(afterFailedAttempts: failed, retryAfter: nil))
-                #expect(delay >= .zero && delay <= ceiling)
+                #expect(delay >= ceiling / 2 && delay <= ceiling)
                 #expect(policy.delay(afterFailedAttempts: failed, retryAfter: .seconds(2))! >= .seconds(2))
             }
         }

@@ -49,15 +49,13 @@ public enum ThrowawayPostgres {
         let data = dir + "/data"
         try run(bin + "/initdb", ["-D", data, "-U", "agentauth", "--auth=trust", "-E", "UTF8", "--no-instructions"], asPostgres: root)
         let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: root ? "/usr/sbin/runuser" : bin + "/postgres")
         let arguments = [
             "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200",
         ]
-        server.arguments = root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try server.run()
+        let server = try ChildProcess(
+            root ? "/usr/sbin/runuser" : bin + "/postgres",
+            root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
+        )
         pid = server.processIdentifier
         atexit {
             // The server's own pid (runuser does not pass signals on): immediate shutdown.
@@ -94,13 +92,10 @@ public enum ThrowawayPostgres {
     }
 
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : executable)
-        process.arguments = asPostgres ? ["-u", "postgres", "--", executable] + arguments : arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let process = try ChildProcess(
+            asPostgres ? "/usr/sbin/runuser" : executable,
+            asPostgres ? ["-u", "postgres", "--", executable] + arguments : arguments
+        )
         guard process.terminationStatus == 0 else { throw Failure("\(executable) failed with status \(process.terminationStatus)") }
     }
 
@@ -154,13 +149,11 @@ public final class PostgresInstance: @unchecked Sendable {
 
     /// Starts the server and waits until it accepts connections.
     public func start() throws {
-        let server = Process()
         let arguments = ["-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
-        server.executableURL = URL(fileURLWithPath: root ? "/usr/sbin/runuser" : bin + "/postgres")
-        server.arguments = root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        _ = try ChildProcess(
+            root ? "/usr/sbin/runuser" : bin + "/postgres",
+            root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
+        )
         for _ in 0..<200 {
             if ThrowawayPostgres.canConnect(port: port) {
                 usleep(200_000)

@@ -1,3 +1,4 @@
+import AgentAuthStoreConformance
 import Foundation
 import NIOHTTP1
 import Testing
@@ -52,7 +53,7 @@ struct ExampleAgentTests {
             )
             defer { agent.stop() }
             try await agent.waitForOutput("sub-agent: ")
-            while agent.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            try await Self.waitForExit(agent)
             #expect(agent.process.terminationStatus == 0, "\(agent.output)")
             #expect(agent.output.contains("round 1: 200"))
             #expect(agent.output.contains("round 2: 200"))
@@ -68,8 +69,16 @@ struct ExampleAgentTests {
             )
             defer { wrong.stop() }
             try await wrong.waitForOutput("the auth server refused: invalid_client")
-            while wrong.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            try await Self.waitForExit(wrong)
             #expect(wrong.process.terminationStatus == 1)
+        }
+    }
+
+    static func waitForExit(_ process: RunningProcess) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.process.isRunning {
+            guard ContinuousClock.now < deadline else { throw CLIFailure("example-agent did not exit; output:\n\(process.output)") }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 }

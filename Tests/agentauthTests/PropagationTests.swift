@@ -1,3 +1,4 @@
+import AgentAuthStoreConformance
 import Foundation
 import NIOHTTP1
 import Testing
@@ -216,11 +217,10 @@ struct PropagationTests {
 
     /// Runs SQL with python3's sqlite3 module: an outside tool, as an attacker would use.
     static func sqlite(_ path: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, sql]
-        try process.run()
-        process.waitUntilExit()
+        let process = try ChildProcess(
+            "/usr/bin/env",
+            ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, sql]
+        )
         guard process.terminationStatus == 0 else { throw CLIFailure("sqlite3 failed: \(sql)") }
     }
 }

@@ -75,6 +75,10 @@ struct TestServers: Sendable {
                     )
                     .add(middleware: RequireScope(Scope("conversations:read")!))
                     .get("conversations") { _, _ in ["conversations": [String]()] }
+                // Where a redirect would lead an authenticated request that followed it.
+                router.get("redirect") { _, _ in
+                    Response(status: .temporaryRedirect, headers: [.location: "http://127.0.0.1:\(port)/v1/conversations"])
+                }
                 return Application(
                     router: router,
                     server: .agentAuthHTTP1(),

@@ -4,16 +4,28 @@ import Hummingbird
 import Synchronization
 
 /// Counts the requests that reach the real token endpoint and, when told to, answers the next
-/// ones itself with a failure (a 503 with `Retry-After`, say) before they get there.
+/// ones with a failure: instead of the server, or after it (the server did the work, the answer
+/// is lost), or with a head and a body that never ends.
 final class TokenEndpointFaults: Sendable {
-    struct Fault: Sendable {
-        var status: HTTPResponse.Status
-        var retryAfter: Int?
+    enum Fault: Sendable {
+        /// Answered here; the server never sees the request.
+        case answer(HTTPResponse.Status, retryAfter: String? = nil, body: String = #"{"error":"temporarily_unavailable"}"#)
+        /// The server handles the request (and records what it records); its answer is replaced.
+        case afterServer(HTTPResponse.Status)
+        /// 200 and the head at once, then a body that never finishes.
+        case stall
+        /// A redirect to `location`.
+        case redirect(to: String)
+
+        static func unavailable(retryAfter: Int? = nil) -> Fault {
+            .answer(.serviceUnavailable, retryAfter: retryAfter.map(String.init))
+        }
     }
 
     struct Arrival: Sendable {
         let at: ContinuousClock.Instant
         let grantType: String?
+        let form: String
     }
 
     private struct State {
@@ -32,9 +44,11 @@ final class TokenEndpointFaults: Sendable {
     }
 
     /// Records the request; returns the fault to answer with, if one is due.
-    func arrive(grantType: String?) -> Fault? {
-        state.withLock { state in
-            state.arrivals.append(Arrival(at: .now, grantType: grantType))
+    func arrive(form: String) -> Fault? {
+        let grantType = form.split(separator: "&").first { $0.hasPrefix("grant_type=") }
+            .flatMap { $0.dropFirst("grant_type=".count).removingPercentEncoding }
+        return state.withLock { state in
+            state.arrivals.append(Arrival(at: .now, grantType: grantType, form: form))
             return state.pending.isEmpty ? nil : state.pending.removeFirst()
         }
     }
@@ -52,17 +66,29 @@ struct FaultInjectingResponder<Inner: HTTPResponder>: HTTPResponder {
         }
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
-        let form = String(buffer: body)
-        let grantType = form.split(separator: "&").first { $0.hasPrefix("grant_type=") }.map { String($0.dropFirst("grant_type=".count)) }
-        guard let fault = faults.arrive(grantType: grantType?.removingPercentEncoding) else {
+        guard let fault = faults.arrive(form: String(buffer: body)) else {
             return try await inner.respond(to: request, context: context)
         }
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let seconds = fault.retryAfter { headers[.retryAfter] = String(seconds) }
-        return Response(
-            status: fault.status,
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(string: #"{"error":"temporarily_unavailable"}"#))
-        )
+        switch fault {
+        case .answer(let status, let retryAfter, let text):
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let retryAfter { headers[.retryAfter] = retryAfter }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        case .afterServer(let status):
+            _ = try await inner.respond(to: request, context: context)
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        case .stall:
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: #"{"access_token":"#))
+                    try await Task.sleep(for: .seconds(60))
+                    try await writer.finish(nil)
+                }
+            )
+        case .redirect(let location):
+            return Response(status: .temporaryRedirect, headers: [.location: location])
+        }
     }
 }

@@ -33,30 +33,13 @@ enum Binaries {
     /// Runs `agentauth` with `arguments` in `directory` and waits for it, on a Dispatch thread
     /// so that the wait does not hold one of the cooperative pool's few threads.
     static func agentauth(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments, in: directory, environment: environment) }) }
-        }
-    }
-
-    private static func run(_ arguments: [String], in directory: URL, environment: [String: String]) throws -> Result {
-        let process = Process()
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.executableURL = url("agentauth")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
+        let result = try await ChildProcess.run(
+            url("agentauth").path,
+            arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: directory.path
         )
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     /// A free loopback port (bound, read and released; the tiny race is acceptable in tests).
@@ -67,18 +50,24 @@ enum Binaries {
 
 /// A long-running child process (server) whose output is collected as it arrives.
 final class RunningProcess: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
+    let name: String
+    /// Kept for the child's lifetime: a dropped `Pipe` closes its read end, and the child's next
+    /// write would kill it with SIGPIPE.
+    private let pipe = Pipe()
     private let lock = NSLock()
     private var collected = ""
 
     init(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
-        process.executableURL = Binaries.url(executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        name = executable
+        process = try ChildProcess(
+            Binaries.url(executable).path,
+            arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: directory.path,
+            stdout: pipe,
+            stderr: pipe
+        )
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self, !data.isEmpty else { return }
@@ -86,7 +75,6 @@ final class RunningProcess: @unchecked Sendable {
             self.collected += String(decoding: data, as: UTF8.self)
             self.lock.unlock()
         }
-        try process.run()
     }
 
     var output: String {
@@ -100,7 +88,7 @@ final class RunningProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while !output.contains(text) {
             guard process.isRunning, ContinuousClock.now < deadline else {
-                throw CLIFailure("\(process.executableURL?.lastPathComponent ?? "") did not print \(text.debugDescription); output:\n\(output)")
+                throw CLIFailure("\(name) did not print \(text.debugDescription); output:\n\(output)")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
