@@ -57,8 +57,7 @@ public struct ClientAuthenticator: Sendable {
 
     private func lookUp(_ clientID: String) async throws -> (client: OAuthClient, agent: Agent)? {
         guard !clientID.isEmpty, clientID.utf8.count <= ClientAdministration.maxClientIDLength else { return nil }
-        guard let client = try await store.client(id: clientID), let agent = try await store.agent(id: client.agentID) else { return nil }
-        return (client, agent)
+        return try await store.clientWithAgent(id: clientID)
     }
 
     private func ensureActive(_ agent: Agent) throws {
