@@ -90,10 +90,15 @@ public struct IntrospectionClient: Sendable {
 
     /// application/x-www-form-urlencoded value encoding (unreserved characters pass, all else %XX).
     static func formEncode(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
+
+    /// RFC 3986 unreserved characters, built once rather than per request.
+    static let unreserved: CharacterSet = {
+        var allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        allowed.insert(charactersIn: "-._~")
+        return allowed
+    }()
 }
 
 /// The auth server could not answer an introspection; the request is refused with 503.

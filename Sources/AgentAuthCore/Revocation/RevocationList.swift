@@ -52,14 +52,30 @@ public final class RevocationList: Sendable {
         }
     }
 
+    /// As `isRevoked(tokenIDs:agentIDs:issuedAt:)` for a token's chain, without building the
+    /// chain arrays: this runs on every request.
     public func isRevoked(_ claims: AccessTokenClaims) -> Bool {
-        isRevoked(tokenIDs: claims.chainTokenIDs, agentIDs: claims.chainAgents, issuedAt: claims.issuedAt)
+        state.withLock { state in
+            func disabled(_ agentID: String) -> Bool {
+                guard let disabledAt = state.agents[agentID] else { return false }
+                return disabledAt >= claims.issuedAt
+            }
+            if !state.agents.isEmpty {
+                if disabled(claims.subject) || claims.actors.contains(where: disabled) { return true }
+            }
+            if state.tokens.isEmpty { return false }
+            return state.tokens[claims.tokenID] != nil || claims.ancestors.contains { state.tokens[$0] != nil }
+        }
     }
 
     /// Drops token entries whose token has expired (with `leeway`); they can't verify anyway.
+    /// Removes in place: a large list is scanned, not copied.
     public func prune(now: Date, leeway: TimeInterval = 30) {
+        let cutoff = now.addingTimeInterval(-leeway)
         state.withLock { state in
-            state.tokens = state.tokens.filter { $0.value.addingTimeInterval(leeway) > now }
+            var expired: [String] = []
+            for (tokenID, expiresAt) in state.tokens where expiresAt <= cutoff { expired.append(tokenID) }
+            for tokenID in expired { state.tokens[tokenID] = nil }
         }
     }
 }
