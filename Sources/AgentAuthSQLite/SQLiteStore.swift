@@ -315,7 +315,16 @@ public final class SQLiteStore: AgentAuthStore {
 
     public func revocationBounds() async throws -> (oldest: Int64, latest: Int64) {
         try await read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COALESCE(MIN(seq), 0) AS oldest, COALESCE(MAX(seq), 0) AS latest FROM revocation_events")
+            // One aggregate per subquery: SQLite answers a lone MIN or MAX of the rowid from the
+            // b-tree's ends, but MIN and MAX together in one SELECT scan the whole table, which
+            // took ~90 ms with a million revoked tokens, every 100 ms (the revocation sync).
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE((SELECT MIN(seq) FROM revocation_events), 0) AS oldest,
+                           COALESCE((SELECT MAX(seq) FROM revocation_events), 0) AS latest
+                    """
+            )
             let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'") ?? 0
             return (row?["oldest"] ?? 0, max(row?["latest"] ?? 0, sequence))
         }

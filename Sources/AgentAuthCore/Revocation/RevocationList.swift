@@ -56,15 +56,16 @@ public final class RevocationList: Sendable {
     /// chain arrays: this runs on every request.
     public func isRevoked(_ claims: AccessTokenClaims) -> Bool {
         state.withLock { state in
-            func disabled(_ agentID: String) -> Bool {
-                guard let disabledAt = state.agents[agentID] else { return false }
-                return disabledAt >= claims.issuedAt
-            }
             if !state.agents.isEmpty {
-                if disabled(claims.subject) || claims.actors.contains(where: disabled) { return true }
+                if let disabledAt = state.agents[claims.subject], disabledAt >= claims.issuedAt { return true }
+                for actor in claims.actors {
+                    if let disabledAt = state.agents[actor], disabledAt >= claims.issuedAt { return true }
+                }
             }
             if state.tokens.isEmpty { return false }
-            return state.tokens[claims.tokenID] != nil || claims.ancestors.contains { state.tokens[$0] != nil }
+            if state.tokens[claims.tokenID] != nil { return true }
+            for ancestor in claims.ancestors where state.tokens[ancestor] != nil { return true }
+            return false
         }
     }
 
