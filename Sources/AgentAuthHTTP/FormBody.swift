@@ -27,13 +27,27 @@ public struct FormBody: Sendable {
 
     /// Reads and parses the body of `request`, which must be a form.
     public static func read(from request: Request, context: some RequestContext) async throws -> FormBody {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard contentType == "application/x-www-form-urlencoded" else {
+        guard isForm(contentType: request.headers[.contentType]) else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         return try FormBody(parsing: Array(buffer.readableBytesView))
     }
+
+    /// Whether the media type (before any `;` parameter, spaces and tabs around it ignored) is
+    /// `application/x-www-form-urlencoded`, in any ASCII case. Byte-wise: it runs on every
+    /// token and introspection request, and `trimmingCharacters` goes through NSString.
+    public static func isForm(contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        while let first = mediaType.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { mediaType = mediaType.dropFirst() }
+        while let last = mediaType.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { mediaType = mediaType.dropLast() }
+        return mediaType.elementsEqual(formMediaType) { byte, expected in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected
+        }
+    }
+
+    static let formMediaType = Array("application/x-www-form-urlencoded".utf8)
 
     public init(parsing bytes: [UInt8]) throws(OAuthError) {
         values = [:]

@@ -25,14 +25,23 @@ extension HTTPFields {
         switch values.count {
         case 0: return .absent
         case 1:
-            let value = values[0]
-            guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { return .malformed }
-            let token = String(value.dropFirst(7))
+            // Byte-wise: `String.count` and `lowercased()` walk grapheme clusters, a measurable
+            // share of a cached Bearer request.
+            let value = values[0].utf8
+            guard value.count > 7, zip(value.prefix(7), Self.bearerPrefix).allSatisfy(Self.matchesCaseInsensitively) else { return .malformed }
+            let token = value.dropFirst(7)
             // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-            guard token.utf8.allSatisfy(Self.isB64TokenByte) else { return .malformed }
-            return .present(token)
+            guard token.allSatisfy(Self.isB64TokenByte) else { return .malformed }
+            return .present(String(decoding: token, as: UTF8.self))
         default: return .ambiguous
         }
+    }
+
+    private static let bearerPrefix = Array("bearer ".utf8)
+
+    /// `byte` equals the lowercase letter or space `expected`, ignoring ASCII case.
+    private static func matchesCaseInsensitively(_ pair: (byte: UInt8, expected: UInt8)) -> Bool {
+        pair.expected == UInt8(ascii: " ") ? pair.byte == pair.expected : pair.byte | 0x20 == pair.expected
     }
 
     private static func isB64TokenByte(_ byte: UInt8) -> Bool {

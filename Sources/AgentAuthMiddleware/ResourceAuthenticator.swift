@@ -32,11 +32,12 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     }
 
     public func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        let apiKey = request.headers.apiKeyCredential
         // RFC 6750 §2: one request, one credential.
-        if request.headers.apiKeyCredential != .absent, request.headers[.authorization] != nil {
+        if apiKey != .absent, request.headers[.authorization] != nil {
             throw OAuthError.invalidBearerRequest("send one credential: X-API-Key or Authorization, not both")
         }
-        switch request.headers.apiKeyCredential {
+        switch apiKey {
         case .absent:
             return try await authenticateBearer(request, context: context)
         case .ambiguous, .malformed:

@@ -28,6 +28,11 @@ public final class RevocationFeedFollower: Service, Sendable {
     public let revocations: RevocationList
     public let apiKeyCache: APIKeyCache
     private let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
+    private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
+    /// How often expired entries are dropped from `revocations`: a scan of the whole deny-list,
+    /// so not after every poll (a list of a million entries would be scanned a thousand times
+    /// while it loads).
+    static let pruneInterval: Duration = .seconds(60)
 
     /// - Parameters:
     ///   - authServer: the auth server's base URL.
@@ -131,9 +136,15 @@ public final class RevocationFeedFollower: Service, Sendable {
                 }
             }
         }
-        lastAnswer.withLock { $0 = ContinuousClock.now }
-        // Entries of expired tokens can't matter any more; drop them so memory stays flat.
-        revocations.prune(now: Date())
+        let answeredAt = ContinuousClock.now
+        lastAnswer.withLock { $0 = answeredAt }
+        // Entries of expired tokens can't matter any more; drop them now and then so memory stays flat.
+        let pruneDue = lastPrune.withLock { last in
+            guard last.map({ answeredAt - $0 >= Self.pruneInterval }) ?? true else { return false }
+            last = answeredAt
+            return true
+        }
+        if pruneDue { revocations.prune(now: Date()) }
     }
 
     struct Answer: Decodable {

@@ -38,6 +38,12 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     )
     var apiKeyCacheMilliseconds = 0
 
+    @Option(
+        help:
+            "How many verified access tokens to keep, so a token presented again skips decoding and its signature check until its exp (revocations are checked on every request; 0: no cache)."
+    )
+    var tokenCacheCapacity = 10_000
+
     @Option(help: "Seconds without an answer from the revocation feed before API-key caching stops and /readyz fails.")
     var stalenessSeconds = 15
 
@@ -45,6 +51,7 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     var tokenStalenessSeconds = 300
 
     func run() async throws {
+        guard tokenCacheCapacity >= 0 else { throw ValidationError("--token-cache-capacity must not be negative") }
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
         }
@@ -63,7 +70,8 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         let tokens = TokenVerifier(
             policy: .init(issuer: expectedIssuer, audiences: [audience]),
             keys: RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger),
-            revocations: feed.revocations
+            revocations: feed.revocations,
+            cache: tokenCacheCapacity > 0 ? VerifiedTokenCache(capacity: tokenCacheCapacity) : nil
         )
         let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: base, introspectionKey: key), tokens: tokens, feed: feed)
         let app = Application(

@@ -130,4 +130,20 @@ struct BadInputTests {
             }
         }
     }
+
+    @Test("a form's media type: any ASCII case, parameters and surrounding spaces ignored; anything else is not a form")
+    func formContentTypes() {
+        for accepted in [
+            "application/x-www-form-urlencoded", "Application/X-WWW-Form-URLEncoded", "application/x-www-form-urlencoded; charset=UTF-8",
+            " \tapplication/x-www-form-urlencoded \t;charset=utf-8",
+        ] {
+            #expect(FormBody.isForm(contentType: accepted), "\(accepted)")
+        }
+        for refused in [
+            nil, "", "application/json", "application/x-www-form-urlencodedx", "application/x-www-form", "multipart/form-data",
+            "application/x-www-form-urlencoded,text/plain", "application / x-www-form-urlencoded",
+        ] as [String?] {
+            #expect(!FormBody.isForm(contentType: refused), "\(refused ?? "nil")")
+        }
+    }
 }

@@ -4,8 +4,19 @@ public enum Identifier {
     public static let apiKeyPrefix = "key_"
 
     public static func make(prefix: String) -> String {
+        // Eight random bytes per draw from the system generator (one system call each), each byte
+        // below 248 = 4 × 62 taken modulo 62 (uniform); a draw per character would cost 20 calls.
         var generator = SystemRandomNumberGenerator()
-        let characters = (0..<20).map { _ in Base62.alphabet[Int.random(in: 0..<62, using: &generator)] }
+        var characters: [UInt8] = []
+        characters.reserveCapacity(20)
+        while characters.count < 20 {
+            var word = generator.next()
+            for _ in 0..<8 where characters.count < 20 {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                if byte < 248 { characters.append(Base62.alphabet[Int(byte % 62)]) }
+            }
+        }
         return prefix + String(decoding: characters, as: UTF8.self)
     }
 

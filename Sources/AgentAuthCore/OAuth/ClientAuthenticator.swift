@@ -57,8 +57,7 @@ public struct ClientAuthenticator: Sendable {
 
     private func lookUp(_ clientID: String) async throws -> (client: OAuthClient, agent: Agent)? {
         guard !clientID.isEmpty, clientID.utf8.count <= ClientAdministration.maxClientIDLength else { return nil }
-        guard let client = try await store.client(id: clientID), let agent = try await store.agent(id: client.agentID) else { return nil }
-        return (client, agent)
+        return try await store.clientWithAgent(id: clientID)
     }
 
     private func ensureActive(_ agent: Agent) throws {
@@ -172,11 +171,19 @@ public struct ClientAuthenticator: Sendable {
     static func hexBytes(_ hex: String) -> [UInt8]? {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 64 else { return nil }
+        func nibble(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32)
         for index in stride(from: 0, to: 64, by: 2) {
-            guard let byte = UInt8(String(decoding: utf8[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
         }
         return bytes
     }

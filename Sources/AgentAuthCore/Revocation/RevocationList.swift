@@ -52,14 +52,31 @@ public final class RevocationList: Sendable {
         }
     }
 
+    /// As `isRevoked(tokenIDs:agentIDs:issuedAt:)` for a token's chain, without building the
+    /// chain arrays: this runs on every request.
     public func isRevoked(_ claims: AccessTokenClaims) -> Bool {
-        isRevoked(tokenIDs: claims.chainTokenIDs, agentIDs: claims.chainAgents, issuedAt: claims.issuedAt)
+        state.withLock { state in
+            if !state.agents.isEmpty {
+                if let disabledAt = state.agents[claims.subject], disabledAt >= claims.issuedAt { return true }
+                for actor in claims.actors {
+                    if let disabledAt = state.agents[actor], disabledAt >= claims.issuedAt { return true }
+                }
+            }
+            if state.tokens.isEmpty { return false }
+            if state.tokens[claims.tokenID] != nil { return true }
+            for ancestor in claims.ancestors where state.tokens[ancestor] != nil { return true }
+            return false
+        }
     }
 
     /// Drops token entries whose token has expired (with `leeway`); they can't verify anyway.
+    /// Removes in place: a large list is scanned, not copied.
     public func prune(now: Date, leeway: TimeInterval = 30) {
+        let cutoff = now.addingTimeInterval(-leeway)
         state.withLock { state in
-            state.tokens = state.tokens.filter { $0.value.addingTimeInterval(leeway) > now }
+            var expired: [String] = []
+            for (tokenID, expiresAt) in state.tokens where expiresAt <= cutoff { expired.append(tokenID) }
+            for tokenID in expired { state.tokens[tokenID] = nil }
         }
     }
 }

@@ -14,6 +14,17 @@ public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, Signi
     /// initialised, all in one transaction. Returns `false`, changing nothing, when the store
     /// was already initialised.
     func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey) async throws -> Bool
+
+    /// A client and its agent (`nil` when either is missing). Client authentication needs both on
+    /// every token request: a store that can should read them in one go.
+    func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)?
+}
+
+extension AgentAuthStore {
+    public func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)? {
+        guard let client = try await client(id: id), let agent = try await agent(id: client.agentID) else { return nil }
+        return (client, agent)
+    }
 }
 
 /// Agents.

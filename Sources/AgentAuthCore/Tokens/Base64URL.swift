@@ -13,15 +13,28 @@ public enum Base64URL {
 
     public static func decode(_ segment: some Collection<UInt8>) -> Data? {
         guard isStrict(segment) else { return nil }
-        var base64 = String(decoding: segment, as: UTF8.self).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        // Foundation decodes; the alphabet is mapped byte by byte (not through NSString, which
+        // cost more than the decoding itself on the token paths).
+        var base64: [UInt8] = []
+        base64.reserveCapacity(segment.count + 3)
+        for byte in segment { base64.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "+") : byte == UInt8(ascii: "_") ? UInt8(ascii: "/") : byte) }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
         // Refuse non-canonical encodings (unused trailing bits set): one token, one spelling.
-        guard let data = Data(base64Encoded: base64), encode(data).utf8.elementsEqual(segment) else { return nil }
+        guard let data = Data(base64Encoded: Data(base64)), encodedBytes(data).elementsEqual(segment) else { return nil }
         return data
     }
 
     public static func encode(_ data: some DataProtocol) -> String {
-        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        String(decoding: encodedBytes(data), as: UTF8.self)
+    }
+
+    static func encodedBytes(_ data: some DataProtocol) -> [UInt8] {
+        let base64 = Data(data).base64EncodedData()
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(base64.count)
+        for byte in base64 where byte != UInt8(ascii: "=") {
+            encoded.append(byte == UInt8(ascii: "+") ? UInt8(ascii: "-") : byte == UInt8(ascii: "/") ? UInt8(ascii: "_") : byte)
+        }
+        return encoded
     }
 }

@@ -32,21 +32,29 @@ public struct TokenVerifier: Sendable {
     let now: @Sendable () -> Date
     /// Revoked token ids and disabled agents; `nil` skips the check.
     public let revocations: RevocationList?
+    /// Tokens this verifier already accepted; `nil` verifies every token in full.
+    public let cache: VerifiedTokenCache?
 
-    /// The same verifier with another policy (e.g. any audience, for introspection).
-    public func with(policy: Policy) -> TokenVerifier {
-        TokenVerifier(policy: policy, keys: keys, revocations: revocations, now: now)
+    /// The same verifier with another policy (e.g. any audience, for introspection). The cache
+    /// is not carried over: what one policy accepted, another may refuse.
+    public func with(policy: Policy, cache: VerifiedTokenCache? = nil) -> TokenVerifier {
+        TokenVerifier(policy: policy, keys: keys, revocations: revocations, cache: cache, now: now)
     }
 
+    /// - Parameter cache: when given, a token verified once is looked up there on its next
+    ///   presentations (until its `exp`) instead of being decoded and its signature checked again;
+    ///   revocations are checked every time either way. Give each policy its own cache.
     public init(
         policy: Policy,
         keys: any VerificationKeySource,
         revocations: RevocationList? = nil,
+        cache: VerifiedTokenCache? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.policy = policy
         self.keys = keys
         self.revocations = revocations
+        self.cache = cache
         self.now = now
     }
 
@@ -54,6 +62,20 @@ public struct TokenVerifier: Sendable {
     static let maxKeyIDLength = 128
 
     public func verify(_ token: String) async throws(TokenRejection) -> AccessTokenClaims {
+        if let cache {
+            let now = self.now()
+            if let claims = cache.claims(for: token, now: now) {
+                if let revocations, revocations.isRevoked(claims) { throw .revoked }
+                return claims
+            }
+            let claims = try await verifyInFull(token)
+            cache.store(token, claims: claims, now: now)
+            return claims
+        }
+        return try await verifyInFull(token)
+    }
+
+    func verifyInFull(_ token: String) async throws(TokenRejection) -> AccessTokenClaims {
         let jws = try CompactJWS(parsing: token)
         let header = jws.header
         guard let algorithm = SigningAlgorithm(rawValue: header.alg), policy.algorithms.contains(algorithm) else {

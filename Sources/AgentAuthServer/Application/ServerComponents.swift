@@ -16,6 +16,8 @@ public struct ServerComponents: Sendable {
     let apiKeys: APIKeyVerifier
     /// Verifies tokens presented to the server's own endpoints (audience: the default audience).
     let tokens: TokenVerifier
+    /// Verifies tokens of any audience: introspection, revocation and token exchange.
+    let anyAudienceTokens: TokenVerifier
     let issuer: TokenIssuer
     let clients: ClientAuthenticator
     let clientFailures: FailureLimiter
@@ -35,12 +37,15 @@ public struct ServerComponents: Sendable {
         revocationSync = RevocationSync(store: store, list: revocations)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
+        // Each policy has its own cache of verified tokens; revocations are checked on every use.
         tokens = TokenVerifier(
             policy: .init(issuer: issuerURL, audiences: [configuration.defaultAudience]),
             keys: keyRing,
             revocations: revocations,
+            cache: VerifiedTokenCache(),
             now: now
         )
+        anyAudienceTokens = tokens.with(policy: .init(issuer: issuerURL, audiences: nil), cache: VerifiedTokenCache())
         issuer = TokenIssuer(issuer: issuerURL, keys: keyRing, now: now)
         clients = ClientAuthenticator(store: store, assertionAudiences: [issuerURL, Self.tokenEndpoint(issuerURL)], now: now)
         clientFailures = FailureLimiter(limit: configuration.clientFailureLimit, now: now)

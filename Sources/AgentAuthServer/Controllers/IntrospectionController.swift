@@ -38,7 +38,7 @@ struct IntrospectionController {
             }
         }
         do {
-            let verifier = components.tokens.with(policy: .init(issuer: components.tokens.policy.issuer, audiences: nil))
+            let verifier = components.anyAudienceTokens
             let claims = try await verifier.verify(token)
             try await components.checkAgent(of: claims)
             return .active(claims)

@@ -43,7 +43,7 @@ struct RevocationController {
             return Self.revoked(context)
         }
 
-        let verifier = components.tokens.with(policy: .init(issuer: components.tokens.policy.issuer, audiences: nil))
+        let verifier = components.anyAudienceTokens
         let claims: AccessTokenClaims
         do {
             claims = try await verifier.verify(token)

@@ -139,7 +139,7 @@ struct TokenController {
     }
 
     func verifiedExchangeToken(_ token: String, role: String) async throws -> AccessTokenClaims {
-        let verifier = components.tokens.with(policy: .init(issuer: components.tokens.policy.issuer, audiences: nil))
+        let verifier = components.anyAudienceTokens
         do {
             let claims = try await verifier.verify(token)
             try await components.checkAgent(of: claims)

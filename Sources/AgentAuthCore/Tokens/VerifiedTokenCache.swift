@@ -1,0 +1,67 @@
+public import Foundation
+import Synchronization
+
+/// Claims of tokens that already passed full verification (form, header, signature, claims,
+/// issuer, audience, times), keyed by the whole token, so a token presented again skips the
+/// base64, JSON and signature work. Only a `TokenVerifier` with the same policy may use it.
+///
+/// What is cached never replaces revocation: the verifier checks the deny-list (`jti`,
+/// ancestors, disable watermarks of every agent of the chain) on every request, hit or miss.
+/// An entry dies at the token's `exp` (no leeway: a token past it is verified in full again,
+/// and refused), and the cache is bounded: when full, expired entries go first, then the half
+/// that expires soonest.
+public final class VerifiedTokenCache: Sendable {
+    struct Entry {
+        let claims: AccessTokenClaims
+        let expiresAt: Date
+    }
+
+    public let capacity: Int
+    private let entries: Mutex<[String: Entry]>
+
+    public init(capacity: Int = 10_000) {
+        precondition(capacity > 0, "a cache holds at least one token")
+        self.capacity = capacity
+        self.entries = Mutex([:])
+    }
+
+    /// The claims of `token` when it was verified before and has not reached its `exp` at `now`.
+    public func claims(for token: String, now: Date) -> AccessTokenClaims? {
+        entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            guard entry.expiresAt > now else {
+                entries[token] = nil
+                return nil
+            }
+            return entry.claims
+        }
+    }
+
+    /// Keeps `claims` for `token` until the token's `exp`.
+    public func store(_ token: String, claims: AccessTokenClaims, now: Date) {
+        guard claims.expiresAt > now else { return }
+        entries.withLock { entries in
+            if entries[token] == nil, entries.count >= capacity {
+                Self.makeRoom(in: &entries, capacity: capacity, now: now)
+            }
+            entries[token] = Entry(claims: claims, expiresAt: claims.expiresAt)
+        }
+    }
+
+    /// Drops expired entries, then, if that freed less than half, the half expiring soonest:
+    /// an insert into a full cache costs O(n log n) at most once every `capacity / 2` inserts.
+    static func makeRoom(in entries: inout [String: Entry], capacity: Int, now: Date) {
+        let expired = entries.filter { $0.value.expiresAt <= now }.map(\.key)
+        for token in expired { entries[token] = nil }
+        let target = capacity / 2
+        guard entries.count > target else { return }
+        let soonest = entries.sorted { $0.value.expiresAt < $1.value.expiresAt }.prefix(entries.count - target).map(\.key)
+        for token in soonest { entries[token] = nil }
+    }
+
+    public func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
+
+    public var count: Int { entries.withLock { $0.count } }
+}
