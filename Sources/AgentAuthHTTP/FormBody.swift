@@ -27,7 +27,9 @@ public struct FormBody: Sendable {
 
     /// Reads and parses the body of `request`, which must be a form.
     public static func read(from request: Request, context: some RequestContext) async throws -> FormBody {
-        guard isForm(contentType: request.headers[.contentType]) else {
+        // Two Content-Type fields would be joined into one value ("…urlencoded, application/json")
+        // and pass: a body has one media type.
+        guard request.headers[values: .contentType].count == 1, isForm(contentType: request.headers[.contentType]) else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -36,9 +38,11 @@ public struct FormBody: Sendable {
 
     /// Whether the media type (before any `;` parameter, spaces and tabs around it ignored) is
     /// `application/x-www-form-urlencoded`, in any ASCII case. Byte-wise: it runs on every
-    /// token and introspection request, and `trimmingCharacters` goes through NSString.
+    /// token and introspection request, and `trimmingCharacters` goes through NSString. A value
+    /// with a comma is refused: Content-Type is not a list, and a comma is what joining two
+    /// fields leaves behind ("…urlencoded, application/json").
     public static func isForm(contentType: String?) -> Bool {
-        guard let contentType else { return false }
+        guard let contentType, !contentType.utf8.contains(UInt8(ascii: ",")) else { return false }
         var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
         while let first = mediaType.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { mediaType = mediaType.dropFirst() }
         while let last = mediaType.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { mediaType = mediaType.dropLast() }

@@ -27,7 +27,14 @@ public final class RevocationFeedFollower: Service, Sendable {
     let logger: Logger
     public let revocations: RevocationList
     public let apiKeyCache: APIKeyCache
+    /// When the feed last answered while the deny-list was complete; `nil` until the first
+    /// complete load, and again while a reset's reload is under way.
     private let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
+    /// Whether the last page was the feed's last: a full page means more events wait behind it.
+    private let caughtUp = Mutex(false)
+
+    /// The feed's page size (`/oauth/revocations` answers at most this many events at once).
+    static let pageSize = 1000
     private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
     /// How often expired entries are dropped from `revocations`: a scan of the whole deny-list,
     /// so not after every poll (a list of a million entries would be scanned a thousand times
@@ -70,7 +77,8 @@ public final class RevocationFeedFollower: Service, Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// Whether the feed has answered at least once (before that, revocations are unknown).
+    /// Whether the deny-list has been loaded to the feed's end at least once (before that,
+    /// revocations are unknown).
     public var hasSynced: Bool { lastAnswer.withLock { $0 != nil } }
 
     /// Whether access tokens may still be verified from memory: the feed answered once, and not
@@ -114,8 +122,9 @@ public final class RevocationFeedFollower: Service, Sendable {
 
     /// One long-poll: applies whatever arrives.
     public func pollOnce() async throws {
-        // The first poll doesn't wait, so the follower is fresh (and /readyz green) at once.
-        let wait = lastAnswer.withLock { $0 == nil } ? 0 : waitSeconds
+        // Polls don't wait until the list is complete, so the follower is fresh (and /readyz
+        // green) as soon as every page is in.
+        let wait = caughtUp.withLock { $0 } ? waitSeconds : 0
         var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(wait)")
         request.headers.add(name: "X-API-Key", value: credential)
         let response = try await httpClient.execute(request, timeout: .seconds(Int64(waitSeconds) + 10))
@@ -124,6 +133,10 @@ public final class RevocationFeedFollower: Service, Sendable {
         let answer = try JSONDecoder().decode(Answer.self, from: Data(body.readableBytesView))
         if answer.reset {
             logger.notice("revocation feed cursor too old; starting over")
+            // Until the list is whole again, nothing is verified from it: a revoked token in a
+            // later page must not pass in the meantime.
+            caughtUp.withLock { $0 = false }
+            lastAnswer.withLock { $0 = nil }
             revocations.reset()
             apiKeyCache.removeAll()
         } else {
@@ -136,8 +149,14 @@ public final class RevocationFeedFollower: Service, Sendable {
                 }
             }
         }
+        let complete = !answer.reset && answer.events.count < Self.pageSize
+        caughtUp.withLock { $0 = complete }
         let answeredAt = ContinuousClock.now
-        lastAnswer.withLock { $0 = answeredAt }
+        if complete || lastAnswer.withLock({ $0 != nil }) {
+            // A full page during normal running (a burst of revocations) keeps the follower fresh:
+            // its list only grows; the next poll, at once, brings the rest.
+            lastAnswer.withLock { $0 = answeredAt }
+        }
         // Entries of expired tokens can't matter any more; drop them now and then so memory stays flat.
         let pruneDue = lastPrune.withLock { last in
             guard last.map({ answeredAt - $0 >= Self.pruneInterval }) ?? true else { return false }

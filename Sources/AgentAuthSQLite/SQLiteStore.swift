@@ -27,6 +27,10 @@ public final class SQLiteStore: AgentAuthStore {
             try SQLiteMigrations.migrator.migrate(pool)
             var lookupConfiguration = configuration
             lookupConfiguration.readonly = true
+            // These reads run on the request's own thread: in SQLite's rare cases where a WAL
+            // reader is told to wait (recovery after another process crashed), give up after
+            // 100 ms with a 503 rather than hold one of two cores' threads for seconds.
+            lookupConfiguration.busyMode = .timeout(0.1)
             lookups = try DatabasePool(path: path, configuration: lookupConfiguration)
         } catch {
             throw StoreError.unavailable("cannot open the SQLite database: \(Self.safeDescription(error))")

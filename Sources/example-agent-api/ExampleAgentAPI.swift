@@ -51,7 +51,8 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     var tokenStalenessSeconds = 300
 
     func run() async throws {
-        guard tokenCacheCapacity >= 0 else { throw ValidationError("--token-cache-capacity must not be negative") }
+        // Eviction sorts the cache under its lock: keep it to a size where that stays short.
+        guard (0...1_000_000).contains(tokenCacheCapacity) else { throw ValidationError("--token-cache-capacity must be between 0 and 1000000") }
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
         }

@@ -181,3 +181,32 @@ struct BearerMiddlewareTests {
         }
     }
 }
+
+@Suite("Revocation feed: a deny-list longer than one page")
+struct RevocationFeedPagingTests {
+    @Test("tokens are not verified from memory until every page is in: a token revoked in the third page is never accepted")
+    func halfLoadedListIsNotTrusted() async throws {
+        try await BearerMiddlewareTests.withAuthServer { server in
+            let agent = try await AgentAdministration(store: server.store).createAgent(name: "revoker")
+            let now = Date()
+            for index in 0..<2_500 {
+                _ = try await server.store.revokeToken(jti: "at_seed\(index)", agentID: agent.id, expiresAt: now.addingTimeInterval(3600), at: now)
+            }
+            _ = try await server.store.revokeToken(jti: "at_last", agentID: agent.id, expiresAt: now.addingTimeInterval(3600), at: now)
+            let key = try await AgentAdministration(store: server.store).createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["introspect"]))
+            let feed = RevocationFeedFollower(authServer: server.base, credential: key.plaintext, waitSeconds: 1)
+            // Written behind the server's back (as the CLI would): its revocation sync sees them within 100 ms.
+            try await Task.sleep(for: .milliseconds(500))
+
+            try await feed.pollOnce()
+            #expect(feed.revocations.revokedTokenCount == 1_000)
+            #expect(!feed.hasSynced && !feed.acceptsTokens && !feed.isFresh, "one page of three: nothing is verified from the list yet")
+            try await feed.pollOnce()
+            #expect(!feed.acceptsTokens)
+            try await feed.pollOnce()
+            #expect(feed.acceptsTokens && feed.isFresh, "the last page is in")
+            #expect(feed.revocations.revokedTokenCount == 2_501, "cursor \(feed.revocations.cursor)")
+            #expect(feed.revocations.isRevoked(tokenIDs: ["at_last"], agentIDs: [], issuedAt: now))
+        }
+    }
+}

@@ -76,6 +76,23 @@ struct VerifiedTokenCacheTests {
         try await client.executeRequest(uri: "/v1/conversations", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil).status
     }
 
+    @Test("a Unicode-equivalent spelling of a cached token (K → KELVIN SIGN) is refused: Strings compare by canonical equivalence")
+    func unicodeEquivalentSpellingIsRefused() async throws {
+        try await Self.withFixture { fixture in
+            let cache = VerifiedTokenCache()
+            let verifier = fixture.verifier(cache: cache)
+            var issued = try await fixture.token()
+            while !issued.token.contains("K") { issued = try await fixture.token() }
+            let variant = issued.token.replacingOccurrences(of: "K", with: "\u{212A}")
+            #expect(variant == issued.token, "Swift takes them for the same String")
+            _ = try await verifier.verify(issued.token)
+            #expect(cache.count == 1)
+            await #expect(throws: TokenRejection.self, "the cached token's other spelling is not the token") {
+                try await verifier.verify(variant)
+            }
+        }
+    }
+
     @Test("a cached token is refused once its jti, an ancestor's jti or its agent is revoked")
     func revokedCachedTokenIsRefused() async throws {
         try await Self.withFixture { fixture in

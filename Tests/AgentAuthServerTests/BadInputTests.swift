@@ -131,6 +131,24 @@ struct BadInputTests {
         }
     }
 
+    @Test("two Content-Type fields on a token request → 400, though the first names a form")
+    func repeatedContentType() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let agent = try await api.createAgent()
+                let (id, secret) = try await api.createClient(agent: agent, json: #"{"scope":"a"}"#)
+                var headers = HTTPFields()
+                headers.append(HTTPField(name: .contentType, value: "application/x-www-form-urlencoded;a=1"))
+                headers.append(HTTPField(name: .contentType, value: "application/json"))
+                let response = try await api.token(form: "grant_type=client_credentials", basic: (id, secret ?? ""), headers: headers)
+                #expect(response.status == .badRequest)
+                #expect(response.errorCode == "invalid_request")
+                let single = try await api.token(form: "grant_type=client_credentials", basic: (id, secret ?? ""))
+                #expect(single.status == .ok, "one Content-Type: the same request is served")
+            }
+        }
+    }
+
     @Test("a form's media type: any ASCII case, parameters and surrounding spaces ignored; anything else is not a form")
     func formContentTypes() {
         for accepted in [
@@ -142,6 +160,7 @@ struct BadInputTests {
         for refused in [
             nil, "", "application/json", "application/x-www-form-urlencodedx", "application/x-www-form", "multipart/form-data",
             "application/x-www-form-urlencoded,text/plain", "application / x-www-form-urlencoded",
+            "application/x-www-form-urlencoded;a=1, application/json",
         ] as [String?] {
             #expect(!FormBody.isForm(contentType: refused), "\(refused ?? "nil")")
         }
