@@ -23,23 +23,10 @@ struct ExampleAgentTests {
             }
             let research = try await client(agent: "research-agent", scope: "conversations:read billing:read")
             let summarizer = try await client(agent: "summarizer", scope: "conversations:read")
-            let gateway = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
-            let gatewayKey = try await HTTP.send(
-                .POST,
-                "\(auth)/admin/agents/\(try #require(gateway.json["id"] as? String))/keys",
-                headers: admin,
-                body: #"{"scopes":["introspect"]}"#
-            )
-            let apiPort = try Binaries.freePort()
-            let exampleAPI = try RunningProcess(
-                "example-agent-api",
-                ["--auth-server", auth, "--port", "\(apiPort)"],
-                in: directory,
-                environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(gatewayKey.json["key"] as? String)]
-            )
+            let example = try await ExampleAPIProcess.start(authServer: auth, admin: admin, in: directory)
+            let exampleAPI = example.process
             defer { exampleAPI.stop() }
-            let api = "http://127.0.0.1:\(apiPort)"
-            try await WalkthroughTests.waitUntilHealthy(api)
+            let api = example.base
 
             let agent = try RunningProcess(
                 "example-agent",

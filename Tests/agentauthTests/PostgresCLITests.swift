@@ -60,11 +60,10 @@ struct PostgresCLITests {
             let base = "http://127.0.0.1:\(port)"
             try await WalkthroughTests.waitUntilHealthy(base)
             #expect(try await HTTP.send(.GET, "\(base)/readyz").status == 200)
-            let basic = "Basic " + Data("\(clientID):\(secret)".utf8).base64EncodedString()
             let token = try await HTTP.send(
                 .POST,
                 "\(base)/oauth/token",
-                headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                headers: HTTP.basicForm(clientID: clientID, secret: secret),
                 body: "grant_type=client_credentials"
             )
             #expect(token.status == 200, "\(token.body)")
@@ -123,11 +122,10 @@ struct PostgresCLITests {
 
             // A token issued on A, revoked on A, is refused on B within a second.
             let client = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"introspect"}"#)
-            let basic =
-                "Basic "
-                + Data("\(try #require(client.json["client_id"] as? String)):\(try #require(client.json["client_secret"] as? String))".utf8)
-                .base64EncodedString()
-            let clientForm = [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")]
+            let clientForm = HTTP.basicForm(
+                clientID: try #require(client.json["client_id"] as? String),
+                secret: try #require(client.json["client_secret"] as? String)
+            )
             let token = try #require(
                 try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
                     as? String
@@ -233,30 +231,16 @@ struct PostgresCLITests {
             let agent = try #require(
                 try await HTTP.send(.POST, "\(base)/admin/agents", headers: admin, body: #"{"name":"before"}"#).json["id"] as? String
             )
-            let gatewayKey = try await HTTP.send(.POST, "\(base)/admin/agents/\(agent)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
             let client = try await HTTP.send(.POST, "\(base)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"conversations:read"}"#)
-            let basic =
-                "Basic "
-                + Data("\(try #require(client.json["client_id"] as? String)):\(try #require(client.json["client_secret"] as? String))".utf8)
-                .base64EncodedString()
-            let token = try #require(
-                try await HTTP.send(
-                    .POST,
-                    "\(base)/oauth/token",
-                    headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
-                    body: "grant_type=client_credentials"
-                ).json["access_token"] as? String
+            let token = try await HTTP.clientCredentialsToken(
+                base,
+                clientID: try #require(client.json["client_id"] as? String),
+                secret: try #require(client.json["client_secret"] as? String)
             )
-            let apiPort = try Binaries.freePort()
-            let exampleAPI = try RunningProcess(
-                "example-agent-api",
-                ["--auth-server", base, "--port", "\(apiPort)"],
-                in: directory,
-                environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(gatewayKey.json["key"] as? String)]
-            )
+            let example = try await ExampleAPIProcess.start(authServer: base, admin: admin, in: directory)
+            let exampleAPI = example.process
             defer { exampleAPI.stop() }
-            let api = "http://127.0.0.1:\(apiPort)"
-            try await WalkthroughTests.waitUntilHealthy(api)
+            let api = example.base
             let bearer = [("Authorization", "Bearer \(token)")]
             #expect(try await HTTP.send(.GET, "\(api)/v1/conversations", headers: bearer).status == 200)
 

@@ -22,24 +22,15 @@ struct PropagationTests {
             defer { server.stop() }
             let auth = started.base
             let admin = started.admin
-            let gateway = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
-            let gatewayID = try #require(gateway.json["id"] as? String)
-            let introspection = try await HTTP.send(
-                .POST,
-                "\(auth)/admin/agents/\(gatewayID)/keys",
-                headers: admin,
-                body: #"{"scopes":["introspect"]}"#
-            )
-            let apiPort = try Binaries.freePort()
-            let exampleAPI = try RunningProcess(
-                "example-agent-api",
-                ["--auth-server", auth, "--port", "\(apiPort)", "--api-key-cache-milliseconds", "5000"],
+            let example = try await ExampleAPIProcess.start(
+                authServer: auth,
+                admin: admin,
                 in: directory,
-                environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(introspection.json["key"] as? String)]
+                arguments: ["--api-key-cache-milliseconds", "5000"]
             )
+            let exampleAPI = example.process
             defer { exampleAPI.stop() }
-            let api = "http://127.0.0.1:\(apiPort)"
-            try await WalkthroughTests.waitUntilHealthy(api)
+            let api = example.base
             // Ready once the feed has answered.
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline, (try? await HTTP.send(.GET, "\(api)/readyz"))?.status != 200 {
@@ -62,14 +53,7 @@ struct PropagationTests {
         let client = try await HTTP.send(.POST, "\(stack.auth)/admin/agents/\(agent)/clients", headers: stack.admin, body: #"{"scope":"\#(scope)"}"#)
         let id = try #require(client.json["client_id"] as? String)
         let secret = try #require(client.json["client_secret"] as? String)
-        let basic = "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()
-        let response = try await HTTP.send(
-            .POST,
-            "\(stack.auth)/oauth/token",
-            headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
-            body: "grant_type=client_credentials"
-        )
-        return (try #require(response.json["access_token"] as? String), id, secret)
+        return (try await HTTP.clientCredentialsToken(stack.auth, clientID: id, secret: secret), id, secret)
     }
 
     @Test("a revoked JWT, a disabled agent's JWT and a revoked cached API key are refused by the separate API process within 1 s")
@@ -84,12 +68,11 @@ struct PropagationTests {
             let (token, clientID, secret) = try await Self.token(stack, agent: agent, scope: "conversations:read")
             let bearer = [("Authorization", "Bearer \(token)")]
             #expect(try await HTTP.send(.GET, "\(stack.api)/v1/conversations", headers: bearer).status == 200)
-            let basic = "Basic " + Data("\(clientID):\(secret)".utf8).base64EncodedString()
             let start = ContinuousClock.now
             let revoked = try await HTTP.send(
                 .POST,
                 "\(stack.auth)/oauth/revoke",
-                headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                headers: HTTP.basicForm(clientID: clientID, secret: secret),
                 body: "token=\(token)"
             )
             #expect(revoked.status == 200)
@@ -122,26 +105,23 @@ struct PropagationTests {
                 headers: stack.admin,
                 body: #"{"scope":"conversations:read"}"#
             )
-            let helperBasic =
-                "Basic "
-                + Data(
-                    "\(try #require(helperClient.json["client_id"] as? String)):\(try #require(helperClient.json["client_secret"] as? String))".utf8
-                ).base64EncodedString()
             let exchanged = try await HTTP.send(
                 .POST,
                 "\(stack.auth)/oauth/token",
-                headers: [("Authorization", helperBasic), ("Content-Type", "application/x-www-form-urlencoded")],
+                headers: HTTP.basicForm(
+                    clientID: try #require(helperClient.json["client_id"] as? String),
+                    secret: try #require(helperClient.json["client_secret"] as? String)
+                ),
                 body:
                     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=\(parent)&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
             )
             let child = [("Authorization", "Bearer \(try #require(exchanged.json["access_token"] as? String))")]
             #expect(try await HTTP.send(.GET, "\(stack.api)/v1/conversations", headers: child).status == 200)
-            let parentBasic = "Basic " + Data("\(parentClient):\(parentSecret)".utf8).base64EncodedString()
             let cascadeStart = ContinuousClock.now
             _ = try await HTTP.send(
                 .POST,
                 "\(stack.auth)/oauth/revoke",
-                headers: [("Authorization", parentBasic), ("Content-Type", "application/x-www-form-urlencoded")],
+                headers: HTTP.basicForm(clientID: parentClient, secret: parentSecret),
                 body: "token=\(parent)"
             )
             let cascadeAfter = try await Self.timeUntilRefused("\(stack.api)/v1/conversations", headers: child, since: cascadeStart)

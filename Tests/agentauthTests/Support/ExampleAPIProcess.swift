@@ -1,0 +1,53 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// `example-agent-api` started as its README section says: an `example-api` agent with an
+/// `introspect` key made through the admin API, the process on a free port, healthy.
+struct ExampleAPIProcess {
+    let process: RunningProcess
+    let base: String
+
+    static func start(authServer: String, admin: [(String, String)], in directory: URL, arguments: [String] = []) async throws -> ExampleAPIProcess {
+        let gateway = try await HTTP.send(.POST, "\(authServer)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
+        let gatewayID = try #require(gateway.json["id"] as? String)
+        let key = try await HTTP.send(.POST, "\(authServer)/admin/agents/\(gatewayID)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
+        let port = try Binaries.freePort()
+        let process = try RunningProcess(
+            "example-agent-api",
+            ["--auth-server", authServer, "--port", "\(port)"] + arguments,
+            in: directory,
+            environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(key.json["key"] as? String)]
+        )
+        let base = "http://127.0.0.1:\(port)"
+        do {
+            try await WalkthroughTests.waitUntilHealthy(base)
+        } catch {
+            process.stop()
+            throw error
+        }
+        return ExampleAPIProcess(process: process, base: base)
+    }
+}
+
+extension HTTP {
+    /// Headers of a form request from a client with Basic credentials (generated ids and secrets
+    /// need no form-encoding first).
+    static func basicForm(clientID: String, secret: String) -> [(String, String)] {
+        [
+            ("Authorization", "Basic " + Data("\(clientID):\(secret)".utf8).base64EncodedString()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ]
+    }
+
+    /// `POST /oauth/token` with client_credentials and Basic credentials; the access token.
+    static func clientCredentialsToken(_ authServer: String, clientID: String, secret: String) async throws -> String {
+        let response = try await send(
+            .POST,
+            "\(authServer)/oauth/token",
+            headers: basicForm(clientID: clientID, secret: secret),
+            body: "grant_type=client_credentials"
+        )
+        return try #require(response.json["access_token"] as? String, "\(response.body)")
+    }
+}
