@@ -161,7 +161,7 @@ let package = Package(
         // The one store conformance suite, shared by every store's test target.
         .target(
             name: "AgentAuthStoreConformance",
-            dependencies: ["AgentAuthCore"],
+            dependencies: ["AgentAuthCore", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/AgentAuthStoreConformance",
             swiftSettings: swiftSettings
         ),
@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentAuthPostgresTests",
-            dependencies: ["AgentAuthPostgres", "AgentAuthStoreConformance", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["AgentAuthPostgres", "AgentAuthStoreConformance"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -238,7 +238,6 @@ let package = Package(
                 "example-agent-api",
                 "example-agent",
                 "AgentAuthStoreConformance",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,41 +2,13 @@ import AgentAuthCore
 import AgentAuthPostgres
 import AgentAuthStoreConformance
 import Foundation
-import PostgresNIO
 import Testing
 
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
     /// A new, empty database on the test server, for one test.
     static func withDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
-        let base = try await Task.detached { try ThrowawayPostgres.baseURL() }.value
-        let name = "agentauth_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await admin(base) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        }
-        return try await body(base + "/" + name)
-    }
-
-    static func admin(_ base: String, _ body: (PostgresClient) async throws -> Void) async throws {
-        guard let components = URLComponents(string: base), let host = components.host, let user = components.user else {
-            throw ThrowawayPostgres.Failure("bad test URL")
-        }
-        let client = PostgresClient(
-            configuration: .init(
-                host: host,
-                port: components.port ?? 5432,
-                username: user,
-                password: components.password,
-                database: "postgres",
-                tls: .disable
-            ),
-            backgroundLogger: .init(label: "test")
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await body(client)
-        }
+        try await body(try await ThrowawayPostgres.newDatabase(prefix: "agentauth_test_"))
     }
 
     @Test("store conformance", arguments: StoreConformance.cases)

@@ -1,7 +1,6 @@
 import AgentAuthStoreConformance
 import Foundation
 import NIOHTTP1
-import PostgresNIO
 import Testing
 
 #if canImport(Glibc)
@@ -12,26 +11,7 @@ import Glibc
 @Suite("agentauth on PostgreSQL", .serialized)
 struct PostgresCLITests {
     static func database() async throws -> String {
-        let base = try await Task.detached { try ThrowawayPostgres.baseURL() }.value
-        let name = "agentauth_cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let components = try #require(URLComponents(string: base))
-        let client = PostgresClient(
-            configuration: .init(
-                host: try #require(components.host),
-                port: components.port ?? 5432,
-                username: try #require(components.user),
-                password: components.password,
-                database: "postgres",
-                tls: .disable
-            ),
-            backgroundLogger: .init(label: "test")
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        }
-        return base + "/" + name
+        try await ThrowawayPostgres.newDatabase(prefix: "agentauth_cli_")
     }
 
     @Test("init, admin commands, serve and a token on a PostgreSQL database")
