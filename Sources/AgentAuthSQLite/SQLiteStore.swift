@@ -150,12 +150,7 @@ public final class SQLiteStore: AgentAuthStore {
 
     public func apiKeyWithAgent(hash: String) async throws -> (key: APIKey, agent: Agent)? {
         try readOne { db in
-            let sql = """
-                SELECT k.*, a.id AS a_id, a.name AS a_name, a.status AS a_status,
-                       a.created_at AS a_created_at, a.disabled_at AS a_disabled_at
-                FROM api_keys k JOIN agents a ON a.id = k.agent_id
-                WHERE k.key_hash = ?
-                """
+            let sql = "SELECT k.*, \(Self.joinedAgentColumns) FROM api_keys k JOIN agents a ON a.id = k.agent_id WHERE k.key_hash = ?"
             guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [hash]) else { return nil }
             return (try Self.apiKey(row), Self.joinedAgent(row))
         }
@@ -221,12 +216,7 @@ public final class SQLiteStore: AgentAuthStore {
 
     public func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)? {
         try readOne { db in
-            let sql = """
-                SELECT c.*, a.id AS a_id, a.name AS a_name, a.status AS a_status,
-                       a.created_at AS a_created_at, a.disabled_at AS a_disabled_at
-                FROM oauth_clients c JOIN agents a ON a.id = c.agent_id
-                WHERE c.client_id = ?
-                """
+            let sql = "SELECT c.*, \(Self.joinedAgentColumns) FROM oauth_clients c JOIN agents a ON a.id = c.agent_id WHERE c.client_id = ?"
             guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]) else { return nil }
             return (try Self.client(row), Self.joinedAgent(row))
         }
@@ -534,6 +524,10 @@ public final class SQLiteStore: AgentAuthStore {
     }
 
     /// The agent columns of a row joined as `a_id`, `a_name`, … (key or client with its agent).
+    /// The agent's columns in a join (`agents a`), under the names `joinedAgent` reads.
+    private static let joinedAgentColumns =
+        "a.id AS a_id, a.name AS a_name, a.status AS a_status, a.created_at AS a_created_at, a.disabled_at AS a_disabled_at"
+
     private static func joinedAgent(_ row: Row) -> Agent {
         Agent(
             id: row["a_id"],

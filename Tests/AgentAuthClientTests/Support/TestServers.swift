@@ -170,26 +170,25 @@ struct TestServers: Sendable {
 
     /// RFC 7662 introspection of `token`, as the resource server would do it.
     func introspect(_ token: String) async throws -> [String: Any] {
-        var request = HTTPClientRequest(url: issuer + "/oauth/introspect")
-        request.method = .POST
-        request.headers.add(name: "X-API-Key", value: adminKey)
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: "token=" + FormURLEncoding.encode(token)))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-        let body = try await response.body.collect(upTo: 1 << 16)
+        let (_, body) = try await adminForm("/oauth/introspect", token: token)
         return (try JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
     }
 
     /// RFC 7009 revocation of `token` by the admin.
     func revoke(_ token: String) async throws {
-        var request = HTTPClientRequest(url: issuer + "/oauth/revoke")
+        let (status, _) = try await adminForm("/oauth/revoke", token: token)
+        guard status == .ok else { throw TestFailure("revocation answered \(status.code)") }
+    }
+
+    /// `POST path` with the form `token=…` and the admin key.
+    private func adminForm(_ path: String, token: String) async throws -> (status: HTTPResponseStatus, body: ByteBuffer) {
+        var request = HTTPClientRequest(url: issuer + path)
         request.method = .POST
         request.headers.add(name: "X-API-Key", value: adminKey)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: "token=" + FormURLEncoding.encode(token)))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-        _ = try await response.body.collect(upTo: 1 << 16)
-        guard response.status == .ok else { throw TestFailure("revocation answered \(response.status.code)") }
+        return (response.status, try await response.body.collect(upTo: 1 << 16))
     }
 
     /// The status the resource server gives `token` now.
