@@ -6,9 +6,12 @@ public import Foundation
 public enum Base64URL {
     public static func isStrict(_ segment: some Collection<UInt8>) -> Bool {
         guard segment.count % 4 != 1 else { return false }
-        return segment.allSatisfy { byte in
-            (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D || byte == 0x5F
-        }
+        return segment.allSatisfy(isAlphabetByte)
+    }
+
+    /// `A-Z a-z 0-9 - _`.
+    public static func isAlphabetByte(_ byte: UInt8) -> Bool {
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D || byte == 0x5F
     }
 
     public static func decode(_ segment: some Collection<UInt8>) -> Data? {

@@ -27,7 +27,8 @@ public final class VerifiedTokenCache: Sendable {
 
     /// The claims of `token` when it was verified before and has not reached its `exp` at `now`.
     public func claims(for token: String, now: Date) -> AccessTokenClaims? {
-        entries.withLock { entries in
+        guard Self.isCompactJWS(token) else { return nil }
+        return entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
             guard entry.expiresAt > now else {
                 entries[token] = nil
@@ -39,7 +40,7 @@ public final class VerifiedTokenCache: Sendable {
 
     /// Keeps `claims` for `token` until the token's `exp`.
     public func store(_ token: String, claims: AccessTokenClaims, now: Date) {
-        guard claims.expiresAt > now else { return }
+        guard claims.expiresAt > now, Self.isCompactJWS(token) else { return }
         entries.withLock { entries in
             if entries[token] == nil, entries.count >= capacity {
                 Self.makeRoom(in: &entries, capacity: capacity, now: now)
@@ -59,8 +60,11 @@ public final class VerifiedTokenCache: Sendable {
         for token in soonest { entries[token] = nil }
     }
 
-    public func removeAll() {
-        entries.withLock { $0.removeAll() }
+    /// Swift compares (and hashes) Strings by Unicode canonical equivalence: "K" == "\u{212A}".
+    /// Only strings of the compact JWS alphabet, where that is byte equality, are keys, so a
+    /// token's other spellings are never hits: one token, one spelling.
+    static func isCompactJWS(_ token: String) -> Bool {
+        token.utf8.allSatisfy { $0 == UInt8(ascii: ".") || Base64URL.isAlphabetByte($0) }
     }
 
     public var count: Int { entries.withLock { $0.count } }
