@@ -78,6 +78,6 @@ public struct AgentHTTPClient: Sendable {
         request.headers = headers
         request.headers.replaceOrAdd(name: credential.name, value: credential.value)
         if let body { request.body = .bytes(body) }
-        return try await httpClient.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+        return try await httpClient.execute(request, timeout: TimeAmount(timeout))
     }
 }

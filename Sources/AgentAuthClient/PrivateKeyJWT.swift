@@ -51,7 +51,7 @@ public struct PrivateKeyJWT: Sendable {
 
     /// Whole seconds (JWT times are NumericDate seconds), between 1 s and the server's 1 h limit.
     static func seconds(of lifetime: Duration) -> TimeInterval {
-        min(max(lifetime.seconds.rounded(.up), 1), 3600)
+        min(max((lifetime / .seconds(1)).rounded(.up), 1), 3600)
     }
 
     struct AssertionClaims: JWTPayload {

@@ -156,7 +156,7 @@ struct TokenEndpointClient: Sendable {
         do {
             return try await withThrowingTaskGroup(of: (head: HTTPClientResponse, body: Data)?.self) { group in
                 group.addTask {
-                    let response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+                    let response = try await httpClient.execute(request, timeout: TimeAmount(timeout))
                     let body = try await response.body.collect(upTo: Self.maxResponseBytes)
                     return (response, Data(body.readableBytesView))
                 }

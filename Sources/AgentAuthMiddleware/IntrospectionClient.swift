@@ -32,7 +32,7 @@ public struct IntrospectionClient: Sendable {
         self.endpoint = base + "/oauth/introspect"
         self.credential = introspectionKey
         self.httpClient = httpClient
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = TimeAmount(timeout)
     }
 
     /// The identity for an active credential, or `nil` when the server says it is inactive.

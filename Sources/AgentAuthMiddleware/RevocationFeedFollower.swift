@@ -106,7 +106,7 @@ public final class RevocationFeedFollower: Service, Sendable {
                 let delay = Self.backoff(failures: failures)
                 logger.warning(
                     "revocation feed unavailable; retrying",
-                    metadata: ["in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"]
+                    metadata: ["in_ms": "\(Int(delay / .milliseconds(1)))"]
                 )
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
             }
