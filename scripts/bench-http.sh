@@ -128,24 +128,19 @@ token() {
 }
 JWT=$(token)
 
-cat >"$WORK/token.lua" <<EOF
-wrk.method = "POST"
-wrk.body = "grant_type=client_credentials"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $BASIC"
-EOF
-introspect_script() { # token -> lua file
-    local file=$WORK/introspect-$2.lua
+form_post_script() { # name body header-name header-value -> lua file: a form POST for wrk
+    local file=$WORK/$1.lua
     cat >"$file" <<EOF
 wrk.method = "POST"
-wrk.body = "token=$1"
+wrk.body = "$2"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["X-API-Key"] = "$INTROSPECT_KEY"
+wrk.headers["$3"] = "$4"
 EOF
     echo "$file"
 }
-INTROSPECT_KEY_LUA=$(introspect_script "$API_KEY" key)
-INTROSPECT_JWT_LUA=$(introspect_script "$JWT" jwt)
+TOKEN_LUA=$(form_post_script token "grant_type=client_credentials" Authorization "Basic $BASIC")
+INTROSPECT_KEY_LUA=$(form_post_script introspect-key "token=$API_KEY" X-API-Key "$INTROSPECT_KEY")
+INTROSPECT_JWT_LUA=$(form_post_script introspect-jwt "token=$JWT" X-API-Key "$INTROSPECT_KEY")
 
 # Milliseconds from a wrk latency figure (us, ms or s).
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
@@ -199,7 +194,7 @@ echo "== load: $CONNECTIONS connections, $THREADS wrk threads, ${DURATION}s per 
 best "$REPEATS" "ceiling: hello-server GET /v1/conversations" "http://127.0.0.1:$HELLO_PORT/v1/conversations"
 CEIL_RPS=$RPS CEIL_P50=$P50 CEIL_P99=$P99
 
-best "$REPEATS" "framework alone: hello-server POST /oauth/token (form in, JSON out)" "http://127.0.0.1:$HELLO_PORT/oauth/token" -s "$WORK/token.lua"
+best "$REPEATS" "framework alone: hello-server POST /oauth/token (form in, JSON out)" "http://127.0.0.1:$HELLO_PORT/oauth/token" -s "$TOKEN_LUA"
 row "context: Hummingbird hello-world answering a form POST (no auth, no signing)"
 
 best "$REPEATS" "API-key GET, example API, cache off (default)" "http://127.0.0.1:$API_PORT/v1/conversations" -H "X-API-Key: $API_KEY"
@@ -208,7 +203,7 @@ best "$REPEATS" "API-key GET, example API, cache ${API_KEY_CACHE_MS} ms" "http:/
 row "API-key GET via example-agent-api, key cache ${API_KEY_CACHE_MS} ms"
 best "$REPEATS" "JWT GET, example API" "http://127.0.0.1:$API_PORT/v1/conversations" -H "Authorization: Bearer $JWT"
 row "JWT GET via example-agent-api (EdDSA)"
-best "$REPEATS" "POST /oauth/token client_credentials" "$AUTH/oauth/token" -s "$WORK/token.lua"
+best "$REPEATS" "POST /oauth/token client_credentials" "$AUTH/oauth/token" -s "$TOKEN_LUA"
 row "POST /oauth/token, client_credentials (client_secret_basic)"
 best "$REPEATS" "POST /oauth/introspect, an API key" "$AUTH/oauth/introspect" -s "$INTROSPECT_KEY_LUA"
 row "POST /oauth/introspect, an API key"
