@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "AgentAuthCoreTests",
             // SQLite stands in as the real store behind the verifier and administration tests.
-            dependencies: ["AgentAuthCore", "AgentAuthSQLite", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["AgentAuthCore", "AgentAuthSQLite", "AgentAuthStoreConformance", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -154,7 +154,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         try await !rows("SELECT 1 FROM settings WHERE name = 'initialized_at'").isEmpty
     }
 
-    public func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey) async throws -> Bool {
+    public func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey, audit: AuditRecord?) async throws -> Bool {
         try await transaction { [logger] connection in
             try await connection.query("LOCK TABLE settings IN EXCLUSIVE MODE", logger: logger)
             guard try await Self.rows(connection, "SELECT 1 FROM settings WHERE name = 'initialized_at'", logger: logger).isEmpty else {
@@ -167,14 +167,18 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             }
             let now = String(Date().timeIntervalSince1970)
             try await connection.query("INSERT INTO settings (name, value) VALUES ('initialized_at', \(now))", logger: logger)
+            try await Self.append(audit, connection, logger)
             return true
         }
     }
 
     // MARK: Agents
 
-    public func insertAgent(_ agent: Agent) async throws {
-        try await transaction { [logger] connection in try await Self.insert(agent, connection, logger) }
+    public func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws {
+        try await transaction { [logger] connection in
+            try await Self.insert(agent, connection, logger)
+            try await Self.append(audit, connection, logger)
+        }
     }
 
     public func agent(id: String) async throws -> Agent? {
@@ -185,7 +189,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         try await rows("SELECT * FROM agents ORDER BY created_at, id LIMIT \(limit) OFFSET \(offset)").map(Self.agent)
     }
 
-    public func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent? {
+    public func setAgentStatus(id: String, status: Agent.Status, at: Date, audit: AuditRecord?) async throws -> Agent? {
         try await transaction { [logger] connection in
             let seconds = at.timeIntervalSince1970
             let raw = status.rawValue
@@ -202,13 +206,22 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             } else {
                 try await connection.query("UPDATE agents SET status = \(raw) WHERE id = \(id)", logger: logger)
             }
-            return try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(id)", logger: logger).first.map(Self.agent)
+            guard let agent = try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(id)", logger: logger).first.map(Self.agent) else {
+                return nil
+            }
+            try await Self.append(audit, connection, logger)
+            return agent
         }
     }
 
-    public func setDelegationPolicy(agentID: String, mayAct: [String]?) async throws -> Bool {
+    public func setDelegationPolicy(agentID: String, mayAct: [String]?, audit: AuditRecord?) async throws -> Bool {
         let text = try mayAct.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        return try await !rows("UPDATE agents SET may_act = \(text) WHERE id = \(agentID) RETURNING id").isEmpty
+        return try await transaction { [logger] connection in
+            guard try await !Self.rows(connection, "UPDATE agents SET may_act = \(text) WHERE id = \(agentID) RETURNING id", logger: logger).isEmpty
+            else { return false }
+            try await Self.append(audit, connection, logger)
+            return true
+        }
     }
 
     public func delegationPolicy(agentID: String) async throws -> [String]? {
@@ -220,8 +233,11 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
 
     // MARK: API keys
 
-    public func insertAPIKey(_ key: APIKey) async throws {
-        try await transaction { [logger] connection in try await Self.insert(key, connection, logger) }
+    public func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws {
+        try await transaction { [logger] connection in
+            try await Self.insert(key, connection, logger)
+            try await Self.append(audit, connection, logger)
+        }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {
@@ -248,7 +264,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         return (try Self.apiKey(row), agent)
     }
 
-    public func revokeAPIKey(id: String, at: Date) async throws -> APIKey? {
+    public func revokeAPIKey(id: String, at: Date, audit: AuditRecord?) async throws -> APIKey? {
         try await transaction { [logger] connection in
             let seconds = at.timeIntervalSince1970
             let updated = try await Self.rows(
@@ -261,11 +277,15 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
                 try await Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: agentID, at: at), connection, logger)
                 try await Self.notify(.revocation, connection, logger)
             }
-            return try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id)", logger: logger).first.map(Self.apiKey)
+            guard let key = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id)", logger: logger).first.map(Self.apiKey) else {
+                return nil
+            }
+            try await Self.append(audit, connection, logger)
+            return key
         }
     }
 
-    public func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey {
+    public func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date, audit: AuditRecord?) async throws -> APIKey {
         try await transaction { [logger] connection in
             guard let row = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id) FOR UPDATE", logger: logger).first else {
                 throw StoreError.notFound("no such key")
@@ -280,6 +300,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             try await connection.query("UPDATE api_keys SET expires_at = \(expiry), replaced_by = \(replacementID) WHERE id = \(id)", logger: logger)
             try await Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: old.agentID, at: at), connection, logger)
             try await Self.notify(.revocation, connection, logger)
+            try await Self.append(audit, connection, logger)
             return try Self.apiKey(try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id)", logger: logger)[0])
         }
     }
@@ -299,8 +320,11 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
 
     // MARK: OAuth clients
 
-    public func insertClient(_ client: OAuthClient) async throws {
-        try await transaction { [logger] connection in try await Self.insert(client, connection, logger) }
+    public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
+        try await transaction { [logger] connection in
+            try await Self.insert(client, connection, logger)
+            try await Self.append(audit, connection, logger)
+        }
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -311,14 +335,21 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         try await rows("SELECT * FROM oauth_clients WHERE agent_id = \(agentID) ORDER BY created_at, client_id").map(Self.client)
     }
 
-    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date) async throws -> OAuthClient? {
+    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         let until = previousValidUntil.timeIntervalSince1970
-        return try await rows(
-            """
-            UPDATE oauth_clients SET previous_secret_hash = secret_hash, previous_secret_expires_at = \(until), secret_hash = \(newSecretHash)
-            WHERE client_id = \(id) RETURNING *
-            """
-        ).first.map(Self.client)
+        return try await transaction { [logger] connection in
+            let updated = try await Self.rows(
+                connection,
+                """
+                UPDATE oauth_clients SET previous_secret_hash = secret_hash, previous_secret_expires_at = \(until), secret_hash = \(newSecretHash)
+                WHERE client_id = \(id) RETURNING *
+                """,
+                logger: logger
+            )
+            guard let client = try updated.first.map(Self.client) else { return nil }
+            try await Self.append(audit, connection, logger)
+            return client
+        }
     }
 
     public func maxClientTokenTTL() async throws -> Int {
@@ -349,7 +380,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         try await rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map(Self.signingKey)
     }
 
-    public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws {
+    public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date, audit: AuditRecord?) async throws {
         try await transaction { [logger] connection in
             let retired = retiredAt.timeIntervalSince1970
             let until = publishedUntil.timeIntervalSince1970
@@ -359,12 +390,13 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             )
             try await Self.insert(newKey, connection, logger)
             try await Self.notify(.signingKey, connection, logger)
+            try await Self.append(audit, connection, logger)
         }
     }
 
     // MARK: Revocations
 
-    public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date) async throws -> Bool {
+    public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date, audit: AuditRecord?) async throws -> Bool {
         let seconds = at.timeIntervalSince1970
         let expiry = expiresAt.timeIntervalSince1970
         return try await transaction { [logger] connection in
@@ -376,8 +408,10 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
                 """,
                 logger: logger
             )
-            if !inserted.isEmpty { try await Self.notify(.revocation, connection, logger) }
-            return !inserted.isEmpty
+            guard !inserted.isEmpty else { return false }
+            try await Self.notify(.revocation, connection, logger)
+            try await Self.append(audit, connection, logger)
+            return true
         }
     }
 
@@ -414,24 +448,29 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
 
     public func appendAudit(_ events: [AuditEvent], key: AuditChainKey) async throws {
         guard !events.isEmpty else { return }
-        try await transaction { [logger] connection in
-            // Writers (every node, the CLI) append one at a time so the chain stays linear.
-            try await connection.query("LOCK TABLE audit_events IN EXCLUSIVE MODE", logger: logger)
-            let last = try await Self.rows(connection, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", logger: logger).first
-            let previous: (seq: Int64, hash: String)? = try last.map { (try $0["seq"].decode(Int64.self), try $0["hash"].decode(String.self)) }
-            for event in AuditChain.link(events, after: previous, key: key) {
-                let details = String(decoding: try JSONEncoder().encode(event.details), as: UTF8.self)
-                let time = event.time.timeIntervalSince1970
-                let outcome = event.outcome.rawValue
-                try await connection.query(
-                    """
-                    INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
-                    VALUES (\(event.seq), \(time), \(event.type), \(event.agentID), \(event.credentialID), \(event.clientAddress),
-                            \(event.requestID), \(outcome), \(details), \(event.previousHash), \(event.hash))
-                    """,
-                    logger: logger
-                )
-            }
+        try await transaction { [logger] connection in try await Self.append(AuditRecord(events: events, key: key), connection, logger) }
+    }
+
+    /// Appends `audit`'s events after the chain's last one, inside the caller's transaction. Called
+    /// last in a transaction, so the table lock that keeps the chain linear is held only briefly.
+    static func append(_ audit: AuditRecord?, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        guard let audit, !audit.events.isEmpty else { return }
+        // Writers (every node, the CLI) append one at a time so the chain stays linear.
+        try await connection.query("LOCK TABLE audit_events IN EXCLUSIVE MODE", logger: logger)
+        let last = try await Self.rows(connection, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", logger: logger).first
+        let previous: (seq: Int64, hash: String)? = try last.map { (try $0["seq"].decode(Int64.self), try $0["hash"].decode(String.self)) }
+        for event in AuditChain.link(audit.events, after: previous, key: audit.key) {
+            let details = String(decoding: try JSONEncoder().encode(event.details), as: UTF8.self)
+            let time = event.time.timeIntervalSince1970
+            let outcome = event.outcome.rawValue
+            try await connection.query(
+                """
+                INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
+                VALUES (\(event.seq), \(time), \(event.type), \(event.agentID), \(event.credentialID), \(event.clientAddress),
+                        \(event.requestID), \(outcome), \(details), \(event.previousHash), \(event.hash))
+                """,
+                logger: logger
+            )
         }
     }
 

@@ -12,8 +12,15 @@ public final class SQLiteStore: AgentAuthStore {
     let lookups: DatabasePool
     public let path: String
 
-    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    /// Opens (creating if needed) the database at `path` and runs pending migrations. A new file is
+    /// created readable by its owner only (0600): it holds the audit log and the sealed signing
+    /// keys. SQLite gives its `-wal` and `-shm` files the database file's permissions.
     public init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StoreError.unavailable("cannot create the SQLite database at \(path)")
+            }
+        }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         // Wait for a competing writer (another process, e.g. the CLI next to a running server)
@@ -58,7 +65,7 @@ public final class SQLiteStore: AgentAuthStore {
         try await read { db in try Self.isInitialized(db) }
     }
 
-    public func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey) async throws -> Bool {
+    public func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey, audit: AuditRecord?) async throws -> Bool {
         try await write { db in
             guard try !Self.isInitialized(db) else { return false }
             try Self.insert(admin, db)
@@ -70,6 +77,7 @@ public final class SQLiteStore: AgentAuthStore {
                 sql: "INSERT INTO settings (name, value) VALUES ('initialized_at', ?)",
                 arguments: [String(Date().timeIntervalSince1970)]
             )
+            try Self.append(audit, db)
             return true
         }
     }
@@ -80,8 +88,11 @@ public final class SQLiteStore: AgentAuthStore {
 
     // MARK: Agents
 
-    public func insertAgent(_ agent: Agent) async throws {
-        try await write { db in try Self.insert(agent, db) }
+    public func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws {
+        try await write { db in
+            try Self.insert(agent, db)
+            try Self.append(audit, db)
+        }
     }
 
     public func agent(id: String) async throws -> Agent? {
@@ -97,7 +108,7 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
-    public func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent? {
+    public func setAgentStatus(id: String, status: Agent.Status, at: Date, audit: AuditRecord?) async throws -> Agent? {
         try await write { db in
             if status == .disabled {
                 try db.execute(
@@ -110,14 +121,18 @@ public final class SQLiteStore: AgentAuthStore {
             } else {
                 try db.execute(sql: "UPDATE agents SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
             }
-            return try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(Self.agent)
+            guard let agent = try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(Self.agent) else { return nil }
+            try Self.append(audit, db)
+            return agent
         }
     }
 
-    public func setDelegationPolicy(agentID: String, mayAct: [String]?) async throws -> Bool {
+    public func setDelegationPolicy(agentID: String, mayAct: [String]?, audit: AuditRecord?) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "UPDATE agents SET may_act = ? WHERE id = ?", arguments: [try mayAct.map(Self.json), agentID])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.append(audit, db)
+            return true
         }
     }
 
@@ -131,8 +146,11 @@ public final class SQLiteStore: AgentAuthStore {
 
     // MARK: API keys
 
-    public func insertAPIKey(_ key: APIKey) async throws {
-        try await write { db in try Self.insert(key, db) }
+    public func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws {
+        try await write { db in
+            try Self.insert(key, db)
+            try Self.append(audit, db)
+        }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {
@@ -156,7 +174,7 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
-    public func revokeAPIKey(id: String, at: Date) async throws -> APIKey? {
+    public func revokeAPIKey(id: String, at: Date, audit: AuditRecord?) async throws -> APIKey? {
         try await write { db in
             try db.execute(
                 sql: "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? AND status <> 'revoked'",
@@ -165,11 +183,13 @@ public final class SQLiteStore: AgentAuthStore {
             if db.changesCount > 0, let agentID = try String.fetchOne(db, sql: "SELECT agent_id FROM api_keys WHERE id = ?", arguments: [id]) {
                 try Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: agentID, at: at), db)
             }
-            return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)
+            guard let key = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey) else { return nil }
+            try Self.append(audit, db)
+            return key
         }
     }
 
-    public func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey {
+    public func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date, audit: AuditRecord?) async throws -> APIKey {
         try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]) else {
                 throw StoreError.notFound("no such key")
@@ -186,6 +206,7 @@ public final class SQLiteStore: AgentAuthStore {
             )
             // Its life was shortened: verifiers must drop cached results so the new expiry applies.
             try Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: old.agentID, at: at), db)
+            try Self.append(audit, db)
             return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)!
         }
     }
@@ -204,8 +225,11 @@ public final class SQLiteStore: AgentAuthStore {
 
     // MARK: OAuth clients
 
-    public func insertClient(_ client: OAuthClient) async throws {
-        try await write { db in try Self.insert(client, db) }
+    public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
+        try await write { db in
+            try Self.insert(client, db)
+            try Self.append(audit, db)
+        }
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -229,7 +253,7 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
-    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date) async throws -> OAuthClient? {
+    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         try await write { db in
             try db.execute(
                 sql: """
@@ -238,6 +262,8 @@ public final class SQLiteStore: AgentAuthStore {
                     """,
                 arguments: [previousValidUntil.timeIntervalSince1970, newSecretHash, id]
             )
+            guard db.changesCount > 0 else { return nil }
+            try Self.append(audit, db)
             return try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
         }
     }
@@ -269,25 +295,28 @@ public final class SQLiteStore: AgentAuthStore {
         }
     }
 
-    public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws {
+    public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date, audit: AuditRecord?) async throws {
         try await write { db in
             try db.execute(
                 sql: "UPDATE signing_keys SET status = 'retired', retired_at = ?, published_until = ? WHERE status = 'active'",
                 arguments: [retiredAt.timeIntervalSince1970, publishedUntil.timeIntervalSince1970]
             )
             try Self.insert(newKey, db)
+            try Self.append(audit, db)
         }
     }
 
     // MARK: Revocations
 
-    public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date) async throws -> Bool {
+    public func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date, audit: AuditRecord?) async throws -> Bool {
         try await write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES ('token', ?, ?, ?, ?)",
                 arguments: [jti, agentID, at.timeIntervalSince1970, expiresAt.timeIntervalSince1970]
             )
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            try Self.append(audit, db)
+            return true
         }
     }
 
@@ -337,21 +366,25 @@ public final class SQLiteStore: AgentAuthStore {
 
     public func appendAudit(_ events: [AuditEvent], key: AuditChainKey) async throws {
         guard !events.isEmpty else { return }
-        try await write { db in
-            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            let previous: (seq: Int64, hash: String)? = last.map { ($0["seq"], $0["hash"]) }
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            )
-            for event in AuditChain.link(events, after: previous, key: key) {
-                try statement.execute(arguments: [
-                    event.seq, event.time.timeIntervalSince1970, event.type, event.agentID, event.credentialID, event.clientAddress,
-                    event.requestID, event.outcome.rawValue, try Self.json(event.details), event.previousHash, event.hash,
-                ])
-            }
+        try await write { db in try Self.append(AuditRecord(events: events, key: key), db) }
+    }
+
+    /// Appends `audit`'s events after the chain's last one, inside the caller's write transaction.
+    private static func append(_ audit: AuditRecord?, _ db: Database) throws {
+        guard let audit, !audit.events.isEmpty else { return }
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        let previous: (seq: Int64, hash: String)? = last.map { ($0["seq"], $0["hash"]) }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        for event in AuditChain.link(audit.events, after: previous, key: audit.key) {
+            try statement.execute(arguments: [
+                event.seq, event.time.timeIntervalSince1970, event.type, event.agentID, event.credentialID, event.clientAddress,
+                event.requestID, event.outcome.rawValue, try Self.json(event.details), event.previousHash, event.hash,
+            ])
         }
     }
 

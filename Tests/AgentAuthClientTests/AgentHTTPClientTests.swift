@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthStoreConformance
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -78,7 +79,7 @@ struct AgentHTTPClientTests {
             let tokens = servers.manager(credentials)
             let client = AgentHTTPClient(tokens: tokens)
             let token = try await tokens.token()
-            _ = try await AgentAdministration(store: servers.store).setStatus(agentID: agentID, .disabled)
+            _ = try await AgentAdministration(store: servers.store).setStatus(agentID: agentID, .disabled, by: .test)
             try await Self.waitUntilRefused(servers, token)
             let error = await #expect(throws: TokenRequestError.self) {
                 try await client.execute(.GET, servers.api + "/v1/conversations")
@@ -92,11 +93,11 @@ struct AgentHTTPClientTests {
     func apiKeys() async throws {
         try await TestServers.with { servers in
             let administration = AgentAdministration(store: servers.store)
-            let agent = try await administration.createAgent(name: "key-agent")
-            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+            let agent = try await administration.createAgent(name: "key-agent", by: .test)
+            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
             let client = AgentHTTPClient(apiKey: issued.plaintext)
             #expect(try await client.execute(.GET, servers.api + "/v1/conversations").status == .ok)
-            _ = try await administration.revokeAPIKey(id: issued.record.id)
+            _ = try await administration.revokeAPIKey(id: issued.record.id, by: .test)
             #expect(try await client.execute(.GET, servers.api + "/v1/conversations").status == .unauthorized)
             #expect(servers.faults.count == 0)
         }
@@ -140,8 +141,8 @@ struct AgentHTTPClientTests {
     func redirectNotFollowed() async throws {
         try await TestServers.with { servers in
             let administration = AgentAdministration(store: servers.store)
-            let agent = try await administration.createAgent(name: "key-agent")
-            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+            let agent = try await administration.createAgent(name: "key-agent", by: .test)
+            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
             let response = try await AgentHTTPClient(apiKey: issued.plaintext).execute(.GET, servers.api + "/redirect")
             #expect(response.status == .temporaryRedirect, "following it would have answered 200 with the key")
         }

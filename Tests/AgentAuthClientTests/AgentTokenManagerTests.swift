@@ -393,10 +393,11 @@ struct AgentTokenManagerTests {
     @Test("client_secret_basic form-urlencodes the id and secret first (RFC 6749 §2.3.1): an id like billing+<&>*:1 works")
     func basicEncodesTheClientID() async throws {
         try await TestServers.with { servers in
-            let agent = try await AgentAdministration(store: servers.store).createAgent(name: "billing")
+            let agent = try await AgentAdministration(store: servers.store).createAgent(name: "billing", by: .test)
             let issued = try await ClientAdministration(store: servers.store).createClient(
                 agentID: agent.id,
-                ClientRequest(clientID: "billing+<&>*:1", scope: "conversations:read")
+                ClientRequest(clientID: "billing+<&>*:1", scope: "conversations:read"),
+                by: .test
             )
             let tokens = servers.manager(.clientSecretBasic(clientID: "billing+<&>*:1", clientSecret: issued.secret!))
             #expect(try await servers.apiStatus(bearer: try await tokens.token()) == 200)
@@ -406,10 +407,11 @@ struct AgentTokenManagerTests {
     @Test("the audience asked for is sent and granted")
     func audience() async throws {
         try await TestServers.with { servers in
-            let agent = try await AgentAdministration(store: servers.store).createAgent(name: "billing")
+            let agent = try await AgentAdministration(store: servers.store).createAgent(name: "billing", by: .test)
             let issued = try await ClientAdministration(store: servers.store).createClient(
                 agentID: agent.id,
-                ClientRequest(scope: "conversations:read", audiences: ["agentauth", "https://billing.example"])
+                ClientRequest(scope: "conversations:read", audiences: ["agentauth", "https://billing.example"]),
+                by: .test
             )
             let tokens = servers.manager(
                 .clientSecretBasic(clientID: issued.client.clientID, clientSecret: issued.secret!),

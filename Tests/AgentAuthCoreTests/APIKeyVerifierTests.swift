@@ -1,5 +1,6 @@
 import AgentAuthCore
 import AgentAuthSQLite
+import AgentAuthStoreConformance
 import Foundation
 import Synchronization
 import Testing
@@ -11,16 +12,18 @@ final class CountingKeyStore: APIKeyStore {
 
     init(_ inner: SQLiteStore) { self.inner = inner }
 
-    func insertAPIKey(_ key: APIKey) async throws { try await inner.insertAPIKey(key) }
+    func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws { try await inner.insertAPIKey(key, audit: audit) }
     func apiKey(id: String) async throws -> APIKey? { try await inner.apiKey(id: id) }
     func apiKeys(agentID: String) async throws -> [APIKey] { try await inner.apiKeys(agentID: agentID) }
     func apiKeyWithAgent(hash: String) async throws -> (key: APIKey, agent: Agent)? {
         lookups.add(1, ordering: .relaxed)
         return try await inner.apiKeyWithAgent(hash: hash)
     }
-    func revokeAPIKey(id: String, at: Date) async throws -> APIKey? { try await inner.revokeAPIKey(id: id, at: at) }
-    func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date) async throws -> APIKey {
-        try await inner.rollAPIKey(id: id, replacement: replacement, graceUntil: graceUntil, at: at)
+    func revokeAPIKey(id: String, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+        try await inner.revokeAPIKey(id: id, at: at, audit: audit)
+    }
+    func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date, audit: AuditRecord?) async throws -> APIKey {
+        try await inner.rollAPIKey(id: id, replacement: replacement, graceUntil: graceUntil, at: at, audit: audit)
     }
     func recordAPIKeyUsage(_ usage: [String: Date]) async throws { try await inner.recordAPIKeyUsage(usage) }
 }
@@ -38,8 +41,8 @@ struct APIKeyVerifierTests {
     func validKey() async throws {
         try await withTemporaryStore { store in
             let admin = AgentAdministration(store: store)
-            let agent = try await admin.createAgent(name: "worker")
-            let issued = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a", "b"]))
+            let agent = try await admin.createAgent(name: "worker", by: .test)
+            let issued = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a", "b"]), by: .test)
             let usage = KeyUsageRecorder(store: store)
             let identity = try await APIKeyVerifier(store: store, usage: usage).verify(issued.plaintext)
             #expect(identity == AgentIdentity(agentID: agent.id, credentialID: issued.record.id, kind: .apiKey, scopes: try ScopeSet(parsing: "a b")))
@@ -72,23 +75,23 @@ struct APIKeyVerifierTests {
             let now: @Sendable () -> Date = { clock.withLock { $0 } }
             let admin = AgentAdministration(store: store, now: now)
             let verifier = APIKeyVerifier(store: store, now: now)
-            let agent = try await admin.createAgent(name: "worker")
+            let agent = try await admin.createAgent(name: "worker", by: .test)
 
-            let revoked = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]))
-            _ = try await admin.revokeAPIKey(id: revoked.record.id)
+            let revoked = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
+            _ = try await admin.revokeAPIKey(id: revoked.record.id, by: .test)
             await #expect(throws: CredentialRejection.revoked) { try await verifier.verify(revoked.plaintext) }
 
-            let expiring = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], expiresIn: 60))
+            let expiring = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], expiresIn: 60), by: .test)
             _ = try await verifier.verify(expiring.plaintext)
             clock.withLock { $0 = $0.addingTimeInterval(59) }
             _ = try await verifier.verify(expiring.plaintext)
             clock.withLock { $0 = $0.addingTimeInterval(1) }
             await #expect(throws: CredentialRejection.expired) { try await verifier.verify(expiring.plaintext) }
 
-            let live = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]))
-            _ = try await admin.setStatus(agentID: agent.id, .disabled)
+            let live = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
+            _ = try await admin.setStatus(agentID: agent.id, .disabled, by: .test)
             await #expect(throws: CredentialRejection.agentDisabled) { try await verifier.verify(live.plaintext) }
-            _ = try await admin.setStatus(agentID: agent.id, .active)
+            _ = try await admin.setStatus(agentID: agent.id, .active, by: .test)
             #expect(try await verifier.verify(live.plaintext).agentID == agent.id)
         }
     }
@@ -100,10 +103,14 @@ struct APIKeyVerifierTests {
             let now: @Sendable () -> Date = { clock.withLock { $0 } }
             let admin = AgentAdministration(store: store, now: now)
             let verifier = APIKeyVerifier(store: store, now: now)
-            let agent = try await admin.createAgent(name: "worker")
-            let old = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], name: "ci", expiresIn: 3600, rateLimit: "low"))
+            let agent = try await admin.createAgent(name: "worker", by: .test)
+            let old = try await admin.createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["a"], name: "ci", expiresIn: 3600, rateLimit: "low"),
+                by: .test
+            )
             clock.withLock { $0 = $0.addingTimeInterval(100) }
-            let (replacement, previous) = try await admin.rollAPIKey(id: old.record.id, graceSeconds: 30)
+            let (replacement, previous) = try await admin.rollAPIKey(id: old.record.id, graceSeconds: 30, by: .test)
             #expect(previous.replacedBy == replacement.record.id)
             #expect(replacement.record.name == "ci" && replacement.record.rateLimit == .low && replacement.record.scopes == old.record.scopes)
             #expect(replacement.record.expiresAt == now().addingTimeInterval(3600))
@@ -112,7 +119,7 @@ struct APIKeyVerifierTests {
             clock.withLock { $0 = $0.addingTimeInterval(1) }
             await #expect(throws: CredentialRejection.expired) { try await verifier.verify(old.plaintext) }
             _ = try await verifier.verify(replacement.plaintext)
-            await #expect(throws: AdministrationError.self) { try await admin.rollAPIKey(id: old.record.id, graceSeconds: 0) }
+            await #expect(throws: AdministrationError.self) { try await admin.rollAPIKey(id: old.record.id, graceSeconds: 0, by: .test) }
         }
     }
 
@@ -141,7 +148,7 @@ struct SigningKeyRingTests {
             let server = SigningKeyRing(store: store, masterKey: masterKey, refreshInterval: 30, now: now)
             let cli = SigningKeyRing(store: store, masterKey: masterKey, refreshInterval: 30, now: now)
             let before = try await server.activeKey().kid
-            let rotated = try await cli.rotate(to: .es256, retiredKeyLifetime: cli.retiredKeyLifetime(maxTokenLifetime: 600, leeway: 30))
+            let rotated = try await cli.rotate(to: .es256, retiredKeyLifetime: cli.retiredKeyLifetime(maxTokenLifetime: 600, leeway: 30), by: .test)
             let retired = try await cli.records().first { $0.kid == before }
             #expect(retired?.status == .retired)
             #expect(retired?.publishedUntil == now().addingTimeInterval(660))

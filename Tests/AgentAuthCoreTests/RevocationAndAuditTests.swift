@@ -61,8 +61,18 @@ struct DenyListTests {
 
 @Suite("Audit chain and log")
 struct AuditTests {
-    static func events(_ count: Int) -> [AuditEvent] {
-        (0..<count).map { AuditEvent(time: Date(), type: "key.created", agentID: "agt_\($0)", credentialID: "key_\($0)", details: ["scope": "a b"]) }
+    /// `count` events, the first of them the initialisation record every chain begins with
+    /// (unless `continuing` an existing chain).
+    static func events(_ count: Int, continuing: Bool = false) -> [AuditEvent] {
+        (0..<count).map { index in
+            AuditEvent(
+                time: Date(),
+                type: index == 0 && !continuing ? AuditChain.initializationType : "key.created",
+                agentID: "agt_\(index)",
+                credentialID: "key_\(index)",
+                details: ["scope": "a b"]
+            )
+        }
     }
 
     static let key = AuditChainKey(masterKey: MasterKey.generate().key)
@@ -86,12 +96,16 @@ struct AuditTests {
         rehashed[2].agentID = "agt_forged"
         rehashed[2].hash = AuditChain.digest(rehashed[2], key: key)
         #expect(AuditChain.verify(rehashed, key: Self.key) == .broken(seq: 4), "recomputing one hash still breaks the next link")
-        let continued = AuditChain.link(Self.events(2), after: (chain.last!.seq, chain.last!.hash), key: key)
+        let continued = AuditChain.link(Self.events(2, continuing: true), after: (chain.last!.seq, chain.last!.hash), key: key)
         #expect(AuditChain.verify(chain + continued, key: Self.key) == nil)
         // Without the master key, a forger can't rebuild the chain: a whole chain recomputed with
         // another key (as a script with database access would) does not verify.
         let forged = AuditChain.link(Self.events(5), after: nil, key: AuditChainKey(masterKey: MasterKey.generate().key))
         #expect(AuditChain.verify(forged, key: Self.key) == .edited(seq: 1))
+        #expect(AuditChain.verify(Array(chain.dropFirst()), key: Self.key) == .missingStart, "the start deleted")
+        #expect(AuditChain.verify([], key: Self.key) == .missingStart, "the whole log deleted")
+        let headless = AuditChain.link(Self.events(3, continuing: true), after: nil, key: key)
+        #expect(AuditChain.verify(headless, key: Self.key) == .missingStart, "a chain rebuilt without its initialisation record")
     }
 
     @Test("the log batches events, aggregates failures per credential and minute, and flushes everything at the end")

@@ -3,6 +3,7 @@ import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
 import AgentAuthServer
+import AgentAuthStoreConformance
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -47,10 +48,11 @@ struct BearerMiddlewareTests {
     }
 
     static func token(_ server: Server, scope: String, audience: [String]? = nil) async throws -> String {
-        let agent = try await AgentAdministration(store: server.store).createAgent(name: "caller")
+        let agent = try await AgentAdministration(store: server.store).createAgent(name: "caller", by: .test)
         let issued = try await ClientAdministration(store: server.store).createClient(
             agentID: agent.id,
-            ClientRequest(scope: scope, audiences: audience)
+            ClientRequest(scope: scope, audiences: audience),
+            by: .test
         )
         let response = try await HTTPTestClient.post(
             server.base + "/oauth/token",
@@ -187,13 +189,17 @@ struct RevocationFeedPagingTests {
     @Test("tokens are not verified from memory until every page is in: a token revoked in the third page is never accepted")
     func halfLoadedListIsNotTrusted() async throws {
         try await BearerMiddlewareTests.withAuthServer { server in
-            let agent = try await AgentAdministration(store: server.store).createAgent(name: "revoker")
+            let agent = try await AgentAdministration(store: server.store).createAgent(name: "revoker", by: .test)
             let now = Date()
             for index in 0..<2_500 {
                 _ = try await server.store.revokeToken(jti: "at_seed\(index)", agentID: agent.id, expiresAt: now.addingTimeInterval(3600), at: now)
             }
             _ = try await server.store.revokeToken(jti: "at_last", agentID: agent.id, expiresAt: now.addingTimeInterval(3600), at: now)
-            let key = try await AgentAdministration(store: server.store).createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["introspect"]))
+            let key = try await AgentAdministration(store: server.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["introspect"]),
+                by: .test
+            )
             let feed = RevocationFeedFollower(authServer: server.base, credential: key.plaintext, waitSeconds: 1)
             // Written behind the server's back (as the CLI would): its revocation sync sees them within 100 ms.
             try await Task.sleep(for: .milliseconds(500))

@@ -47,8 +47,8 @@ struct ResourceAuthenticatorTests {
         let administration = AgentAdministration(store: store)
         let masterKey = MasterKey.generate().key
         let (_, adminKey) = try #require(try await administration.initialize(masterKey: masterKey))
-        let gateway = try await administration.createAgent(name: "example api")
-        let introspection = try await administration.createAPIKey(agentID: gateway.id, APIKeyRequest(scopes: ["introspect"]))
+        let gateway = try await administration.createAgent(name: "example api", by: .test)
+        let introspection = try await administration.createAPIKey(agentID: gateway.id, APIKeyRequest(scopes: ["introspect"]), by: .test)
         let app = try await buildApplication(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), store: store, masterKey: masterKey)
         try await app.test(.live) { client in
             try await body(
@@ -73,8 +73,8 @@ struct ResourceAuthenticatorTests {
     func scopePolicy() async throws {
         try await Self.withAuthServer { fixture in
             let administration = AgentAdministration(store: fixture.store)
-            let agent = try await administration.createAgent(name: "reader")
-            let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+            let agent = try await administration.createAgent(name: "reader", by: .test)
+            let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
             let router = Self.resourceRouter(authServer: "http://127.0.0.1:\(fixture.authPort)", introspectionKey: fixture.introspectionKey)
             try await Application(router: router).test(.router) { client in
                 let ok = try await Self.get(client, "/v1/conversations", headers: [.apiKey: key.plaintext])
@@ -111,16 +111,16 @@ struct ResourceAuthenticatorTests {
     func revocationIsImmediate() async throws {
         try await Self.withAuthServer { fixture in
             let administration = AgentAdministration(store: fixture.store)
-            let agent = try await administration.createAgent(name: "reader")
-            let first = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
-            let second = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+            let agent = try await administration.createAgent(name: "reader", by: .test)
+            let first = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
+            let second = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
             let router = Self.resourceRouter(authServer: "http://127.0.0.1:\(fixture.authPort)", introspectionKey: fixture.introspectionKey)
             try await Application(router: router).test(.router) { client in
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: first.plaintext]).status == .ok)
-                _ = try await administration.revokeAPIKey(id: first.record.id)
+                _ = try await administration.revokeAPIKey(id: first.record.id, by: .test)
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: first.plaintext]).status == .unauthorized)
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: second.plaintext]).status == .ok)
-                _ = try await administration.setStatus(agentID: agent.id, .disabled)
+                _ = try await administration.setStatus(agentID: agent.id, .disabled, by: .test)
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: second.plaintext]).status == .unauthorized)
             }
         }
@@ -144,8 +144,8 @@ struct ResourceAuthenticatorTests {
     func wrongIntrospectionKey() async throws {
         try await Self.withAuthServer { fixture in
             let administration = AgentAdministration(store: fixture.store)
-            let agent = try await administration.createAgent(name: "reader")
-            let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+            let agent = try await administration.createAgent(name: "reader", by: .test)
+            let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
             let router = Self.resourceRouter(authServer: "http://127.0.0.1:\(fixture.authPort)", introspectionKey: SecretFormat.apiKey.generate())
             try await Application(router: router).test(.router) { client in
                 let response = try await Self.get(client, "/v1/conversations", headers: [.apiKey: key.plaintext])

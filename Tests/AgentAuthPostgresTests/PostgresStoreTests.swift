@@ -26,7 +26,7 @@ struct PostgresStoreTests {
             let first = try await PostgresStore(url: url)
             let names = try await first.appliedMigrations()
             #expect(names == ["v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log"])
-            let agent = try await AgentAdministration(store: first).createAgent(name: "persisted")
+            let agent = try await AgentAdministration(store: first).createAgent(name: "persisted", by: .test)
             first.shutdown()
             let second = try await PostgresStore(url: url)
             defer { second.shutdown() }

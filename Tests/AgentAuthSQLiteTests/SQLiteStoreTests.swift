@@ -21,6 +21,38 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("58: a new database and its WAL and shared-memory files are readable by their owner only (0600)")
+    func filePermissions() async throws {
+        try await Self.withDirectory { directory in
+            let path = directory.appendingPathComponent("agentauth.sqlite").path
+            let store = try SQLiteStore(path: path)
+            _ = try await AgentAdministration(store: store).createAgent(name: "written", by: .test)
+            for file in [path, path + "-wal", path + "-shm"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file): \(mode.map { String($0, radix: 8) } ?? "missing")")
+            }
+        }
+    }
+
+    @Test("audit verify catches a log whose start, or all of it, was deleted")
+    func deletedChainStart() async throws {
+        try await Self.withDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
+            let masterKey = MasterKey.generate().key
+            let key = AuditChainKey(masterKey: masterKey)
+            _ = try #require(try await AgentAdministration(store: store).initialize(masterKey: masterKey))
+            let actor = AuditActor.commandLine(chainKey: key)
+            _ = try await AgentAdministration(store: store).createAgent(name: "one", by: actor)
+            _ = try await AgentAdministration(store: store).createAgent(name: "two", by: actor)
+            let chain = try await store.auditChain()
+            #expect(chain.first?.type == AuditChain.initializationType, "the initialisation record comes first")
+            #expect(AuditChain.verify(chain, key: key) == nil)
+            #expect(AuditChain.verify(Array(chain.dropFirst()), key: key) != nil, "the start removed")
+            try await store.unsafeExecute("DELETE FROM audit_events")
+            #expect(AuditChain.verify(try await store.auditChain(), key: key) == .missingStart, "the whole log removed")
+        }
+    }
+
     @Test("the database is in WAL mode with every migration applied, and survives reopening")
     func walAndMigrations() async throws {
         try await Self.withDirectory { directory in
@@ -34,7 +66,7 @@ struct SQLiteStoreTests {
                         "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
                     ]
                 )
-                agentID = try await AgentAdministration(store: store).createAgent(name: "persisted").id
+                agentID = try await AgentAdministration(store: store).createAgent(name: "persisted", by: .test).id
             }
             let reopened = try SQLiteStore(path: path)
             #expect(try await reopened.agent(id: agentID)?.name == "persisted")
@@ -54,7 +86,7 @@ struct SQLiteStoreTests {
             let second = AgentAdministration(store: try SQLiteStore(path: path))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<40 {
-                    group.addTask { _ = try await (index.isMultiple(of: 2) ? first : second).createAgent(name: "agent \(index)") }
+                    group.addTask { _ = try await (index.isMultiple(of: 2) ? first : second).createAgent(name: "agent \(index)", by: .test) }
                 }
                 try await group.waitForAll()
             }

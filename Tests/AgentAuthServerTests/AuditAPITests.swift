@@ -27,7 +27,10 @@ struct AuditAPITests {
                 #expect(response.status == .ok)
                 let events = try #require(response.object["events"] as? [[String: Any]])
                 #expect(
-                    events.compactMap { $0["type"] as? String } == ["token.issued", "client.created", "key.revoked", "key.created", "agent.created"]
+                    events.compactMap { $0["type"] as? String } == [
+                        "client_auth.failure", "token.issued", "client.created", "key.revoked", "key.created", "agent.created",
+                    ],
+                    "a failure of a registered client is about its agent too"
                 )
                 let created = try #require(events.last)
                 #expect((created["details"] as? [String: String])?["actor_agent_id"] == env.adminAgentID)

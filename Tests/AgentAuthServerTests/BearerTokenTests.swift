@@ -25,11 +25,11 @@ struct BearerTokenTests {
     func validAndScope() async throws {
         try await TestEnvironment.with { env in
             try await env.test { api in
-                let adminToken = try await api.accessToken(agent: env.adminAgentID, scope: "admin")
+                let adminToken = try await api.serverToken(agent: env.adminAgentID, scope: "admin")
                 let ok = try await api.request(.get, "/admin/agents", headers: Self.bearer(adminToken))
                 #expect(ok.status == .ok)
                 let agent = try await api.createAgent()
-                let readerToken = try await api.accessToken(agent: agent, scope: "conversations:read")
+                let readerToken = try await api.serverToken(agent: agent, scope: "conversations:read")
                 let forbidden = try await api.request(.get, "/admin/agents", headers: Self.bearer(readerToken))
                 #expect(forbidden.status == .forbidden)
                 #expect(forbidden.headers[.wwwAuthenticate] == #"Bearer error="insufficient_scope", scope="admin""#)
@@ -283,7 +283,7 @@ struct BearerTokenTests {
                 }
                 let arrayAudience = try JWTForge.signed(
                     header: JWTForge.header(key),
-                    payload: JWTForge.payload(agent: env.adminAgentID, audience: #"["other","agentauth"]"#),
+                    payload: JWTForge.payload(agent: env.adminAgentID, audience: #"["other","\#(TestEnvironment.issuer)"]"#),
                     key: key
                 )
                 #expect(

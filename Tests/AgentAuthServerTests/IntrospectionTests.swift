@@ -111,7 +111,7 @@ struct TokenIntrospectionTests {
                 let token = try await api.accessToken(agent: agent, scope: "billing:read", audience: "https://billing.example")
                 let (resourceID, resourceSecret) = try await api.createClient(
                     agent: try await api.createAgent("billing api"),
-                    json: #"{"scope":"x"}"#
+                    json: #"{"scope":"introspect"}"#
                 )
                 let basic = "Basic " + Data("\(formEncoded(resourceID)):\(formEncoded(resourceSecret!))".utf8).base64EncodedString()
                 let response = try await api.request(.post, "/oauth/introspect", headers: [.authorization: basic], form: "token=\(token)")
@@ -145,8 +145,8 @@ struct TokenIntrospectionTests {
             try await env.test { api in
                 let agent = try await api.createAgent()
                 let subject = try await api.accessToken(agent: agent, scope: "a")
-                let introspector = try await api.accessToken(agent: agent, scope: "introspect")
-                let plain = try await api.accessToken(agent: agent, scope: "b")
+                let introspector = try await api.serverToken(agent: agent, scope: "introspect")
+                let plain = try await api.serverToken(agent: agent, scope: "b")
                 let ok = try await api.request(
                     .post,
                     "/oauth/introspect",

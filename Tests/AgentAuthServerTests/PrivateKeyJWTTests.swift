@@ -24,13 +24,15 @@ struct PrivateKeyJWTTests {
             iss: String? = nil,
             sub: String? = nil,
             aud: String = TestEnvironment.issuer + "/oauth/token",
+            audJSON: String? = nil,
             exp: Int = Int(Date().timeIntervalSince1970) + 120,
             jti: String? = UUID().uuidString,
             header: String? = nil
         ) throws -> String {
             let jtiMember = jti.map { #","jti":"\#($0)""# } ?? ""
+            let audience = audJSON ?? #""\#(aud)""#
             let payload =
-                #"{"iss":"\#(iss ?? clientID)","sub":"\#(sub ?? clientID)","aud":"\#(aud)","exp":\#(exp),"iat":\#(Int(Date().timeIntervalSince1970))\#(jtiMember)}"#
+                #"{"iss":"\#(iss ?? clientID)","sub":"\#(sub ?? clientID)","aud":\#(audience),"exp":\#(exp),"iat":\#(Int(Date().timeIntervalSince1970))\#(jtiMember)}"#
             let input = JWTForge.b64(header ?? #"{"alg":"EdDSA","kid":"\#(kid)","typ":"JWT"}"#) + "." + JWTForge.b64(payload)
             return input + "." + Base64URL.encode(try key.signature(for: Data(input.utf8)))
         }

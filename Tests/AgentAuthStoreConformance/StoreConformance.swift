@@ -44,6 +44,7 @@ public enum StoreConformance {
         .init(description: "revocation pruning keeps what can still matter", body: revocationPruning),
         .init(description: "audit events chain across batches and filter newest first", body: auditLog),
         .init(description: "delegation policy: any agent by default, a list, or none", body: delegationPolicy),
+        .init(description: "admin changes store their audit event with them, and only when the change is made", body: auditedChanges),
     ]
 
     // MARK: Fixtures
@@ -422,7 +423,14 @@ public enum StoreConformance {
     }
 
     static func auditLog(_ store: any AgentAuthStore) async throws {
-        let first = (0..<3).map { AuditEvent(time: time(Double($0)), type: "key.created", agentID: "agt_a", credentialID: "key_\($0)") }
+        let first = (0..<3).map { index in
+            AuditEvent(
+                time: time(Double(index)),
+                type: index == 0 ? AuditChain.initializationType : "key.created",
+                agentID: "agt_a",
+                credentialID: "key_\(index)"
+            )
+        }
         let key = AuditChainKey(masterKey: MasterKey.generate().key)
         try await store.appendAudit(first, key: key)
         let second = [
@@ -459,5 +467,115 @@ public enum StoreConformance {
         _ = try await store.setDelegationPolicy(agentID: agent.id, mayAct: nil)
         try expect(try await store.delegationPolicy(agentID: agent.id) == nil, "nil allows any agent again")
         try expect(try await !store.setDelegationPolicy(agentID: "agt_doesnotexist000000", mayAct: nil), "unknown agent")
+    }
+
+    static func auditedChanges(_ store: any AgentAuthStore) async throws {
+        let chainKey = AuditChainKey(masterKey: MasterKey.generate().key)
+        func audit(_ type: String) -> AuditRecord {
+            AuditRecord(events: [AuditEvent(time: time(0), type: type, details: ["via": "test"])], key: chainKey)
+        }
+        func expectChain(_ types: [String], _ message: String) async throws {
+            let chain = try await store.auditChain()
+            try expect(chain.map(\.type) == types, "\(message): \(chain.map(\.type))")
+            try expect(AuditChain.verify(chain, key: chainKey) == nil, "\(message): the chain verifies")
+        }
+        let admin = makeAgent("admin")
+        let adminKey = makeKey(agentID: admin.id)
+        try expect(
+            try await store.initialize(
+                admin: admin,
+                adminKey: adminKey,
+                signingKey: makeSigningKey("k0"),
+                audit: audit(AuditChain.initializationType)
+            ),
+            "initialised"
+        )
+        var types = [AuditChain.initializationType]
+        try expect(
+            try await !store.initialize(
+                admin: makeAgent(),
+                adminKey: makeKey(agentID: admin.id),
+                signingKey: makeSigningKey("k1"),
+                audit: audit("x")
+            ),
+            "a second initialise changes nothing"
+        )
+        try await expectChain(types, "no event for the refused initialise")
+
+        let agent = makeAgent()
+        try await store.insertAgent(agent, audit: audit("agent.created"))
+        types.append("agent.created")
+        try await expectStoreError(.conflict, "duplicate agent") { try await store.insertAgent(agent, audit: audit("duplicate")) }
+        try await expectChain(types, "no event for a refused insert")
+
+        let key = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(key, audit: audit("key.created"))
+        try await expectStoreError(.notFound, "key of a missing agent") {
+            try await store.insertAPIKey(makeKey(agentID: "agt_doesnotexist000000"), audit: audit("orphan"))
+        }
+        try expect(try await store.revokeAPIKey(id: "key_doesnotexist000000", at: time(1), audit: audit("missing")) == nil, "unknown key")
+        _ = try await store.revokeAPIKey(id: key.id, at: time(1), audit: audit("key.revoked"))
+        try await expectStoreError(.conflict, "roll of a revoked key") {
+            _ = try await store.rollAPIKey(
+                id: key.id,
+                replacement: makeKey(agentID: agent.id),
+                graceUntil: time(2),
+                at: time(2),
+                audit: audit("rolled")
+            )
+        }
+        let live = makeKey(agentID: agent.id)
+        try await store.insertAPIKey(live, audit: nil)
+        _ = try await store.rollAPIKey(
+            id: live.id,
+            replacement: makeKey(agentID: agent.id),
+            graceUntil: time(3),
+            at: time(3),
+            audit: audit("key.rolled")
+        )
+        types += ["key.created", "key.revoked", "key.rolled"]
+        try await expectChain(types, "keys")
+
+        try expect(
+            try await store.setAgentStatus(id: "agt_doesnotexist000000", status: .disabled, at: time(4), audit: audit("x")) == nil,
+            "unknown agent"
+        )
+        _ = try await store.setAgentStatus(id: agent.id, status: .disabled, at: time(4), audit: audit("agent.disabled"))
+        try expect(try await !store.setDelegationPolicy(agentID: "agt_doesnotexist000000", mayAct: nil, audit: audit("x")), "unknown agent")
+        _ = try await store.setDelegationPolicy(agentID: agent.id, mayAct: [], audit: audit("agent.delegation_policy"))
+        types += ["agent.disabled", "agent.delegation_policy"]
+
+        let client = makeClient(agentID: admin.id)
+        try await store.insertClient(client, audit: audit("client.created"))
+        try await expectStoreError(.conflict, "taken client id") { try await store.insertClient(client, audit: audit("x")) }
+        try expect(
+            try await store.rotateClientSecret(
+                id: "cli_doesnotexist",
+                newSecretHash: String(repeating: "b", count: 64),
+                previousValidUntil: time(5),
+                audit: audit("x")
+            )
+                == nil,
+            "unknown client"
+        )
+        _ = try await store.rotateClientSecret(
+            id: client.clientID,
+            newSecretHash: String(repeating: "b", count: 64),
+            previousValidUntil: time(5),
+            audit: audit("client.secret_rotated")
+        )
+        try await store.rotateSigningKey(
+            to: makeSigningKey("k2", createdAt: time(6)),
+            retiredAt: time(6),
+            publishedUntil: time(600),
+            audit: audit("signing_key.rotated")
+        )
+        try expect(
+            try await store.revokeToken(jti: "at_1", agentID: agent.id, expiresAt: time(900), at: time(7), audit: audit("token.revoked")),
+            "revoked"
+        )
+        try expect(try await !store.revokeToken(jti: "at_1", agentID: agent.id, expiresAt: time(900), at: time(8), audit: audit("again")), "once")
+        types += ["client.created", "client.secret_rotated", "signing_key.rotated", "token.revoked"]
+        try await expectChain(types, "every change once, refusals none")
     }
 }

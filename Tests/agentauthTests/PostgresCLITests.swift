@@ -101,13 +101,19 @@ struct PostgresCLITests {
             #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: form, body: "token=\(spareKey)").body == #"{"active":false}"#)
 
             // A token issued on A, revoked on A, is refused on B within a second.
-            let client = try await HTTP.send(.POST, "\(a)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"introspect"}"#)
+            // Tokens for the nodes' own endpoints carry the admin audience (the issuer), asked for by name.
+            let client = try await HTTP.send(
+                .POST,
+                "\(a)/admin/agents/\(agent)/clients",
+                headers: admin,
+                body: #"{"scope":"introspect","audience":["https://auth.test"]}"#
+            )
             let clientForm = HTTP.basicForm(
                 clientID: try #require(client.json["client_id"] as? String),
                 secret: try #require(client.json["client_secret"] as? String)
             )
             let token = try #require(
-                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
+                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test").json["access_token"]
                     as? String
             )
             let bearer = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/x-www-form-urlencoded")]
@@ -126,13 +132,13 @@ struct PostgresCLITests {
             }
             #expect(published != nil, "B publishes A's new key within 1 s")
             let fresh = try #require(
-                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
+                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test").json["access_token"]
                     as? String
             )
             let freshBearer = [("Authorization", "Bearer \(fresh)"), ("Content-Type", "application/x-www-form-urlencoded")]
             #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: freshBearer, body: "token=x").status == 200)
             let freshAtB = try #require(
-                try await HTTP.send(.POST, "\(b)/oauth/token", headers: clientForm, body: "grant_type=client_credentials").json["access_token"]
+                try await HTTP.send(.POST, "\(b)/oauth/token", headers: clientForm, body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test").json["access_token"]
                     as? String
             )
             let header = try #require(

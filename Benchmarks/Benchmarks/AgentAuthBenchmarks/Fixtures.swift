@@ -70,7 +70,7 @@ final class Fixtures: Sendable {
             signers[algorithm] = Signer(issuer: issuer, keys: ring, verifier: verifier, token: issued.token, claims: issued.claims)
             if apiKeyStore == nil {
                 for index in 0..<1_000 {
-                    let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]))
+                    let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .commandLine(chainKey: AuditChainKey(masterKey: masterKey)))
                     if index == 500 { apiKey = key.plaintext }
                 }
                 apiKeyStore = store

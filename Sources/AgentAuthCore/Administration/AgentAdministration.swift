@@ -1,7 +1,8 @@
 public import Foundation
 
 /// The admin operations on agents and keys, shared by the HTTP admin API and the CLI so
-/// that both validate and store exactly the same way.
+/// that both validate and store exactly the same way. Every change is stored in one transaction
+/// with its audit event, made for the `AuditActor` that asked for it.
 public struct AgentAdministration: Sendable {
     public let store: any AgentAuthStore
     let now: @Sendable () -> Date
@@ -20,22 +21,33 @@ public struct AgentAdministration: Sendable {
     // MARK: Bootstrap
 
     /// Creates the bootstrap admin agent, its `admin` key and the first signing key (sealed under
-    /// `masterKey`) when the store is new. Returns `nil`, changing nothing, when it was already initialised.
+    /// `masterKey`) when the store is new, with the audit chain's first event, `store.initialized`
+    /// (keyed from `masterKey`). Returns `nil`, changing nothing, when it was already initialised.
     public func initialize(masterKey: MasterKey, algorithm: SigningAlgorithm = .eddsa) async throws -> (agent: Agent, adminKey: IssuedAPIKey)? {
         let agent = Agent(id: Identifier.make(prefix: Identifier.agentPrefix), name: "admin", status: .active, createdAt: now())
         let key = makeKey(agentID: agent.id, name: "bootstrap admin key", scopes: ScopeSet([.admin]), rateLimit: .unlimited, expiresAt: nil)
         let (material, privateKey) = try await SigningKeyMaterial.generate(algorithm)
         let signingKey = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now())
-        guard try await store.initialize(admin: agent, adminKey: key.record, signingKey: signingKey) else { return nil }
+        let audit = AuditActor.commandLine(chainKey: AuditChainKey(masterKey: masterKey)).record(
+            AuditChain.initializationType,
+            agentID: agent.id,
+            credentialID: key.record.id,
+            details: ["signing_key": signingKey.kid],
+            at: now()
+        )
+        guard try await store.initialize(admin: agent, adminKey: key.record, signingKey: signingKey, audit: audit) else { return nil }
         return (agent, key)
     }
 
     // MARK: Agents
 
-    public func createAgent(name: String) async throws -> Agent {
+    public func createAgent(name: String, by actor: AuditActor) async throws -> Agent {
         let name = try Self.validatedName(name, field: "name", maxLength: Agent.maxNameLength)
         let agent = Agent(id: Identifier.make(prefix: Identifier.agentPrefix), name: name, status: .active, createdAt: now())
-        try await store.insertAgent(agent)
+        try await store.insertAgent(
+            agent,
+            audit: actor.record("agent.created", agentID: agent.id, credentialID: nil, details: ["name": name], at: now())
+        )
         return agent
     }
 
@@ -53,9 +65,11 @@ public struct AgentAdministration: Sendable {
     }
 
     /// Disabling refuses every key (and, later, token) of the agent from the next request on.
-    public func setStatus(agentID: String, _ status: Agent.Status) async throws -> Agent {
+    public func setStatus(agentID: String, _ status: Agent.Status, by actor: AuditActor) async throws -> Agent {
+        let at = now()
+        let audit = actor.record(status == .disabled ? "agent.disabled" : "agent.enabled", agentID: agentID, credentialID: nil, at: at)
         guard Identifier.isValid(agentID, prefix: Identifier.agentPrefix),
-            let agent = try await store.setAgentStatus(id: agentID, status: status, at: now())
+            let agent = try await store.setAgentStatus(id: agentID, status: status, at: at, audit: audit)
         else {
             throw AdministrationError.notFound("no such agent")
         }
@@ -64,7 +78,7 @@ public struct AgentAdministration: Sendable {
 
     /// Which agents may act for `agentID` in token exchange; `nil` allows any. Every listed id
     /// must be an existing agent.
-    public func setDelegationPolicy(agentID: String, mayAct: [String]?) async throws -> [String]? {
+    public func setDelegationPolicy(agentID: String, mayAct: [String]?, by actor: AuditActor) async throws -> [String]? {
         _ = try await agent(id: agentID)
         var unique: [String]?
         if let mayAct {
@@ -78,13 +92,22 @@ public struct AgentAdministration: Sendable {
             }
             unique = seen
         }
-        guard try await store.setDelegationPolicy(agentID: agentID, mayAct: unique) else { throw AdministrationError.notFound("no such agent") }
+        let audit = actor.record(
+            "agent.delegation_policy",
+            agentID: agentID,
+            credentialID: nil,
+            details: ["may_act": unique?.joined(separator: " ") ?? "*"],
+            at: now()
+        )
+        guard try await store.setDelegationPolicy(agentID: agentID, mayAct: unique, audit: audit) else {
+            throw AdministrationError.notFound("no such agent")
+        }
         return unique
     }
 
     // MARK: API keys
 
-    public func createAPIKey(agentID: String, _ request: APIKeyRequest) async throws -> IssuedAPIKey {
+    public func createAPIKey(agentID: String, _ request: APIKeyRequest, by actor: AuditActor) async throws -> IssuedAPIKey {
         let scopes: ScopeSet
         do {
             scopes = try ScopeSet(validating: request.scopes)
@@ -104,7 +127,8 @@ public struct AgentAdministration: Sendable {
         let agent = try await agent(id: agentID)
         guard agent.status == .active else { throw AdministrationError.conflict("agent is disabled") }
         let key = makeKey(agentID: agent.id, name: name, scopes: scopes, rateLimit: rateLimit, expiresAt: expiresAt, createdAt: created)
-        try await mapStoreErrors { try await store.insertAPIKey(key.record) }
+        let audit = actor.record("key.created", agentID: agent.id, credentialID: key.record.id, details: ["scope": scopes.description], at: created)
+        try await mapStoreErrors { try await store.insertAPIKey(key.record, audit: audit) }
         return key
     }
 
@@ -120,8 +144,10 @@ public struct AgentAdministration: Sendable {
         return key
     }
 
-    public func revokeAPIKey(id: String) async throws -> APIKey {
-        guard Identifier.isValid(id, prefix: Identifier.apiKeyPrefix), let key = try await store.revokeAPIKey(id: id, at: now()) else {
+    public func revokeAPIKey(id: String, by actor: AuditActor) async throws -> APIKey {
+        let existing = try await apiKey(id: id)
+        let audit = actor.record("key.revoked", agentID: existing.agentID, credentialID: existing.id, at: now())
+        guard let key = try await store.revokeAPIKey(id: existing.id, at: now(), audit: audit) else {
             throw AdministrationError.notFound("no such key")
         }
         return key
@@ -129,7 +155,7 @@ public struct AgentAdministration: Sendable {
 
     /// Issues a replacement with the same agent, scopes, name, tier and lifetime length; the
     /// old key keeps working for `graceSeconds` (0: it stops at once), never longer than it would have.
-    public func rollAPIKey(id: String, graceSeconds: Int) async throws -> (replacement: IssuedAPIKey, previous: APIKey) {
+    public func rollAPIKey(id: String, graceSeconds: Int, by actor: AuditActor) async throws -> (replacement: IssuedAPIKey, previous: APIKey) {
         guard (0...Self.maxGraceSeconds).contains(graceSeconds) else {
             throw AdministrationError.invalidRequest("grace_seconds must be between 0 and \(Self.maxGraceSeconds)")
         }
@@ -145,12 +171,20 @@ public struct AgentAdministration: Sendable {
             expiresAt: expiresAt,
             createdAt: rolledAt
         )
+        let audit = actor.record(
+            "key.rolled",
+            agentID: old.agentID,
+            credentialID: old.id,
+            details: ["replacement": replacement.record.id, "grace_seconds": String(graceSeconds)],
+            at: rolledAt
+        )
         let previous = try await mapStoreErrors {
             try await store.rollAPIKey(
                 id: old.id,
                 replacement: replacement.record,
                 graceUntil: rolledAt.addingTimeInterval(TimeInterval(graceSeconds)),
-                at: rolledAt
+                at: rolledAt,
+                audit: audit
             )
         }
         return (replacement, previous)

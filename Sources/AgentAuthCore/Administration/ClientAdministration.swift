@@ -18,7 +18,7 @@ public struct ClientAdministration: Sendable {
         self.now = now
     }
 
-    public func createClient(agentID: String, _ request: ClientRequest) async throws -> IssuedClient {
+    public func createClient(agentID: String, _ request: ClientRequest, by actor: AuditActor) async throws -> IssuedClient {
         let clientID = try request.clientID.map(Self.validatedClientID) ?? Identifier.make(prefix: "cli_")
         guard let scopeText = request.scope else { throw AdministrationError.invalidRequest("scope is required") }
         let scopes: ScopeSet
@@ -60,8 +60,15 @@ public struct ClientAdministration: Sendable {
             secretHash: secret.map(SecretFormat.storageHash),
             createdAt: now()
         )
+        let audit = actor.record(
+            "client.created",
+            agentID: agent.id,
+            credentialID: clientID,
+            details: ["scope": scopes.description, "auth_method": method.rawValue],
+            at: client.createdAt
+        )
         do {
-            try await store.insertClient(client)
+            try await store.insertClient(client, audit: audit)
         } catch let error as StoreError where error.kind == .conflict {
             throw AdministrationError.conflict("client_id is taken")
         }
@@ -81,7 +88,7 @@ public struct ClientAdministration: Sendable {
     }
 
     /// A new secret; the old one keeps working for `graceSeconds` (0: it stops at once).
-    public func rotateSecret(clientID: String, graceSeconds: Int) async throws -> IssuedClient {
+    public func rotateSecret(clientID: String, graceSeconds: Int, by actor: AuditActor) async throws -> IssuedClient {
         guard (0...AgentAdministration.maxGraceSeconds).contains(graceSeconds) else {
             throw AdministrationError.invalidRequest("grace_seconds must be between 0 and \(AgentAdministration.maxGraceSeconds)")
         }
@@ -90,11 +97,19 @@ public struct ClientAdministration: Sendable {
             throw AdministrationError.conflict("a private_key_jwt client has no secret; register new keys instead")
         }
         let secret = SecretFormat.clientSecret.generate()
+        let audit = actor.record(
+            "client.secret_rotated",
+            agentID: existing.agentID,
+            credentialID: existing.clientID,
+            details: ["grace_seconds": String(graceSeconds)],
+            at: now()
+        )
         guard
             let client = try await store.rotateClientSecret(
                 id: existing.clientID,
                 newSecretHash: SecretFormat.storageHash(secret),
-                previousValidUntil: now().addingTimeInterval(TimeInterval(graceSeconds))
+                previousValidUntil: now().addingTimeInterval(TimeInterval(graceSeconds)),
+                audit: audit
             )
         else { throw AdministrationError.notFound("no such client") }
         return IssuedClient(client: client, secret: secret)
@@ -110,6 +125,10 @@ public struct ClientAdministration: Sendable {
         }
         guard !value.isEmpty, value.utf8.count <= maxClientIDLength, allowed else {
             throw AdministrationError.invalidRequest("client_id must be 1 to \(maxClientIDLength) visible ASCII characters, without / % ? #")
+        }
+        // An id shaped like a secret would be redacted wherever it is recorded (and invites pasting secrets as ids).
+        guard AuditRedaction.redact(value) == value else {
+            throw AdministrationError.invalidRequest("client_id must not look like a secret or a token")
         }
         return value
     }
@@ -155,6 +174,11 @@ public struct ClientAdministration: Sendable {
             guard Set(key.keys).isDisjoint(with: privateMembers) else { throw AdministrationError.invalidRequest("jwks must hold public keys only") }
             guard let kty = key["kty"] as? String, ["OKP", "EC", "RSA"].contains(kty) else {
                 throw AdministrationError.invalidRequest("jwks keys must be OKP (Ed25519), EC (P-256) or RSA")
+            }
+            if kty == "RSA" {
+                guard let modulus = key["n"] as? String, RSAKeySize.isStrongEnough(modulus: modulus) else {
+                    throw AdministrationError.invalidRequest("RSA keys must have a modulus of at least \(RSAKeySize.minimumBits) bits")
+                }
             }
             if let kid = key["kid"] as? String, !kids.insert(kid).inserted { throw AdministrationError.invalidRequest("jwks kids must be unique") }
         }

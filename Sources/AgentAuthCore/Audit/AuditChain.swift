@@ -17,13 +17,17 @@ public struct AuditChainKey: Sendable {
 /// over by recomputing hashes without the master key.
 public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
+    /// The type of the chain's first event, written with the store's initialisation: a log whose
+    /// start (or whole content) was deleted can't pass for an intact one.
+    public static let initializationType = "store.initialized"
 
-    /// Fills in `seq`, `previousHash` and `hash` for events appended after `previous`.
+    /// Fills in `seq`, `previousHash` and `hash` for events appended after `previous`. Every
+    /// store appends through here, so every event is redacted here (`AuditRedaction`) first.
     public static func link(_ events: [AuditEvent], after previous: (seq: Int64, hash: String)?, key: AuditChainKey) -> [AuditEvent] {
         var seq = previous?.seq ?? 0
         var hash = previous?.hash ?? genesis
         return events.map { event in
-            var linked = event
+            var linked = AuditRedaction.redact(event)
             // Whole milliseconds, so the stored time hashes the same after a round trip.
             linked.time = Date(timeIntervalSince1970: (event.time.timeIntervalSince1970 * 1000).rounded() / 1000)
             seq += 1
@@ -64,17 +68,23 @@ public enum AuditChain {
         case edited(seq: Int64)
         /// The row does not follow the one before it: a row was deleted (or inserted).
         case broken(seq: Int64)
+        /// The chain does not begin with the initialisation record: its start, or all of it, was deleted.
+        case missingStart
 
         public var description: String {
             switch self {
             case .edited(let seq): "event \(seq) was edited (its hash does not match its content)"
             case .broken(let seq): "the chain breaks before event \(seq) (an event was deleted or inserted)"
+            case .missingStart: "the chain does not begin with the \(AuditChain.initializationType) event (its start, or the whole log, was deleted)"
             }
         }
     }
 
-    /// Checks a whole chain, oldest first. Returns the first problem, or `nil` when intact.
+    /// Checks a whole chain, oldest first: it must begin with the initialisation record and every
+    /// event must follow the one before it. Returns the first problem, or `nil` when intact. (A cut
+    /// at the end is caught only against an anchor kept outside the database: `--anchor`.)
     public static func verify(_ events: [AuditEvent], key: AuditChainKey) -> Problem? {
+        guard let first = events.first, first.type == initializationType else { return .missingStart }
         var previous: (seq: Int64, hash: String) = (0, genesis)
         for event in events {
             guard event.seq == previous.seq + 1, event.previousHash == previous.hash else { return .broken(seq: event.seq) }

@@ -46,15 +46,25 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Counts a failure into its aggregate: one per type, reason, agent, credential, address and minute.
+    /// Counts a failure into its aggregate: one per type, reason, agent, credential, address and
+    /// minute. The values are redacted and bounded first (`AuditRedaction`), so an aggregate holds
+    /// neither a secret nor more than a few hundred bytes, whatever a caller sent; and callers
+    /// pass ids of records that exist, never a presented string, so they can't be varied per request.
     public func recordFailure(type: String, agentID: String? = nil, credentialID: String?, clientAddress: String?, reason: String) {
         let minute = Int64(now().timeIntervalSince1970 / 60)
-        let key = FailureKey(type: type, reason: reason, agentID: agentID, credentialID: credentialID, clientAddress: clientAddress, minute: minute)
+        let key = FailureKey(
+            type: type,
+            reason: AuditRedaction.redact(reason),
+            agentID: AuditRedaction.redact(agentID),
+            credentialID: AuditRedaction.redact(credentialID),
+            clientAddress: AuditRedaction.redact(clientAddress),
+            minute: minute
+        )
         state.withLock { state in
             if let current = state.failures[key] {
                 state.failures[key] = (current.count + 1, current.reason)
             } else if state.failures.count < capacity {
-                state.failures[key] = (1, reason)
+                state.failures[key] = (1, key.reason)
             } else {
                 state.dropped += 1
             }

@@ -5,12 +5,14 @@ import JWTKit
 /// Authenticates OAuth clients: secrets by SHA-256 and a constant-time comparison (an unknown
 /// client costs the same as a wrong secret), `private_key_jwt` assertions per RFC 7523 §3
 /// against the client's registered JWKS with a `jti` replay cache until `exp`. Every failure is
-/// the same `invalid_client`.
+/// a `ClientAuthenticationFailure`, answered as the same `invalid_client`.
 public struct ClientAuthenticator: Sendable {
     let store: any AgentAuthStore
     let now: @Sendable () -> Date
-    /// Accepted values of an assertion's `aud`: the token endpoint URL and the issuer.
-    let assertionAudiences: Set<String>
+    /// An assertion's `aud` (draft-ietf-oauth-rfc7523bis): the issuer as its sole value, or the
+    /// token endpoint URL as a single string.
+    let issuer: String
+    let tokenEndpoint: String
     let leeway: TimeInterval
 
     /// Algorithms accepted for client assertions. Never `none` or HMAC (RFC 8725 §3.1, §3.2).
@@ -20,18 +22,20 @@ public struct ClientAuthenticator: Sendable {
 
     public init(
         store: any AgentAuthStore,
-        assertionAudiences: Set<String>,
+        issuer: String,
+        tokenEndpoint: String,
         leeway: TimeInterval = 30,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
-        self.assertionAudiences = assertionAudiences
+        self.issuer = issuer
+        self.tokenEndpoint = tokenEndpoint
         self.leeway = leeway
         self.now = now
     }
 
-    /// Returns the client and its agent, or throws `OAuthProtocolError.invalidClient`
-    /// (store failures propagate as they are).
+    /// Returns the client and its agent, or throws `ClientAuthenticationFailure` (store failures
+    /// propagate as they are).
     public func authenticate(_ credentials: ClientCredentials) async throws -> (client: OAuthClient, agent: Agent) {
         switch credentials {
         case .basic(let clientID, let secret), .post(let clientID, let secret):
@@ -45,10 +49,12 @@ public struct ClientAuthenticator: Sendable {
             {
                 matches = Self.constantTimeEquals(presented, previous) || matches
             }
-            guard let found, matches, found.client.authMethod == credentials.method, found.client.secretHash != nil else {
-                throw OAuthProtocolError.invalidClient
+            guard let found else { throw ClientAuthenticationFailure(.unknownClient) }
+            guard found.client.authMethod == credentials.method, found.client.secretHash != nil else {
+                throw ClientAuthenticationFailure(.wrongMethod, client: found.client)
             }
-            try ensureActive(found.agent)
+            guard matches else { throw ClientAuthenticationFailure(.wrongSecret, client: found.client) }
+            try ensureActive(found)
             return found
         case .assertion(let jwt, let clientID):
             return try await verifyAssertion(jwt, claimedClientID: clientID)
@@ -60,51 +66,64 @@ public struct ClientAuthenticator: Sendable {
         return try await store.clientWithAgent(id: clientID)
     }
 
-    private func ensureActive(_ agent: Agent) throws {
-        guard agent.status == .active else { throw OAuthProtocolError.invalidClient }
+    private func ensureActive(_ found: (client: OAuthClient, agent: Agent)) throws {
+        guard found.agent.status == .active else { throw ClientAuthenticationFailure(.agentDisabled, client: found.client) }
     }
 
     // MARK: private_key_jwt (RFC 7523 §3)
 
     private func verifyAssertion(_ jwt: String, claimedClientID: String?) async throws -> (client: OAuthClient, agent: Agent) {
+        let invalid = ClientAuthenticationFailure(.invalidAssertion)
         let jws: CompactJWS
         do {
             jws = try CompactJWS(parsing: jwt)
         } catch {
-            throw OAuthProtocolError.invalidClient
+            throw invalid
         }
         let header = jws.header
         guard Self.assertionAlgorithms.contains(header.alg), header.memberNames.isDisjoint(with: JOSEHeader.forbiddenMembers) else {
-            throw OAuthProtocolError.invalidClient
+            throw invalid
         }
         // An access token is not a client assertion (RFC 8725 §3.11: keep token kinds apart).
-        if let typ = header.typ, TokenVerifier.isAccessTokenType(typ) { throw OAuthProtocolError.invalidClient }
+        if let typ = header.typ, TokenVerifier.isAccessTokenType(typ) { throw invalid }
         let claims: AssertionClaims
         do {
             claims = try JSONDecoder().decode(AssertionClaims.self, from: jws.payload)
         } catch {
-            throw OAuthProtocolError.invalidClient
+            throw invalid
         }
-        guard claims.iss == claims.sub, claimedClientID == nil || claimedClientID == claims.iss else { throw OAuthProtocolError.invalidClient }
-        guard let found = try await lookUp(claims.iss), found.client.authMethod == .privateKeyJWT, let jwks = found.client.jwks else {
-            throw OAuthProtocolError.invalidClient
+        guard claims.iss == claims.sub, claimedClientID == nil || claimedClientID == claims.iss else { throw invalid }
+        guard let found = try await lookUp(claims.iss) else { throw ClientAuthenticationFailure(.unknownClient) }
+        let failure = ClientAuthenticationFailure(.invalidAssertion, client: found.client)
+        guard found.client.authMethod == .privateKeyJWT, let jwks = found.client.jwks else {
+            throw ClientAuthenticationFailure(.wrongMethod, client: found.client)
         }
-        guard try await Self.signatureVerifies(jws, header: header, jwks: jwks) else { throw OAuthProtocolError.invalidClient }
+        guard try await Self.signatureVerifies(jws, header: header, jwks: jwks) else { throw failure }
         let now = self.now()
-        guard !assertionAudiences.isDisjoint(with: claims.aud), !claims.jti.isEmpty, claims.jti.utf8.count <= 256,
+        guard isOwnAudience(claims.aud), !claims.jti.isEmpty, claims.jti.utf8.count <= 256,
             claims.exp.timeIntervalSince(now) > -leeway,
             claims.exp.timeIntervalSince(now) <= Self.maxAssertionLifetime + leeway,
             (claims.nbf?.timeIntervalSince(now) ?? 0) <= leeway,
             (claims.iat?.timeIntervalSince(now) ?? 0) <= leeway
         else {
-            throw OAuthProtocolError.invalidClient
+            throw failure
         }
-        try ensureActive(found.agent)
+        try ensureActive(found)
         let expiry = max(claims.exp, now).addingTimeInterval(leeway)
         guard try await store.recordAssertionID(claims.jti, clientID: found.client.clientID, expiresAt: expiry, now: now) else {
-            throw OAuthProtocolError.invalidClient
+            throw ClientAuthenticationFailure(.replayedAssertion, client: found.client)
         }
         return found
+    }
+
+    /// draft-ietf-oauth-rfc7523bis §4: the issuer as the sole audience (a string or a one-member
+    /// array), or, for older clients, the token endpoint URL as a single string. An array that also
+    /// names someone else is refused: such an assertion could be replayed at that other party.
+    func isOwnAudience(_ audience: AssertionClaims.Audience) -> Bool {
+        switch audience {
+        case .single(let value): value == issuer || value == tokenEndpoint
+        case .array(let values): values == [issuer]
+        }
     }
 
     static func signatureVerifies(_ jws: CompactJWS, header: JOSEHeader, jwks: String) async throws -> Bool {
@@ -117,6 +136,8 @@ public struct ClientAuthenticator: Sendable {
         guard let jwk = candidates.first, candidates.count == 1 else { return false }
         if let algorithm = jwk.algorithm, algorithm.rawValue != header.alg { return false }
         guard Self.keyType(jwk.keyType, fits: header.alg), let jwkAlgorithm = JWK.Algorithm(rawValue: header.alg) else { return false }
+        // A key registered before the size rule: still refused.
+        if jwk.keyType == .rsa, !RSAKeySize.isStrongEnough(modulus: jwk.modulus ?? "") { return false }
         var keyed = jwk
         keyed.keyIdentifier = "assertion-key"
         let collection = JWTKeyCollection()
@@ -136,9 +157,14 @@ public struct ClientAuthenticator: Sendable {
     }
 
     struct AssertionClaims: Decodable {
+        enum Audience: Hashable {
+            case single(String)
+            case array([String])
+        }
+
         let iss: String
         let sub: String
-        let aud: [String]
+        let aud: Audience
         let exp: Date
         let nbf: Date?
         let iat: Date?
@@ -151,9 +177,9 @@ public struct ClientAuthenticator: Sendable {
             iss = try container.decode(String.self, forKey: .iss)
             sub = try container.decode(String.self, forKey: .sub)
             if let single = try? container.decode(String.self, forKey: .aud) {
-                aud = [single]
+                aud = .single(single)
             } else {
-                aud = try container.decode([String].self, forKey: .aud)
+                aud = .array(try container.decode([String].self, forKey: .aud))
             }
             exp = Date(timeIntervalSince1970: try container.decode(Double.self, forKey: .exp))
             nbf = try container.decodeIfPresent(Double.self, forKey: .nbf).map(Date.init(timeIntervalSince1970:))

@@ -17,18 +17,5 @@ public enum ClientCredentials: Sendable, Hashable {
         }
     }
 
-    /// The client id as presented (for rate limiting and logs; unauthenticated): for an
-    /// assertion without `client_id`, its unverified `iss`.
-    public var claimedClientID: String? {
-        switch self {
-        case .basic(let id, _), .post(let id, _): return id
-        case .assertion(let jwt, let id):
-            if let id { return id }
-            struct Issuer: Decodable { let iss: String }
-            guard let jws = try? CompactJWS(parsing: jwt) else { return nil }
-            return (try? JSONDecoder().decode(Issuer.self, from: jws.payload))?.iss
-        }
-    }
-
     public static let assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 }

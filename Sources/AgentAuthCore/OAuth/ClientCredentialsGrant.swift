@@ -4,9 +4,12 @@ import Foundation
 /// narrowing (§3.3) and audience/resource selection (RFC 8707), then a signed token.
 public struct ClientCredentialsGrant: Sendable {
     let issuer: TokenIssuer
+    /// Audiences a client gets only when it requests them (the admin audience): never its default.
+    let explicitAudiences: Set<String>
 
-    public init(issuer: TokenIssuer) {
+    public init(issuer: TokenIssuer, explicitAudiences: Set<String> = []) {
         self.issuer = issuer
+        self.explicitAudiences = explicitAudiences
     }
 
     /// - Parameters:
@@ -17,7 +20,7 @@ public struct ClientCredentialsGrant: Sendable {
             throw OAuthProtocolError(.unauthorizedClient, "this client may not use the client_credentials grant")
         }
         let scope = try Self.grantedScope(requested: requestedScope, allowed: client.scopes)
-        let audience = try Self.audience(requested: requestedAudiences, allowed: client.audiences)
+        let audience = try Self.audience(requested: requestedAudiences, allowed: client.audiences, explicitOnly: explicitAudiences)
         return try await issuer.issue(subject: client.agentID, clientID: client.clientID, audience: audience, scope: scope, lifetime: client.tokenTTL)
     }
 
@@ -38,10 +41,13 @@ public struct ClientCredentialsGrant: Sendable {
         return granted
     }
 
-    /// Each requested audience must be one the client may use; none requested → its first.
-    public static func audience(requested: [String], allowed: [String]) throws -> [String] {
+    /// Each requested audience must be one the client may use; none requested → its first that is
+    /// not in `explicitOnly` (audiences given only to a client that asks for them by name).
+    public static func audience(requested: [String], allowed: [String], explicitOnly: Set<String> = []) throws -> [String] {
         guard !requested.isEmpty else {
-            guard let first = allowed.first else { throw OAuthProtocolError(.invalidTarget, "the client has no audience") }
+            guard let first = allowed.first(where: { !explicitOnly.contains($0) }) else {
+                throw OAuthProtocolError(.invalidTarget, "this client's audiences must be requested by name (audience or resource)")
+            }
             return [first]
         }
         var unique: [String] = []

@@ -23,6 +23,9 @@ public final class FailureLimiter: Sendable {
         self.now = now
     }
 
+    /// How many keys are tracked now (diagnostics and tests: it must not grow per presented id).
+    public var trackedKeyCount: Int { windows.withLock { $0.count } }
+
     /// Seconds until `key` may try again, or `nil` when it is not blocked.
     public func retryAfter(_ key: String) -> Int? {
         let now = self.now()

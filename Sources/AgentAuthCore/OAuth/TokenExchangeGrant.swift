@@ -8,14 +8,22 @@ public struct TokenExchangeGrant: Sendable {
     let store: any AgentAuthStore
     /// The most actors a token may carry (hops from the original agent).
     public let maxDepth: Int
+    /// Audiences given only when requested by name (the admin audience).
+    let explicitAudiences: Set<String>
 
     public static let accessTokenType = "urn:ietf:params:oauth:token-type:access_token"
     public static let defaultMaxDepth = 3
 
-    public init(issuer: TokenIssuer, store: any AgentAuthStore, maxDepth: Int = TokenExchangeGrant.defaultMaxDepth) {
+    public init(
+        issuer: TokenIssuer,
+        store: any AgentAuthStore,
+        maxDepth: Int = TokenExchangeGrant.defaultMaxDepth,
+        explicitAudiences: Set<String> = []
+    ) {
         self.issuer = issuer
         self.store = store
         self.maxDepth = maxDepth
+        self.explicitAudiences = explicitAudiences
     }
 
     /// - Parameters:
@@ -55,13 +63,18 @@ public struct TokenExchangeGrant: Sendable {
         guard !allowedAudiences.isEmpty else {
             throw OAuthProtocolError(.invalidTarget, "the subject token's audiences are not allowed for this client")
         }
-        let audience = try ClientCredentialsGrant.audience(requested: requestedAudiences, allowed: allowedAudiences)
+        let audience = try ClientCredentialsGrant.audience(requested: requestedAudiences, allowed: allowedAudiences, explicitOnly: explicitAudiences)
         // Never outlive the subject token, the actor token, nor the caller's own token lifetime.
         // Whole seconds, as the issuer stamps them, so a chain doesn't lose a second per hop.
         let now = issuer.now().timeIntervalSince1970.rounded(.down)
-        var lifetime = min(Int(subject.expiresAt.timeIntervalSince1970 - now), client.tokenTTL)
-        if let actor { lifetime = min(lifetime, Int(actor.expiresAt.timeIntervalSince1970 - now)) }
-        guard lifetime > 0 else { throw OAuthProtocolError.invalidRequest("the subject_token has expired") }
+        let subjectRemaining = Int(subject.expiresAt.timeIntervalSince1970 - now)
+        guard subjectRemaining > 0 else { throw OAuthProtocolError.invalidRequest("the subject_token has expired") }
+        var lifetime = min(subjectRemaining, client.tokenTTL)
+        if let actor {
+            let actorRemaining = Int(actor.expiresAt.timeIntervalSince1970 - now)
+            guard actorRemaining > 0 else { throw OAuthProtocolError.invalidRequest("the actor_token has expired") }
+            lifetime = min(lifetime, actorRemaining)
+        }
         return try await issuer.issue(
             subject: subject.subject,
             clientID: client.clientID,

@@ -44,11 +44,14 @@ public struct MasterKey: Sendable {
 public enum MasterKeyError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalid
     case cannotDecrypt
+    /// The key opens none of the store's signing keys: it belongs to another deployment.
+    case wrongKey
 
     public var description: String {
         switch self {
         case .invalid: "the master key must be the base64 encoding of exactly 32 bytes"
         case .cannotDecrypt: "a signing key cannot be decrypted with this master key (is it the deployment's master key?)"
+        case .wrongKey: "this master key does not belong to this database (it cannot open its signing keys); nothing was changed"
         }
     }
 }

@@ -103,13 +103,15 @@ public final class SigningKeyRing: VerificationKeySource {
     }
 
     /// Makes a new active key; the old one is retired but stays published for `retiredKeyLifetime`
-    /// seconds (the longest a token it signed can still be valid).
+    /// seconds (the longest a token it signed can still be valid). Stored with the
+    /// `signing_key.rotated` event of `actor`.
     @discardableResult
-    public func rotate(to algorithm: SigningAlgorithm, retiredKeyLifetime: TimeInterval) async throws -> SigningKey {
+    public func rotate(to algorithm: SigningAlgorithm, retiredKeyLifetime: TimeInterval, by actor: AuditActor) async throws -> SigningKey {
         let (material, privateKey) = try await SigningKeyMaterial.generate(algorithm)
         let now = self.now()
         let record = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now)
-        try await store.rotateSigningKey(to: record, retiredAt: now, publishedUntil: now.addingTimeInterval(retiredKeyLifetime))
+        let audit = actor.record("signing_key.rotated", agentID: nil, credentialID: record.kid, details: ["algorithm": algorithm.rawValue], at: now)
+        try await store.rotateSigningKey(to: record, retiredAt: now, publishedUntil: now.addingTimeInterval(retiredKeyLifetime), audit: audit)
         try await reload()
         return record
     }

@@ -3,14 +3,14 @@ public import Foundation
 /// OAuth clients and the replay cache of their `private_key_jwt` assertions.
 public protocol OAuthClientStore: Sendable {
     /// Throws `StoreError.notFound` when the agent does not exist, `.conflict` when the client id is taken.
-    func insertClient(_ client: OAuthClient) async throws
+    func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws
     func client(id: String) async throws -> OAuthClient?
     /// An agent's clients, oldest first.
     func clients(agentID: String) async throws -> [OAuthClient]
     /// In one transaction: the current secret becomes the previous one (valid until
     /// `previousValidUntil`) and `newSecretHash` the current one. Returns the updated client,
     /// `nil` when there is no such client.
-    func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date) async throws -> OAuthClient?
+    func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date, audit: AuditRecord?) async throws -> OAuthClient?
     /// The longest `token_ttl` of any client (0 when there are none): how long a retired signing key must stay published.
     func maxClientTokenTTL() async throws -> Int
     /// Records a client assertion's `jti` until `expiresAt`. Returns `false` when it was already
@@ -25,5 +25,5 @@ public protocol SigningKeyStore: Sendable {
     func signingKeys() async throws -> [SigningKey]
     /// In one transaction: the active key is retired at `retiredAt` and stays published until
     /// `publishedUntil`; `newKey` becomes the active key.
-    func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws
+    func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date, audit: AuditRecord?) async throws
 }

@@ -4,7 +4,7 @@ public import Foundation
 public protocol RevocationStore: Sendable {
     /// Records a revoked access token (idempotent: revoking twice keeps one entry) and its feed
     /// event, in one transaction. Returns `false` when it was already revoked.
-    func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date) async throws -> Bool
+    func revokeToken(jti: String, agentID: String, expiresAt: Date, at: Date, audit: AuditRecord?) async throws -> Bool
     /// Feed events with `seq` greater than `cursor`, oldest first, at most `limit`.
     func revocations(after cursor: Int64, limit: Int) async throws -> [RevocationEvent]
     /// The lowest retained and the highest `seq` (0, 0 when empty).

@@ -12,18 +12,24 @@ public struct TokenVerifier: Sendable {
         /// (introspection, which reports the audience instead of enforcing one).
         public var audiences: Set<String>?
         public var algorithms: Set<SigningAlgorithm>
+        /// Clock skew allowed for `nbf` and `iat`, and (unless `expiryLeeway` says otherwise) for `exp`.
         public var leeway: TimeInterval
+        /// Clock skew allowed past `exp`. The auth server checks its own tokens with 0: it has no
+        /// skew against itself, and introspection must not call an expired token active (RFC 7662 §2.2).
+        public var expiryLeeway: TimeInterval
 
         public init(
             issuer: String,
             audiences: Set<String>?,
             algorithms: Set<SigningAlgorithm> = Set(SigningAlgorithm.allCases),
-            leeway: TimeInterval = 30
+            leeway: TimeInterval = 30,
+            expiryLeeway: TimeInterval? = nil
         ) {
             self.issuer = issuer
             self.audiences = audiences
             self.algorithms = algorithms
             self.leeway = leeway
+            self.expiryLeeway = expiryLeeway ?? leeway
         }
     }
 
@@ -110,7 +116,7 @@ public struct TokenVerifier: Sendable {
         let now = self.now()
         guard claims.issuer == policy.issuer else { throw .wrongIssuer }
         if let audiences = policy.audiences, audiences.isDisjoint(with: claims.audience) { throw .wrongAudience }
-        guard claims.expiresAt.timeIntervalSince(now) > -policy.leeway else { throw .expired }
+        guard claims.expiresAt.timeIntervalSince(now) > -policy.expiryLeeway else { throw .expired }
         if let notBefore = claims.notBefore, notBefore.timeIntervalSince(now) > policy.leeway { throw .notYetValid }
         guard claims.issuedAt.timeIntervalSince(now) <= policy.leeway else { throw .notYetValid }
         guard !claims.tokenID.isEmpty, !claims.subject.isEmpty, !claims.clientID.isEmpty else { throw .claims("empty jti, sub or client_id") }

@@ -11,17 +11,21 @@ public struct ServerComponents: Sendable {
     public let keyRing: SigningKeyRing
     public let usage: KeyUsageRecorder
     public let audit: AuditLog
+    /// The audit chain's key, for admin changes that store their event in their own transaction.
+    let chainKey: AuditChainKey
     public let revocations: RevocationList
     let revocationSync: RevocationSync
     let apiKeys: APIKeyVerifier
-    /// Verifies tokens presented to the server's own endpoints (audience: the default audience).
+    /// Verifies tokens presented to the server's own endpoints (audience: the admin audience only).
     let tokens: TokenVerifier
-    /// Verifies tokens of any audience: introspection, revocation and token exchange.
+    /// Verifies tokens of any audience: introspection, revocation and token exchange. No leeway
+    /// past `exp`: these answer what state a token of this server's is in, and the server has no
+    /// clock skew against itself (RFC 7662 §2.2: an expired token is not active).
     let anyAudienceTokens: TokenVerifier
     let issuer: TokenIssuer
     let clients: ClientAuthenticator
-    let clientFailures: FailureLimiter
-    let addressFailures: FailureLimiter
+    public let clientFailures: FailureLimiter
+    public let addressFailures: FailureLimiter
     /// The clock every component shares (tests move it by hand).
     let now: @Sendable () -> Date
 
@@ -32,22 +36,23 @@ public struct ServerComponents: Sendable {
         self.now = now
         keyRing = SigningKeyRing(store: store, masterKey: masterKey, now: now)
         usage = KeyUsageRecorder(store: store)
-        audit = AuditLog(store: store, key: AuditChainKey(masterKey: masterKey), now: now)
+        chainKey = AuditChainKey(masterKey: masterKey)
+        audit = AuditLog(store: store, key: chainKey, now: now)
         revocations = RevocationList()
         revocationSync = RevocationSync(store: store, list: revocations)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
         // Each policy has its own cache of verified tokens; revocations are checked on every use.
         tokens = TokenVerifier(
-            policy: .init(issuer: issuerURL, audiences: [configuration.defaultAudience]),
+            policy: .init(issuer: issuerURL, audiences: [configuration.effectiveAdminAudience]),
             keys: keyRing,
             revocations: revocations,
             cache: VerifiedTokenCache(),
             now: now
         )
-        anyAudienceTokens = tokens.with(policy: .init(issuer: issuerURL, audiences: nil), cache: VerifiedTokenCache())
+        anyAudienceTokens = tokens.with(policy: .init(issuer: issuerURL, audiences: nil, expiryLeeway: 0), cache: VerifiedTokenCache())
         issuer = TokenIssuer(issuer: issuerURL, keys: keyRing, now: now)
-        clients = ClientAuthenticator(store: store, assertionAudiences: [issuerURL, Self.tokenEndpoint(issuerURL)], now: now)
+        clients = ClientAuthenticator(store: store, issuer: issuerURL, tokenEndpoint: Self.tokenEndpoint(issuerURL), now: now)
         clientFailures = FailureLimiter(limit: configuration.clientFailureLimit, now: now)
         addressFailures = FailureLimiter(limit: configuration.addressFailureLimit, now: now)
     }
@@ -59,6 +64,19 @@ public struct ServerComponents: Sendable {
         _ = try await keyRing.createInitialKey(configuration.signingAlgorithm)
         try await keyRing.reload()
         try await revocationSync.sync()
+    }
+
+    /// The caller of a request as the actor of the admin change it makes (`via`: `api`, or the
+    /// OAuth endpoint's name).
+    func actor(for context: AgentAuthRequestContext, via: String = "api") -> AuditActor {
+        AuditActor(
+            agentID: context.identity?.agentID,
+            credentialID: context.identity?.credentialID,
+            via: via,
+            clientAddress: context.remoteAddress,
+            requestID: context.id,
+            chainKey: chainKey
+        )
     }
 
     /// Records an audit event for a request (address, request id) now.

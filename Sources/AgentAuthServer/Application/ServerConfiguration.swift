@@ -6,8 +6,13 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The `iss` of every token and the base of every advertised endpoint; default `http://HOST:PORT`.
     public var issuer: String?
-    /// Every client's default audience, and the audience the server's own endpoints accept.
+    /// Every client's default audience: what resource servers' tokens carry.
     public var defaultAudience: String
+    /// The audience the server's own endpoints (`/admin`, introspection, revocation, the feed)
+    /// accept in Bearer tokens; default the issuer URL. No resource server's token carries it, so
+    /// a resource server can't replay a token it was sent to the admin API (RFC 8725 §3.9).
+    /// Clients get it only when they request it and are allowed it.
+    public var adminAudience: String?
     /// The algorithm of keys created by rotation.
     public var signingAlgorithm: SigningAlgorithm
     /// How often collected last-used times are written to the store.
@@ -25,6 +30,7 @@ public struct ServerConfiguration: Sendable {
         port: Int = 8080,
         issuer: String? = nil,
         defaultAudience: String = "agentauth",
+        adminAudience: String? = nil,
         signingAlgorithm: SigningAlgorithm = .eddsa,
         usageFlushInterval: Duration = .seconds(5),
         clientFailureLimit: Int = 10,
@@ -36,6 +42,7 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.issuer = issuer
         self.defaultAudience = defaultAudience
+        self.adminAudience = adminAudience
         self.signingAlgorithm = signingAlgorithm
         self.usageFlushInterval = usageFlushInterval
         self.clientFailureLimit = clientFailureLimit
@@ -48,4 +55,6 @@ public struct ServerConfiguration: Sendable {
         if let issuer { return issuer }
         return "http://\(host):\(port)"
     }
+
+    public var effectiveAdminAudience: String { adminAudience ?? effectiveIssuer }
 }

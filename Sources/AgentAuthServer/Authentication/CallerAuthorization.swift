@@ -28,10 +28,23 @@ struct CallerAuthorization {
         return .credential(identity)
     }
 
-    /// Introspection and the revocation feed: any client, or a credential with `introspect` or `admin`.
+    /// Introspection and the revocation feed (RFC 7662 §4: only callers meant to introspect): a
+    /// client whose allowed scope includes `introspect` or `admin`, or a credential with one of them.
     func authorizeVerifier(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws {
-        if case .credential(let identity) = try await caller(request, form: form, context: context) {
-            guard identity.has(.introspect) || identity.has(.admin) else { throw OAuthError.insufficientScope(Scope.introspect.value) }
+        let (scopes, agentID, credentialID): (ScopeSet, String, String)
+        switch try await caller(request, form: form, context: context) {
+        case .client(let client): (scopes, agentID, credentialID) = (client.scopes, client.agentID, client.clientID)
+        case .credential(let identity): (scopes, agentID, credentialID) = (identity.scopes, identity.agentID, identity.credentialID)
+        }
+        guard scopes.contains(.introspect) || scopes.contains(.admin) else {
+            components.audit.recordFailure(
+                type: "introspection.refused",
+                agentID: agentID,
+                credentialID: credentialID,
+                clientAddress: context.remoteAddress,
+                reason: "insufficient_scope"
+            )
+            throw OAuthError.insufficientScope(Scope.introspect.value)
         }
     }
 }

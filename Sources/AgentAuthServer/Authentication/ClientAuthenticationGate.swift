@@ -11,24 +11,39 @@ import Logging
 /// never locked out by someone else's failures, from its own address or a shared one. This
 /// gives an attacker no useful oracle: secrets are 256-bit random values and assertions are
 /// signatures, so the limiter's job is to slow and flag guessing, not to hide the answer.
+///
+/// What is counted and audited is bounded whatever the caller sends: the client's id only when it
+/// names a registered client (else one "unknown client" bucket per address), never the presented
+/// string, which may be 60 KB long or a secret sent in the wrong field (SECURITY-CASES 49, 50).
+///
+/// Every failure is answered no sooner than `failureFloor` after the attempt began, so that the
+/// paths of an unknown client, a wrong secret and a bad assertion, which do different work (a
+/// row decoded or not), take the same time to the caller: whether a client id exists can't be
+/// learnt by timing. A correct authentication never waits.
 struct ClientAuthenticationGate {
     let components: ServerComponents
 
+    /// Well above the spread between failure paths (tens of microseconds, a few hundred under
+    /// load), and short enough to cost a failing caller nothing it should mind.
+    static let failureFloor: Duration = .milliseconds(5)
+
     func authenticate(_ credentials: ClientCredentials, context: AgentAuthRequestContext) async throws -> (client: OAuthClient, agent: Agent) {
-        let address = context.remoteAddress ?? "local"
-        let addressKey = "address:" + address
-        let pairKey = "client:" + (credentials.claimedClientID ?? "-") + "|" + addressKey
+        let started = ContinuousClock.now
         do {
             return try await components.clients.authenticate(credentials)
-        } catch let error as OAuthProtocolError where error.code == .invalidClient {
+        } catch let failure as ClientAuthenticationFailure {
+            let addressKey = "address:" + (context.remoteAddress ?? "local")
+            let pairKey = "client:" + (failure.clientID ?? "-") + "|" + addressKey
             components.clientFailures.recordFailure(pairKey)
             components.addressFailures.recordFailure(addressKey)
             components.audit.recordFailure(
                 type: "client_auth.failure",
-                credentialID: credentials.claimedClientID.map { String($0.prefix(64)) },
+                agentID: failure.agentID,
+                credentialID: failure.clientID,
                 clientAddress: context.remoteAddress,
-                reason: "invalid_client"
+                reason: failure.reason.rawValue
             )
+            try? await Task.sleep(until: started + Self.failureFloor, clock: .continuous)
             if let seconds = components.clientFailures.retryAfter(pairKey) ?? components.addressFailures.retryAfter(addressKey) {
                 throw OAuthError(
                     .tooManyRequests,
@@ -37,7 +52,7 @@ struct ClientAuthenticationGate {
                     headers: [.retryAfter: String(seconds)]
                 )
             }
-            throw error
+            throw OAuthProtocolError.invalidClient
         }
     }
 }

@@ -45,8 +45,7 @@ struct AdminController {
 
     func createAgent(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<AgentResponse> {
         let body = try await JSONBody.decode(CreateAgentRequest.self, from: request, context: context)
-        let agent = try await administration.createAgent(name: body.name)
-        components.audit("agent.created", context: context, agentID: agent.id, credentialID: nil, details: ["name": agent.name])
+        let agent = try await administration.createAgent(name: body.name, by: components.actor(for: context))
         return EditedResponse(status: .created, response: AgentResponse(agent))
     }
 
@@ -65,8 +64,7 @@ struct AdminController {
         if status == .disabled, agentID == context.identity?.agentID {
             throw OAuthError.conflict("an admin cannot disable its own agent over the API (it would lock itself out); use the CLI")
         }
-        let agent = try await administration.setStatus(agentID: agentID, status)
-        components.audit(status == .disabled ? "agent.disabled" : "agent.enabled", context: context, agentID: agent.id, credentialID: nil)
+        let agent = try await administration.setStatus(agentID: agentID, status, by: components.actor(for: context))
         if status == .disabled { try? await components.revocationSync.sync() }
         return AgentResponse(agent)
     }
@@ -90,14 +88,8 @@ struct AdminController {
         let body = try await JSONBody.decode(CreateKeyRequest.self, from: request, context: context)
         let issued = try await administration.createAPIKey(
             agentID: try context.parameters.require("agent"),
-            APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit)
-        )
-        components.audit(
-            "key.created",
-            context: context,
-            agentID: issued.record.agentID,
-            credentialID: issued.record.id,
-            details: ["scope": issued.record.scopes.description]
+            APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit),
+            by: components.actor(for: context)
         )
         return EditedResponse(status: .created, response: APIKeyResponse(issued.record, plaintext: issued.plaintext))
     }
@@ -116,8 +108,7 @@ struct AdminController {
         if keyID == context.identity?.credentialID {
             throw OAuthError.conflict("an admin cannot revoke the key it is calling with (it would lock itself out); use the CLI")
         }
-        let key = try await administration.revokeAPIKey(id: keyID)
-        components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id)
+        let key = try await administration.revokeAPIKey(id: keyID, by: components.actor(for: context))
         try? await components.revocationSync.sync()
         return APIKeyResponse(key)
     }
@@ -134,14 +125,8 @@ struct AdminController {
         let body = try await JSONBody.decodeIfPresent(RollKeyRequest.self, from: request, context: context)
         let (replacement, previous) = try await administration.rollAPIKey(
             id: try context.parameters.require("key"),
-            graceSeconds: body?.graceSeconds ?? 0
-        )
-        components.audit(
-            "key.rolled",
-            context: context,
-            agentID: previous.agentID,
-            credentialID: previous.id,
-            details: ["replacement": replacement.record.id, "grace_seconds": String(body?.graceSeconds ?? 0)]
+            graceSeconds: body?.graceSeconds ?? 0,
+            by: components.actor(for: context)
         )
         return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
     }
@@ -198,14 +183,8 @@ struct AdminController {
                 grantTypes: body.grantTypes,
                 authMethod: body.authMethod,
                 jwks: jwks
-            )
-        )
-        components.audit(
-            "client.created",
-            context: context,
-            agentID: issued.client.agentID,
-            credentialID: issued.client.clientID,
-            details: ["scope": issued.client.scopes.description, "auth_method": issued.client.authMethod.rawValue]
+            ),
+            by: components.actor(for: context)
         )
         return EditedResponse(status: .created, response: ClientResponse(issued.client, secret: issued.secret))
     }
@@ -222,9 +201,9 @@ struct AdminController {
         let body = try await JSONBody.decodeIfPresent(RollKeyRequest.self, from: request, context: context)
         let issued = try await clientAdministration.rotateSecret(
             clientID: try context.parameters.require("client"),
-            graceSeconds: body?.graceSeconds ?? 0
+            graceSeconds: body?.graceSeconds ?? 0,
+            by: components.actor(for: context)
         )
-        components.audit("client.secret_rotated", context: context, agentID: issued.client.agentID, credentialID: issued.client.clientID)
         return EditedResponse(status: .created, response: ClientResponse(issued.client, secret: issued.secret))
     }
 
@@ -242,9 +221,9 @@ struct AdminController {
         let body = try await JSONBody.decodeIfPresent(RotateSigningKeyRequest.self, from: request, context: context)
         let key = try await components.keyRing.rotate(
             to: body?.algorithm ?? components.configuration.signingAlgorithm,
-            retiredKeyLifetime: try await components.retiredKeyLifetime()
+            retiredKeyLifetime: try await components.retiredKeyLifetime(),
+            by: components.actor(for: context)
         )
-        components.audit("signing_key.rotated", context: context, agentID: nil, credentialID: key.kid, details: ["algorithm": key.algorithm.rawValue])
         return EditedResponse(status: .created, response: SigningKeyResponse(key))
     }
 
@@ -279,14 +258,7 @@ struct AdminController {
     func setDelegation(_ request: Request, context: AgentAuthRequestContext) async throws -> DelegationPolicyResponse {
         let body = try await JSONBody.decode(DelegationRequest.self, from: request, context: context)
         let agentID = try context.parameters.require("agent")
-        let mayAct = try await administration.setDelegationPolicy(agentID: agentID, mayAct: body.mayAct)
-        components.audit(
-            "agent.delegation_policy",
-            context: context,
-            agentID: agentID,
-            credentialID: nil,
-            details: ["may_act": mayAct?.joined(separator: " ") ?? "*"]
-        )
+        let mayAct = try await administration.setDelegationPolicy(agentID: agentID, mayAct: body.mayAct, by: components.actor(for: context))
         return DelegationPolicyResponse(agentID: agentID, mayAct: mayAct)
     }
 

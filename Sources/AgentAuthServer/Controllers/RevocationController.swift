@@ -21,12 +21,19 @@ struct RevocationController {
 
     /// A client may revoke tokens issued to it (and its own agent's API keys); a credential with
     /// `admin` may revoke anything. Unknown, invalid, expired or already revoked tokens → 200
-    /// (RFC 7009 §2.2). Another client's token → 400 `unauthorized_client`, and it stays active.
+    /// (RFC 7009 §2.2). Another client's token or key → the same 200, and it stays active (the
+    /// refusal is audited): answering otherwise would tell any client which found credentials are
+    /// live. The revocation and its audit event are one transaction.
     func revoke(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         let form = try await FormBody.read(from: request, context: context)
         let caller = try await CallerAuthorization(components: components).caller(request, form: form, context: context)
         if case .credential = caller, !caller.isAdmin { throw OAuthError.insufficientScope(Scope.admin.value) }
         guard let token = form["token"], !token.isEmpty else { throw OAuthProtocolError.invalidRequest("the token parameter is required") }
+        var actor = components.actor(for: context, via: "oauth/revoke")
+        if case .client(let client) = caller {
+            actor.agentID = client.agentID
+            actor.credentialID = client.clientID
+        }
 
         if SecretFormat.apiKey.isWellFormed(token) {
             let key: APIKey
@@ -35,10 +42,10 @@ struct RevocationController {
             } catch is CredentialRejection {
                 return Self.revoked(context)
             }
-            if case .client(let client) = caller, client.agentID != key.agentID { throw refuse(client, context) }
+            if case .client(let client) = caller, client.agentID != key.agentID { return refuse(client, context) }
             if key.status == .active {
-                _ = try await components.store.revokeAPIKey(id: key.id, at: components.now())
-                components.audit("key.revoked", context: context, agentID: key.agentID, credentialID: key.id, details: ["via": "oauth/revoke"])
+                let audit = actor.record("key.revoked", agentID: key.agentID, credentialID: key.id, at: components.now())
+                _ = try await components.store.revokeAPIKey(id: key.id, at: components.now(), audit: audit)
             }
             return Self.revoked(context)
         }
@@ -53,30 +60,36 @@ struct RevocationController {
             // Invalid, expired or already revoked: nothing left to revoke.
             return Self.revoked(context)
         }
-        if case .client(let client) = caller, client.clientID != claims.clientID { throw refuse(client, context) }
-        if try await components.store.revokeToken(jti: claims.tokenID, agentID: claims.subject, expiresAt: claims.expiresAt, at: components.now()) {
+        if case .client(let client) = caller, client.clientID != claims.clientID { return refuse(client, context) }
+        let audit = actor.record(
+            "token.revoked",
+            agentID: claims.subject,
+            credentialID: claims.clientID,
+            details: ["jti": claims.tokenID],
+            at: components.now()
+        )
+        if try await components.store.revokeToken(
+            jti: claims.tokenID,
+            agentID: claims.subject,
+            expiresAt: claims.expiresAt,
+            at: components.now(),
+            audit: audit
+        ) {
             try? await components.revocationSync.sync()
-            components.audit(
-                "token.revoked",
-                context: context,
-                agentID: claims.subject,
-                credentialID: claims.clientID,
-                details: ["jti": claims.tokenID, "via": "oauth/revoke"]
-            )
         }
         return Self.revoked(context)
     }
 
-    /// Audits a refused revocation and returns the error to throw.
-    func refuse(_ client: OAuthClient, _ context: AgentAuthRequestContext) -> OAuthProtocolError {
+    /// Audits a refused revocation (another client's token or key) and answers as for an unknown one.
+    func refuse(_ client: OAuthClient, _ context: AgentAuthRequestContext) -> Response {
         components.audit.recordFailure(
             type: "revocation.refused",
             agentID: client.agentID,
             credentialID: client.clientID,
             clientAddress: context.remoteAddress,
-            reason: "unauthorized_client"
+            reason: "not_issued_to_caller"
         )
-        return OAuthProtocolError(.unauthorizedClient, "the token was not issued to this client")
+        return Self.revoked(context)
     }
 
     static func revoked(_ context: AgentAuthRequestContext) -> Response {

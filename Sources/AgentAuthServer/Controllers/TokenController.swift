@@ -39,7 +39,10 @@ struct TokenController {
         do {
             switch grant {
             case .clientCredentials:
-                issued = try await ClientCredentialsGrant(issuer: components.issuer).issue(
+                issued = try await ClientCredentialsGrant(
+                    issuer: components.issuer,
+                    explicitAudiences: [components.configuration.effectiveAdminAudience]
+                ).issue(
                     client: client,
                     requestedScope: form["scope"],
                     requestedAudiences: audiences
@@ -128,7 +131,8 @@ struct TokenController {
         return try await TokenExchangeGrant(
             issuer: components.issuer,
             store: components.store,
-            maxDepth: components.configuration.maxDelegationDepth
+            maxDepth: components.configuration.maxDelegationDepth,
+            explicitAudiences: [components.configuration.effectiveAdminAudience]
         ).issue(
             client: client,
             subject: subject,

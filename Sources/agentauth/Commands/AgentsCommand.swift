@@ -13,6 +13,7 @@ struct AgentsCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an agent.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The agent's name.") var name: String?
         @Option(name: .customLong("name"), help: "The agent's name (instead of the argument).") var nameOption: String?
@@ -22,8 +23,8 @@ struct AgentsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let agent = try await store.administration().createAgent(name: name ?? nameOption ?? "")
-            try await CLIAudit.record(store, "agent.created", agentID: agent.id, credentialID: nil, details: ["name": agent.name])
+            let session = try await AdminSession.open(store, masterKey)
+            let agent = try await session.administration.createAgent(name: name ?? nameOption ?? "", by: session.actor)
             try Output.agent(agent, json: output.json)
         }
     }
@@ -54,12 +55,13 @@ struct AgentsCommand: AsyncParsableCommand {
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an agent: all of its credentials stop working at once.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let agent = try await store.administration().setStatus(agentID: id, .disabled)
-            try await CLIAudit.record(store, "agent.disabled", agentID: agent.id, credentialID: nil)
+            let session = try await AdminSession.open(store, masterKey)
+            let agent = try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
             try Output.agent(agent, json: output.json)
         }
     }
@@ -67,12 +69,13 @@ struct AgentsCommand: AsyncParsableCommand {
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled agent.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let agent = try await store.administration().setStatus(agentID: id, .active)
-            try await CLIAudit.record(store, "agent.enabled", agentID: agent.id, credentialID: nil)
+            let session = try await AdminSession.open(store, masterKey)
+            let agent = try await session.administration.setStatus(agentID: id, .active, by: session.actor)
             try Output.agent(agent, json: output.json)
         }
     }
@@ -82,6 +85,7 @@ struct AgentsCommand: AsyncParsableCommand {
             abstract: "Show or set which agents may act for this one in token exchange (delegation)."
         )
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Agent id (agt_…).") var id: String
         @Option(name: .customLong("may-act"), help: "An agent allowed to act for this one; repeat for several.") var mayAct: [String] = []
@@ -95,18 +99,12 @@ struct AgentsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let administration = try await store.administration()
             let policy: [String]?
             if !mayAct.isEmpty || anyone || nobody {
-                policy = try await administration.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct)
-                try await CLIAudit.record(
-                    store,
-                    "agent.delegation_policy",
-                    agentID: id,
-                    credentialID: nil,
-                    details: ["may_act": policy?.joined(separator: " ") ?? "*"]
-                )
+                let session = try await AdminSession.open(store, masterKey)
+                policy = try await session.administration.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct, by: session.actor)
             } else {
+                let administration = try await store.administration()
                 policy = try await administration.store.delegationPolicy(agentID: try await administration.agent(id: id).id)
             }
             if output.json {

@@ -80,15 +80,3 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// Admin commands audit themselves: they write to the database directly, so their events go
-/// straight into the chain (address `cli`).
-enum CLIAudit {
-    static func record(_ store: StoreOptions, _ type: String, agentID: String?, credentialID: String?, details: [String: String] = [:]) async throws {
-        var details = details
-        details["via"] = "cli"
-        let event = AuditEvent(time: Date(), type: type, agentID: agentID, credentialID: credentialID, clientAddress: "cli", details: details)
-        let key = AuditChainKey(masterKey: try MasterKeyOptions.parse([]).load(for: store, create: false))
-        try await store.openStore(create: true).appendAudit([event], key: key)
-    }
-}

@@ -13,6 +13,7 @@ struct ClientsCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register an OAuth client for an agent; the secret is printed once.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Agent id (agt_…).") var agentID: String
         @Option(name: .customLong("scope"), help: "An allowed scope; repeat, or give a space-separated list.") var scopes: [String] = []
@@ -31,8 +32,8 @@ struct ClientsCommand: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: jwksFile) else { throw CLIError("cannot read \(jwksFile)") }
                 jwks = String(decoding: data, as: UTF8.self)
             }
-            let administration = ClientAdministration(store: try await store.openStore(), defaultAudience: defaultAudience)
-            let issued = try await administration.createClient(
+            let session = try await AdminSession.open(store, masterKey)
+            let issued = try await session.clientAdministration(defaultAudience: defaultAudience).createClient(
                 agentID: agentID,
                 ClientRequest(
                     clientID: clientID,
@@ -42,10 +43,9 @@ struct ClientsCommand: AsyncParsableCommand {
                     grantTypes: grantTypes.isEmpty ? nil : grantTypes,
                     authMethod: authMethod,
                     jwks: jwks
-                )
+                ),
+                by: session.actor
             )
-            try await CLIAudit.record(store, "client.created", agentID: issued.client.agentID, credentialID: issued.client.clientID)
-            try await CLIAudit.record(store, "client.created", agentID: issued.client.agentID, credentialID: issued.client.clientID)
             try Output.client(issued.client, secret: issued.secret, json: output.json)
         }
     }
@@ -78,16 +78,14 @@ struct ClientsCommand: AsyncParsableCommand {
             abstract: "Give a client a new secret; the old one works for the grace period."
         )
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Client id.") var clientID: String
         @Option(help: "Seconds the old secret keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let issued = try await ClientAdministration(store: try await store.openStore()).rotateSecret(
-                clientID: clientID,
-                graceSeconds: graceSeconds
-            )
-            try await CLIAudit.record(store, "client.secret_rotated", agentID: issued.client.agentID, credentialID: issued.client.clientID)
+            let session = try await AdminSession.open(store, masterKey)
+            let issued = try await session.clientAdministration().rotateSecret(clientID: clientID, graceSeconds: graceSeconds, by: session.actor)
             try Output.client(issued.client, secret: issued.secret, json: output.json)
         }
     }

@@ -35,7 +35,6 @@ struct InitCommand: AsyncParsableCommand {
             }
             throw ExitCode(ifNeeded ? 0 : 1)
         }
-        try await CLIAudit.record(self.store, "store.initialized", agentID: agent.id, credentialID: key.record.id)
         if output.json {
             try Output.json(["agent_id": agent.id, "admin_key": key.plaintext])
         } else {

@@ -12,6 +12,7 @@ struct KeysCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key for an agent; the key is printed once.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Agent id (agt_…).") var agentID: String
         @Option(name: .customLong("scope"), help: "A scope; repeat for several, or give a space-separated list.") var scopes: [String] = []
@@ -21,16 +22,11 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
-            let issued = try await store.administration().createAPIKey(
+            let session = try await AdminSession.open(store, masterKey)
+            let issued = try await session.administration.createAPIKey(
                 agentID: agentID,
-                APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit)
-            )
-            try await CLIAudit.record(
-                store,
-                "key.created",
-                agentID: issued.record.agentID,
-                credentialID: issued.record.id,
-                details: ["scope": issued.record.scopes.description]
+                APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit),
+                by: session.actor
             )
             try Output.issued(issued, json: output.json)
         }
@@ -50,12 +46,13 @@ struct KeysCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key: refused from the next request on.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            let key = try await store.administration().revokeAPIKey(id: keyID)
-            try await CLIAudit.record(store, "key.revoked", agentID: key.agentID, credentialID: key.id)
+            let session = try await AdminSession.open(store, masterKey)
+            let key = try await session.administration.revokeAPIKey(id: keyID, by: session.actor)
             try Output.key(key, json: output.json)
         }
     }
@@ -63,19 +60,14 @@ struct KeysCommand: AsyncParsableCommand {
     struct Roll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace a key; the old one works for the grace period.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Key id (key_…).") var keyID: String
         @Option(help: "Seconds the old key keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let (replacement, previous) = try await store.administration().rollAPIKey(id: keyID, graceSeconds: graceSeconds)
-            try await CLIAudit.record(
-                store,
-                "key.rolled",
-                agentID: previous.agentID,
-                credentialID: previous.id,
-                details: ["replacement": replacement.record.id]
-            )
+            let session = try await AdminSession.open(store, masterKey)
+            let (replacement, previous) = try await session.administration.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
             try Output.issued(replacement, replaces: previous, json: output.json)
         }
     }

@@ -22,8 +22,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Issuer URL of the tokens this server signs (default http://HOST:PORT).")
     var issuer: String?
 
-    @Option(help: "Audience every client may request by default.")
+    @Option(help: "Audience every client may request by default: the audience of resource servers' tokens.")
     var defaultAudience: String = "agentauth"
+
+    @Option(
+        help:
+            "Audience of tokens for this server's own endpoints (/admin, introspection, the revocation feed); default: the issuer URL. Clients get it only when they request it and are allowed it."
+    )
+    var adminAudience: String?
 
     @Option(help: "Algorithm of new signing keys: EdDSA or ES256.")
     var signingAlgorithm: SigningAlgorithm = .eddsa
@@ -36,6 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
+        // Checked before anything is written: resource servers' tokens must not open the admin API.
+        if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
+            throw ValidationError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
+        }
     }
 
     func run() async throws {
@@ -43,9 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store = try await store.openStore(create: true)
         let isNew = try await !store.isInitialized()
-        let masterKey = try masterKey.load(for: self.store, create: isNew)
-        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: masterKey, algorithm: signingAlgorithm) {
-            try await CLIAudit.record(self.store, "store.initialized", agentID: agent.id, credentialID: key.record.id)
+        let key = try masterKey.load(for: self.store, create: isNew)
+        try await masterKey.check(key, against: store, of: self.store)
+        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: key, algorithm: signingAlgorithm) {
             Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
         }
         let configuration = ServerConfiguration(
@@ -53,10 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
             port: port,
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             defaultAudience: defaultAudience,
+            adminAudience: adminAudience,
             signingAlgorithm: signingAlgorithm,
             maxDelegationDepth: maxDelegationDepth
         )
-        let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
+        let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
         try await app.runService()
     }

@@ -20,20 +20,13 @@ struct SigningKeysCommand: AsyncParsableCommand {
         @Option(help: "Algorithm: EdDSA or ES256.") var algorithm: SigningAlgorithm = .eddsa
 
         func run() async throws {
-            let opened = try await store.openStore()
-            let ring = SigningKeyRing(store: opened, masterKey: try masterKey.load(for: store, create: false))
+            let session = try await AdminSession.open(store, masterKey)
+            let ring = SigningKeyRing(store: session.store, masterKey: session.masterKey)
             // Retired keys must outlive the longest token any client can hold, plus the verifiers' leeway
             // and the time a running server takes to notice the rotation.
-            let lifetime = ring.retiredKeyLifetime(maxTokenLifetime: try await opened.maxClientTokenTTL(), leeway: 30)
-            let key = try await ring.rotate(to: algorithm, retiredKeyLifetime: lifetime)
-            try await CLIAudit.record(
-                store,
-                "signing_key.rotated",
-                agentID: nil,
-                credentialID: key.kid,
-                details: ["algorithm": key.algorithm.rawValue]
-            )
-            try Output.signingKeys([key], json: output.json, single: true)
+            let lifetime = ring.retiredKeyLifetime(maxTokenLifetime: try await session.store.maxClientTokenTTL(), leeway: 30)
+            let rotated = try await ring.rotate(to: algorithm, retiredKeyLifetime: lifetime, by: session.actor)
+            try Output.signingKeys([rotated], json: output.json, single: true)
         }
     }
 

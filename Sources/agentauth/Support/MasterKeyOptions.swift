@@ -36,9 +36,29 @@ struct MasterKeyOptions: ParsableArguments {
             throw CLIError("no master key: set AGENTAUTH_MASTER_KEY or pass --master-key-file (expected \(path))")
         }
         let (key, base64) = MasterKey.generate()
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw CLIError("cannot write the master key file \(path): the folder \(directory) does not exist")
+        }
         guard FileManager.default.createFile(atPath: path, contents: Data((base64 + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CLIError("cannot write the master key file \(path)")
         }
         return key
+    }
+
+    /// Refuses a master key that is not the one `store` was initialised with (one line naming
+    /// where the key came from), before the command writes anything.
+    func check(_ key: MasterKey, against opened: any AgentAuthStore, of store: StoreOptions) async throws {
+        do {
+            try await key.check(against: opened)
+        } catch let error as MasterKeyError {
+            throw CLIError("\(source(for: store)): \(error)")
+        }
+    }
+
+    /// Where the key is read from, for messages.
+    func source(for store: StoreOptions) -> String {
+        if let value = ProcessInfo.processInfo.environment["AGENTAUTH_MASTER_KEY"], !value.isEmpty { return "AGENTAUTH_MASTER_KEY" }
+        return path(for: store)
     }
 }

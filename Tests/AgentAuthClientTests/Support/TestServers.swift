@@ -129,8 +129,8 @@ struct TestServers: Sendable {
 
     private static func introspectionKey(store: SQLiteStore) async throws -> String {
         let administration = AgentAdministration(store: store)
-        let resource = try await administration.createAgent(name: "example-api")
-        return try await administration.createAPIKey(agentID: resource.id, APIKeyRequest(scopes: ["introspect"])).plaintext
+        let resource = try await administration.createAgent(name: "example-api", by: .test)
+        return try await administration.createAPIKey(agentID: resource.id, APIKeyRequest(scopes: ["introspect"]), by: .test).plaintext
     }
 
     private func waitUntilUp() async throws {
@@ -160,10 +160,11 @@ struct TestServers: Sendable {
         authMethod: ClientAuthMethod = .clientSecretBasic,
         jwks: String? = nil
     ) async throws -> (agentID: String, clientID: String, secret: String?) {
-        let agent = try await AgentAdministration(store: store).createAgent(name: agentName)
+        let agent = try await AgentAdministration(store: store).createAgent(name: agentName, by: .test)
         let issued = try await ClientAdministration(store: store).createClient(
             agentID: agent.id,
-            ClientRequest(scope: scope, tokenTTL: tokenTTL, authMethod: authMethod.rawValue, jwks: jwks)
+            ClientRequest(scope: scope, tokenTTL: tokenTTL, authMethod: authMethod.rawValue, jwks: jwks),
+            by: .test
         )
         return (agent.id, issued.client.clientID, issued.secret)
     }

@@ -19,12 +19,13 @@ enum JWTForge {
         return #"{"alg":"\#(key.algorithm.rawValue)","kid":"\#(key.kid)"\#(typMember)\#(extra)}"#
     }
 
-    /// A payload whose claims are all valid now for `agent`, with members overridable by `extra` (raw JSON members).
+    /// A payload whose claims are all valid now for `agent` at the server's own endpoints (the
+    /// admin audience), with members overridable by `extra` (raw JSON members).
     static func payload(
         agent: String,
         scope: String = "admin",
         issuer: String = TestEnvironment.issuer,
-        audience: String = #""agentauth""#,
+        audience: String = #""\#(TestEnvironment.issuer)""#,
         now: Date = Date(),
         exp: String? = nil,
         nbf: String? = nil,

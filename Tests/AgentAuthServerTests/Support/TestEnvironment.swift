@@ -194,6 +194,20 @@ struct TestAPI: Sendable {
         return token
     }
 
+    /// A token for the server's own endpoints (`/admin`, introspection): a client allowed the admin
+    /// audience (the issuer), which it asks for by name.
+    func serverToken(agent: String, scope: String) async throws -> String {
+        let (id, secret) = try await createClient(agent: agent, json: #"{"scope":"\#(scope)","audience":["\#(TestEnvironment.issuer)"]}"#)
+        let response = try await token(
+            form: "grant_type=client_credentials&audience=\(formEncoded(TestEnvironment.issuer))",
+            basic: (id, secret ?? "")
+        )
+        guard response.status == .ok, let token = response.object["access_token"] as? String else {
+            throw TestFailure("token request failed: \(response.status) \(String(buffer: response.body))")
+        }
+        return token
+    }
+
     func introspect(_ token: String, as caller: String) async throws -> TestResponse {
         try await request(.post, "/oauth/introspect", key: caller, form: "token=\(formEncoded(token))")
     }

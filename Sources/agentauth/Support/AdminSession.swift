@@ -1,0 +1,24 @@
+import AgentAuthCore
+
+/// What an admin command needs to change the database: the opened store and the audit actor
+/// (the command line, keyed with the deployment's master key). The master key is resolved
+/// exactly as `serve` resolves it and checked against the store before anything is written, so a
+/// missing or wrong key changes nothing; each change is then stored with its audit event.
+struct AdminSession {
+    let store: any AgentAuthStore
+    let masterKey: MasterKey
+    let actor: AuditActor
+
+    static func open(_ store: StoreOptions, _ masterKey: MasterKeyOptions) async throws -> AdminSession {
+        let key = try masterKey.load(for: store, create: false)
+        let opened = try await store.openStore()
+        try await masterKey.check(key, against: opened, of: store)
+        return AdminSession(store: opened, masterKey: key, actor: .commandLine(chainKey: AuditChainKey(masterKey: key)))
+    }
+
+    var administration: AgentAdministration { AgentAdministration(store: store) }
+
+    func clientAdministration(defaultAudience: String = "agentauth") -> ClientAdministration {
+        ClientAdministration(store: store, defaultAudience: defaultAudience)
+    }
+}
