@@ -145,7 +145,7 @@ public final class RevocationFeedFollower: Service, Sendable {
                 switch event.kind {
                 case .apiKey: apiKeyCache.evict(keyID: event.subject)
                 case .agent: apiKeyCache.evict(agentID: event.subject)
-                case .token: break
+                case .token, .signingKey: break
                 }
             }
         }

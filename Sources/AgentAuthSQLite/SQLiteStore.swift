@@ -271,11 +271,16 @@ public final class SQLiteStore: AgentAuthStore {
 
     public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws {
         try await write { db in
+            let retiring = try String.fetchAll(db, sql: "SELECT kid FROM signing_keys WHERE status = 'active'")
             try db.execute(
                 sql: "UPDATE signing_keys SET status = 'retired', retired_at = ?, published_until = ? WHERE status = 'active'",
                 arguments: [retiredAt.timeIntervalSince1970, publishedUntil.timeIntervalSince1970]
             )
             try Self.insert(newKey, db)
+            try Self.insert(RevocationEvent(kind: .signingKey, subject: newKey.kid, agentID: nil, at: retiredAt), db)
+            for kid in retiring {
+                try Self.insert(RevocationEvent(kind: .signingKey, subject: kid, agentID: nil, at: retiredAt, expiresAt: publishedUntil), db)
+            }
         }
     }
 

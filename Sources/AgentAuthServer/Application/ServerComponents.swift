@@ -34,7 +34,7 @@ public struct ServerComponents: Sendable {
         usage = KeyUsageRecorder(store: store)
         audit = AuditLog(store: store, key: AuditChainKey(masterKey: masterKey), now: now)
         revocations = RevocationList()
-        revocationSync = RevocationSync(store: store, list: revocations)
+        revocationSync = RevocationSync(store: store, list: revocations, keyRing: keyRing)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
         // Each policy has its own cache of verified tokens; revocations are checked on every use.
