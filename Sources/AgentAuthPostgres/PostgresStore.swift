@@ -353,6 +353,11 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
         try await transaction { [logger] connection in
             let retired = retiredAt.timeIntervalSince1970
             let until = publishedUntil.timeIntervalSince1970
+            // A hand-over of an earlier rotation still to come: the latest rotation decides.
+            try await connection.query(
+                "UPDATE signing_keys SET retired_at = \(retired) WHERE status = 'retired' AND retired_at > \(retired)",
+                logger: logger
+            )
             let retiring = try await Self.rows(
                 connection,
                 "UPDATE signing_keys SET status = 'retired', retired_at = \(retired), published_until = \(until) WHERE status = 'active' RETURNING kid",

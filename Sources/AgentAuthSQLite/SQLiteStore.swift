@@ -272,6 +272,11 @@ public final class SQLiteStore: AgentAuthStore {
     public func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date) async throws {
         try await write { db in
             let retiring = try String.fetchAll(db, sql: "SELECT kid FROM signing_keys WHERE status = 'active'")
+            // A hand-over of an earlier rotation still to come: the latest rotation decides.
+            try db.execute(
+                sql: "UPDATE signing_keys SET retired_at = ? WHERE status = 'retired' AND retired_at > ?",
+                arguments: [retiredAt.timeIntervalSince1970, retiredAt.timeIntervalSince1970]
+            )
             try db.execute(
                 sql: "UPDATE signing_keys SET status = 'retired', retired_at = ?, published_until = ? WHERE status = 'active'",
                 arguments: [retiredAt.timeIntervalSince1970, publishedUntil.timeIntervalSince1970]

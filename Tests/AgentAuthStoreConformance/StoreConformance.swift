@@ -382,6 +382,17 @@ public enum StoreConformance {
         try expect(retired?.status == .retired && retired?.retiredAt == time(10) && retired?.publishedUntil == time(1810), "the old key is retired")
         try expect(keys.first { $0.kid == "kid-b" } == second, "the new key is active and intact")
         try expect(keys.filter { $0.status == .active }.count == 1, "exactly one active key")
+
+        // A rotation whose hand-over comes before an earlier one's: the latest rotation decides.
+        try await store.rotateSigningKey(to: makeSigningKey("kid-c", createdAt: time(3)), retiredAt: time(5), publishedUntil: time(1805))
+        let handedOver = try await store.signingKeys()
+        let byKid = Dictionary(uniqueKeysWithValues: handedOver.map { ($0.kid, $0) })
+        try expect(byKid["kid-a"]?.retiredAt == time(5) && byKid["kid-a"]?.publishedUntil == time(1810), "a pending hand-over is brought forward")
+        try expect(byKid["kid-b"]?.retiredAt == time(5) && byKid["kid-b"]?.publishedUntil == time(1805), "the active key is retired")
+        try await store.rotateSigningKey(to: makeSigningKey("kid-d", createdAt: time(4)), retiredAt: time(50), publishedUntil: time(1850))
+        let later = Dictionary(uniqueKeysWithValues: try await store.signingKeys().map { ($0.kid, $0) })
+        try expect(later["kid-a"]?.retiredAt == time(5) && later["kid-b"]?.retiredAt == time(5), "a later hand-over moves no earlier one")
+        try expect(later["kid-c"]?.retiredAt == time(50) && later["kid-d"]?.status == .active, "the chain goes on")
     }
 
     static func signingKeyRotationEvents(_ store: any AgentAuthStore) async throws {

@@ -1,15 +1,16 @@
 public import Foundation
 import Synchronization
 
-/// The server's signing keys, opened with the master key: the active key signs, every
+/// The server's signing keys, opened with the master key: the key the schedule names signs
+/// (`SigningKeySchedule`: a rotated-in key signs only after the activation delay), every
 /// published key verifies and appears in the JWKS. Reloaded from the store after a rotation
-/// made here, at least every `refreshInterval` (a rotation by the CLI or another node is
-/// adopted within that time), and on an unknown `kid` at most once per `refreshInterval`.
+/// made here, when the server's revocation sync sees a rotation's feed events (a rotation by
+/// the CLI or another node), at least every `refreshInterval`, and on an unknown `kid` at most
+/// once per `refreshInterval`.
 public final class SigningKeyRing: VerificationKeySource {
     struct State {
-        var active: SigningKeyMaterial?
+        var schedule = SigningKeySchedule([])
         var published: [String: SigningKeyMaterial] = [:]
-        var records: [SigningKey] = []
         var lastReload: Date = .distantPast
     }
 
@@ -18,6 +19,10 @@ public final class SigningKeyRing: VerificationKeySource {
     let now: @Sendable () -> Date
     let refreshInterval: TimeInterval
     private let state = Mutex(State())
+
+    /// How long a rotated-in key is published before it signs, unless the caller says otherwise:
+    /// the feed brings the rotation to verifiers within about a second, and they fetch the key.
+    public static let defaultActivationDelay: TimeInterval = 5
 
     public init(store: any SigningKeyStore, masterKey: MasterKey, refreshInterval: TimeInterval = 30, now: @escaping @Sendable () -> Date = Date.init)
     {
@@ -32,51 +37,53 @@ public final class SigningKeyRing: VerificationKeySource {
         let now = self.now()
         let records = try await store.signingKeys().filter { $0.isPublished(at: now) }
         var published: [String: SigningKeyMaterial] = [:]
-        var active: SigningKeyMaterial?
         for record in records {
-            let material = try await SigningKeyMaterial.open(record, masterKey: masterKey)
-            published[record.kid] = material
-            if record.status == .active { active = material }
+            published[record.kid] = try await SigningKeyMaterial.open(record, masterKey: masterKey)
         }
         state.withLock { state in
-            state.active = active
+            state.schedule = SigningKeySchedule(records)
             state.published = published
-            state.records = records
             state.lastReload = now
         }
     }
 
+    /// The key that signs now: the active key, or during an activation delay the key it replaces.
     public func activeKey() async throws -> SigningKeyMaterial {
-        let (active, stale) = state.withLock { state in (state.active, now().timeIntervalSince(state.lastReload) >= refreshInterval) }
-        if let active, !stale { return active }
+        let now = self.now()
+        let (signer, stale) = state.withLock { state in
+            (state.schedule.signer(at: now).flatMap { state.published[$0.kid] }, now.timeIntervalSince(state.lastReload) >= refreshInterval)
+        }
+        if let signer, !stale { return signer }
         try await reload()
-        guard let active = state.withLock({ $0.active }) else { throw SigningKeyError.noActiveKey }
-        return active
+        guard let signer = state.withLock({ state in state.schedule.signer(at: now).flatMap { state.published[$0.kid] } }) else {
+            throw SigningKeyError.noActiveKey
+        }
+        return signer
     }
 
     public func verificationKey(kid: String) async throws -> VerificationKey? {
-        let (known, mayRefresh) = state.withLock { state in
-            (state.published[kid], now().timeIntervalSince(state.lastReload) >= refreshInterval)
+        let now = self.now()
+        let (known, stillPublished, mayRefresh) = state.withLock { state in
+            (
+                state.published[kid], state.schedule.keys.first { $0.kid == kid }?.isPublished(at: now) ?? false,
+                now.timeIntervalSince(state.lastReload) >= refreshInterval
+            )
         }
-        if let known { return isStillPublished(kid) ? known.verificationKey : nil }
+        // A retired key stops verifying the moment it leaves the JWKS, without waiting for a reload.
+        if let known { return stillPublished ? known.verificationKey : nil }
         guard mayRefresh else { return nil }
         try await reload()
         return state.withLock { $0.published[kid]?.verificationKey }
     }
 
-    /// A retired key stops verifying the moment it leaves the JWKS, without waiting for a reload.
-    private func isStillPublished(_ kid: String) -> Bool {
-        let now = self.now()
-        return state.withLock { state in state.records.first { $0.kid == kid }?.isPublished(at: now) ?? false }
-    }
-
-    /// The public JWKS document's keys (RFC 7517 §5): public members only.
+    /// The public JWKS document's keys (RFC 7517 §5): public members only. A rotated-in key is
+    /// listed at once, before it signs.
     public func publishedJWKs() async throws -> [[String: String]] {
         let now = self.now()
-        let stale = state.withLock { state in state.active == nil || now.timeIntervalSince(state.lastReload) >= refreshInterval }
+        let stale = state.withLock { state in state.published.isEmpty || now.timeIntervalSince(state.lastReload) >= refreshInterval }
         if stale { try await reload() }
         return state.withLock { state in
-            state.records.filter { $0.isPublished(at: now) }.compactMap { state.published[$0.kid]?.publicJWK }
+            state.schedule.keys.filter { $0.isPublished(at: now) }.compactMap { state.published[$0.kid]?.publicJWK }
         }
     }
 
@@ -95,21 +102,24 @@ public final class SigningKeyRing: VerificationKeySource {
         return record
     }
 
-    /// How long after its retirement a key must stay published, for tokens of at most
-    /// `maxTokenLifetime` seconds: their lifetime, the verifiers' leeway, and the refresh interval
-    /// during which another node may still sign with the key it has not yet seen retired.
+    /// How long after its retirement (when it stops signing) a key must stay published, for
+    /// tokens of at most `maxTokenLifetime` seconds: their lifetime, the verifiers' leeway, and
+    /// the refresh interval during which another node may still sign with the key it has not yet
+    /// seen retired.
     public func retiredKeyLifetime(maxTokenLifetime: Int, leeway: TimeInterval) -> TimeInterval {
         TimeInterval(max(maxTokenLifetime, 0)) + leeway + refreshInterval
     }
 
-    /// Makes a new active key; the old one is retired but stays published for `retiredKeyLifetime`
-    /// seconds (the longest a token it signed can still be valid).
+    /// Makes a new key, published at once, that signs `activationDelay` seconds from now; until
+    /// then the key it replaces keeps signing, and from then it is retired and stays published
+    /// for `retiredKeyLifetime` seconds (the longest a token it signed can still be valid).
     @discardableResult
-    public func rotate(to algorithm: SigningAlgorithm, retiredKeyLifetime: TimeInterval) async throws -> SigningKey {
+    public func rotate(to algorithm: SigningAlgorithm, retiredKeyLifetime: TimeInterval, activationDelay: TimeInterval) async throws -> SigningKey {
         let (material, privateKey) = try await SigningKeyMaterial.generate(algorithm)
         let now = self.now()
         let record = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now)
-        try await store.rotateSigningKey(to: record, retiredAt: now, publishedUntil: now.addingTimeInterval(retiredKeyLifetime))
+        let handOver = now.addingTimeInterval(max(activationDelay, 0))
+        try await store.rotateSigningKey(to: record, retiredAt: handOver, publishedUntil: handOver.addingTimeInterval(retiredKeyLifetime))
         try await reload()
         return record
     }

@@ -103,4 +103,9 @@ public struct ServerComponents: Sendable {
     func retiredKeyLifetime() async throws -> TimeInterval {
         keyRing.retiredKeyLifetime(maxTokenLifetime: try await store.maxClientTokenTTL(), leeway: tokens.policy.leeway)
     }
+
+    /// Seconds a rotated-in key waits before it signs.
+    var signingKeyActivationDelay: TimeInterval {
+        configuration.signingKeyActivationDelay / .seconds(1)
+    }
 }

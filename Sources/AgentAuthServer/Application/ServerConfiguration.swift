@@ -10,6 +10,10 @@ public struct ServerConfiguration: Sendable {
     public var defaultAudience: String
     /// The algorithm of keys created by rotation.
     public var signingAlgorithm: SigningAlgorithm
+    /// How long a rotated-in signing key is published before it signs (the key it replaces signs
+    /// meanwhile): time for the feed to bring the rotation to every verifier and for them to
+    /// fetch the key, so no token carries a kid a verifier has not seen.
+    public var signingKeyActivationDelay: Duration
     /// How often collected last-used times are written to the store.
     public var usageFlushInterval: Duration
     /// Failed client authentications per client and address, and per address, within a minute
@@ -26,6 +30,7 @@ public struct ServerConfiguration: Sendable {
         issuer: String? = nil,
         defaultAudience: String = "agentauth",
         signingAlgorithm: SigningAlgorithm = .eddsa,
+        signingKeyActivationDelay: Duration = .seconds(SigningKeyRing.defaultActivationDelay),
         usageFlushInterval: Duration = .seconds(5),
         clientFailureLimit: Int = 10,
         addressFailureLimit: Int = 50,
@@ -37,6 +42,7 @@ public struct ServerConfiguration: Sendable {
         self.issuer = issuer
         self.defaultAudience = defaultAudience
         self.signingAlgorithm = signingAlgorithm
+        self.signingKeyActivationDelay = signingKeyActivationDelay
         self.usageFlushInterval = usageFlushInterval
         self.clientFailureLimit = clientFailureLimit
         self.addressFailureLimit = addressFailureLimit

@@ -231,7 +231,7 @@ struct AdminController {
     // MARK: Signing keys
 
     func listSigningKeys(_ request: Request, context: AgentAuthRequestContext) async throws -> SigningKeyListResponse {
-        SigningKeyListResponse(try await components.keyRing.records())
+        SigningKeyListResponse(try await components.keyRing.records(), at: components.now())
     }
 
     struct RotateSigningKeyRequest: Decodable {
@@ -242,10 +242,14 @@ struct AdminController {
         let body = try await JSONBody.decodeIfPresent(RotateSigningKeyRequest.self, from: request, context: context)
         let key = try await components.keyRing.rotate(
             to: body?.algorithm ?? components.configuration.signingAlgorithm,
-            retiredKeyLifetime: try await components.retiredKeyLifetime()
+            retiredKeyLifetime: try await components.retiredKeyLifetime(),
+            activationDelay: components.signingKeyActivationDelay
         )
+        // The feed answers verifiers now, not at the next sync: they fetch the key while it is pending.
+        try? await components.revocationSync.sync()
         components.audit("signing_key.rotated", context: context, agentID: nil, credentialID: key.kid, details: ["algorithm": key.algorithm.rawValue])
-        return EditedResponse(status: .created, response: SigningKeyResponse(key))
+        let schedule = SigningKeySchedule(try await components.keyRing.records())
+        return EditedResponse(status: .created, response: SigningKeyResponse(key, schedule: schedule, at: components.now()))
     }
 
     // MARK: Delegation policy

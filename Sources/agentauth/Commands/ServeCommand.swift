@@ -28,6 +28,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Algorithm of new signing keys: EdDSA or ES256.")
     var signingAlgorithm: SigningAlgorithm = .eddsa
 
+    @Option(
+        help:
+            "Seconds a rotated-in signing key is published before it signs (the previous key signs meanwhile), so every resource server has fetched it first."
+    )
+    var signingKeyActivationDelay = Int(SigningKeyRing.defaultActivationDelay)
+
     @Option(help: "Most token-exchange hops from the original agent (actors in a delegated token).")
     var maxDelegationDepth = 3
 
@@ -36,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
+        guard (0...300).contains(signingKeyActivationDelay) else {
+            throw ValidationError("--signing-key-activation-delay must be between 0 and 300 seconds")
+        }
     }
 
     func run() async throws {
@@ -54,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             defaultAudience: defaultAudience,
             signingAlgorithm: signingAlgorithm,
+            signingKeyActivationDelay: .seconds(signingKeyActivationDelay),
             maxDelegationDepth: maxDelegationDepth
         )
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
