@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// The activation delay: a rotated-in key is published at once and signs only after the delay,
-/// the key it replaces signing meanwhile.
+/// the key it replaces signing meanwhile; and what a verifier caches never outlives its key.
 @Suite("Signing-key schedule")
 struct SigningKeyScheduleTests {
     final class Clock: Sendable {
@@ -91,6 +91,35 @@ struct SigningKeyScheduleTests {
             let phases = try [a, b, c].map { kid in schedule.phase(of: try #require(schedule.keys.first { $0.kid == kid }), at: clock.now()) }
             #expect(phases == [.retired, .retired, .active])
             #expect(Set(try await ring.publishedJWKs().compactMap { $0["kid"] }) == [a, b, c], "all stay published for their tokens")
+        }
+    }
+
+    @Test("a cached token is kept no longer than its key is trusted: a leaked key's long-lived token dies when the key leaves the JWKS")
+    func cacheEndsWithTheKey() async throws {
+        try await Self.withRing { ring, _, clock in
+            let issuer = TokenIssuer(issuer: "https://auth.example", keys: ring, now: clock.now)
+            let cache = VerifiedTokenCache()
+            let verifier = TokenVerifier(
+                policy: .init(issuer: "https://auth.example", audiences: ["agentauth"]),
+                keys: ring,
+                cache: cache,
+                now: clock.now
+            )
+            let scope = try ScopeSet(parsing: "conversations:read")
+            // What a thief with the signing key could mint: a token for a day.
+            let leaked = try await issuer.issue(subject: "agt_thief", clientID: "cli_x", audience: ["agentauth"], scope: scope, lifetime: 86_400)
+            _ = try await verifier.verify(leaked.token)
+            #expect(cache.claims(for: leaked.token, now: clock.now(), revision: ring.trustRevision) != nil, "cached until its exp")
+
+            try await ring.rotate(to: .eddsa, retiredKeyLifetime: 60, activationDelay: 0)
+            #expect(cache.claims(for: leaked.token, now: clock.now(), revision: ring.trustRevision) == nil, "the rotation invalidates the entry")
+            _ = try await verifier.verify(leaked.token)
+            #expect(cache.claims(for: leaked.token, now: clock.now(), revision: ring.trustRevision) != nil, "verified again, cached again")
+            clock.advance(59)
+            _ = try await verifier.verify(leaked.token)
+            clock.advance(1)
+            #expect(cache.claims(for: leaked.token, now: clock.now(), revision: ring.trustRevision) == nil, "the entry ends with the key")
+            await #expect(throws: TokenRejection.unknownKey) { try await verifier.verify(leaked.token) }
         }
     }
 }

@@ -11,6 +11,8 @@ public final class SigningKeyRing: VerificationKeySource {
     struct State {
         var schedule = SigningKeySchedule([])
         var published: [String: SigningKeyMaterial] = [:]
+        /// The published keys as verifiers get them: a retired key until its `publishedUntil`.
+        var keys: [String: VerificationKey] = [:]
         var lastReload: Date = .distantPast
     }
 
@@ -19,10 +21,13 @@ public final class SigningKeyRing: VerificationKeySource {
     let now: @Sendable () -> Date
     let refreshInterval: TimeInterval
     private let state = Mutex(State())
+    private let revision = Atomic<UInt64>(0)
 
     /// How long a rotated-in key is published before it signs, unless the caller says otherwise:
     /// the feed brings the rotation to verifiers within about a second, and they fetch the key.
     public static let defaultActivationDelay: TimeInterval = 5
+
+    public var trustRevision: UInt64 { revision.load(ordering: .acquiring) }
 
     public init(store: any SigningKeyStore, masterKey: MasterKey, refreshInterval: TimeInterval = 30, now: @escaping @Sendable () -> Date = Date.init)
     {
@@ -37,14 +42,23 @@ public final class SigningKeyRing: VerificationKeySource {
         let now = self.now()
         let records = try await store.signingKeys().filter { $0.isPublished(at: now) }
         var published: [String: SigningKeyMaterial] = [:]
+        var keys: [String: VerificationKey] = [:]
         for record in records {
-            published[record.kid] = try await SigningKeyMaterial.open(record, masterKey: masterKey)
+            let material = try await SigningKeyMaterial.open(record, masterKey: masterKey)
+            published[record.kid] = material
+            keys[record.kid] = material.verificationKey.trusted(until: record.status == .retired ? record.publishedUntil : nil)
         }
-        state.withLock { state in
+        let ended = state.withLock { state in
+            // A key gone, or one that now has an end (a rotation retired it); new keys change nothing.
+            let ended = state.keys.values.contains { old in keys[old.kid].map { $0.validUntil != old.validUntil } ?? true }
             state.schedule = SigningKeySchedule(records)
             state.published = published
+            state.keys = keys
             state.lastReload = now
+            return ended
         }
+        // Verified-token caches must not keep what such a key verified past its end.
+        if ended { revision.wrappingAdd(1, ordering: .releasing) }
     }
 
     /// The key that signs now: the active key, or during an activation delay the key it replaces.
@@ -63,17 +77,15 @@ public final class SigningKeyRing: VerificationKeySource {
 
     public func verificationKey(kid: String) async throws -> VerificationKey? {
         let now = self.now()
-        let (known, stillPublished, mayRefresh) = state.withLock { state in
-            (
-                state.published[kid], state.schedule.keys.first { $0.kid == kid }?.isPublished(at: now) ?? false,
-                now.timeIntervalSince(state.lastReload) >= refreshInterval
-            )
+        let (known, mayRefresh) = state.withLock { state in (state.keys[kid], now.timeIntervalSince(state.lastReload) >= refreshInterval) }
+        if let known {
+            // A retired key stops verifying the moment it leaves the JWKS, without waiting for a reload.
+            if let end = known.validUntil, end <= now { return nil }
+            return known
         }
-        // A retired key stops verifying the moment it leaves the JWKS, without waiting for a reload.
-        if let known { return stillPublished ? known.verificationKey : nil }
         guard mayRefresh else { return nil }
         try await reload()
-        return state.withLock { $0.published[kid]?.verificationKey }
+        return state.withLock { $0.keys[kid] }
     }
 
     /// The public JWKS document's keys (RFC 7517 §5): public members only. A rotated-in key is
