@@ -24,6 +24,11 @@ struct SigningKeyScheduleTests {
         }
     }
 
+    /// The phases of the keys named, in that order (`nil` for a kid the schedule lacks).
+    static func phases(of kids: [String], in schedule: SigningKeySchedule, at date: Date) -> [SigningKeySchedule.Phase?] {
+        kids.map { kid in schedule.keys.first { $0.kid == kid }.map { schedule.phase(of: $0, at: date) } }
+    }
+
     @Test("a rotated-in key is published at once and signs after the delay; the retired key's publication counts from the hand-over")
     func activationDelay() async throws {
         try await Self.withRing { ring, _, clock in
@@ -61,8 +66,7 @@ struct SigningKeyScheduleTests {
             clock.advance(2)
             let c = try await ring.rotate(to: .eddsa, retiredKeyLifetime: 60, activationDelay: 5).kid
             let schedule = SigningKeySchedule(try await ring.records())
-            let keys = try [a, b, c].map { kid in try #require(schedule.keys.first { $0.kid == kid }) }
-            let phases = { (date: Date) in keys.map { schedule.phase(of: $0, at: date) } }
+            let phases = { (date: Date) in Self.phases(of: [a, b, c], in: schedule, at: date) }
             #expect(phases(clock.now()) == [.active, .pending, .pending])
             #expect(try await ring.activeKey().kid == a)
             clock.advance(3)
@@ -88,8 +92,7 @@ struct SigningKeyScheduleTests {
             let c = try await ring.rotate(to: .eddsa, retiredKeyLifetime: 60, activationDelay: 0).kid
             #expect(try await ring.activeKey().kid == c, "neither a (scheduled to sign 4 s more) nor b (never signs)")
             let schedule = SigningKeySchedule(try await ring.records())
-            let phases = try [a, b, c].map { kid in schedule.phase(of: try #require(schedule.keys.first { $0.kid == kid }), at: clock.now()) }
-            #expect(phases == [.retired, .retired, .active])
+            #expect(Self.phases(of: [a, b, c], in: schedule, at: clock.now()) == [.retired, .retired, .active])
             #expect(Set(try await ring.publishedJWKs().compactMap { $0["kid"] }) == [a, b, c], "all stay published for their tokens")
         }
     }
