@@ -238,6 +238,9 @@ let package = Package(
                 "example-agent-api",
                 "example-agent",
                 "AgentAuthStoreConformance",
+                // To open a signing key as someone who stole the database and the master key would.
+                "AgentAuthSQLite",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

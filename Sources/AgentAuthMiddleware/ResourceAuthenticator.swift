@@ -18,7 +18,8 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     /// - Parameters:
     ///   - introspection: for API keys; `nil` refuses API keys.
     ///   - tokens: for Bearer access tokens (a `TokenVerifier` over `RemoteJWKS`, with the feed's
-    ///     `revocations`); `nil` refuses them.
+    ///     `revocations`; the feed's `keySource` should be that `RemoteJWKS`, and both run as
+    ///     services, so that keys leaving the JWKS are dropped); `nil` refuses them.
     ///   - feed: when given, positive API-key results are cached while the feed is fresh (it evicts them).
     public init(
         introspection: IntrospectionClient?,

@@ -8,8 +8,9 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Follows the auth server's revocation feed (`GET /oauth/revocations`, long-poll) and keeps a
-/// local `RevocationList` (revoked jtis, disabled agents) and the API-key cache in step with it.
-/// Reconnects with jittered exponential back-off. Run it as a `Service` beside the HTTP server.
+/// local `RevocationList` (revoked jtis, disabled agents), the API-key cache and the signing
+/// keys (`keySource`: rotations) in step with it. Reconnects with jittered exponential back-off.
+/// Run it as a `Service` beside the HTTP server.
 ///
 /// `isFresh` tells whether the feed answered within `stalenessBound`: while it is not, API keys
 /// fail closed (they depend on the feed to evict cached results) and `/readyz` says so; access
@@ -27,6 +28,9 @@ public final class RevocationFeedFollower: Service, Sendable {
     let logger: Logger
     public let revocations: RevocationList
     public let apiKeyCache: APIKeyCache
+    /// Told of signing-key rotations (and feed resets), so it fetches a new key before tokens
+    /// carry it and drops a retired one the moment it leaves the JWKS.
+    public let keySource: (any FeedFollowingKeySource)?
     /// When the feed last answered while the deny-list was complete; `nil` until the first
     /// complete load, and again while a reset's reload is under way.
     private let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
@@ -44,12 +48,14 @@ public final class RevocationFeedFollower: Service, Sendable {
     /// - Parameters:
     ///   - authServer: the auth server's base URL.
     ///   - credential: an API key with scope `introspect`.
+    ///   - keySource: the verifier's keys (its `RemoteJWKS`), to follow rotations.
     ///   - waitSeconds: how long each long-poll may wait; keep it well under `stalenessBound`.
     public init(
         authServer: String,
         credential: String,
         revocations: RevocationList = RevocationList(),
         apiKeyCache: APIKeyCache = APIKeyCache(),
+        keySource: (any FeedFollowingKeySource)? = nil,
         httpClient: HTTPClient = RevocationFeedFollower.defaultHTTPClient,
         waitSeconds: Int = 5,
         stalenessBound: Duration = .seconds(15),
@@ -61,6 +67,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         self.credential = credential
         self.revocations = revocations
         self.apiKeyCache = apiKeyCache
+        self.keySource = keySource
         self.httpClient = httpClient
         self.waitSeconds = waitSeconds
         self.stalenessBound = stalenessBound
@@ -139,15 +146,19 @@ public final class RevocationFeedFollower: Service, Sendable {
             lastAnswer.withLock { $0 = nil }
             revocations.reset()
             apiKeyCache.removeAll()
+            await keySource?.feedWasReset()
         } else {
             revocations.apply(answer.events)
+            var rotations: [RevocationEvent] = []
             for event in answer.events {
                 switch event.kind {
                 case .apiKey: apiKeyCache.evict(keyID: event.subject)
                 case .agent: apiKeyCache.evict(agentID: event.subject)
+                case .signingKey: rotations.append(event)
                 case .token: break
                 }
             }
+            if !rotations.isEmpty { await keySource?.apply(rotations) }
         }
         let complete = !answer.reset && answer.events.count < Self.pageSize
         caughtUp.withLock { $0 = complete }

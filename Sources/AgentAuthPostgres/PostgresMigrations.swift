@@ -119,6 +119,16 @@ enum PostgresMigrations {
                 "CREATE INDEX audit_events_type ON audit_events (type, seq)",
             ]
         ),
+        (
+            "v4 signing-key events in the revocation feed",
+            [
+                "ALTER TABLE revocation_events DROP CONSTRAINT revocation_events_kind_check",
+                """
+                ALTER TABLE revocation_events ADD CONSTRAINT revocation_events_kind_check
+                    CHECK (kind IN ('token', 'api_key', 'agent', 'signing_key'))
+                """,
+            ]
+        ),
     ]
 
     /// Applies pending migrations; returns the names applied over the store's life, in order.

@@ -110,6 +110,32 @@ enum SQLiteMigrations {
         migrator.registerMigration("v4 delegation policy") { db in
             try db.execute(sql: "ALTER TABLE agents ADD COLUMN may_act TEXT")
         }
+        migrator.registerMigration("v5 signing-key events in the revocation feed") { db in
+            // SQLite can't alter a CHECK constraint: the table is rebuilt, keeping every event and
+            // the sequence (pruning may have removed the newest rows; a seq is never reused).
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'")
+            try db.execute(
+                sql: """
+                    CREATE TABLE revocation_events_v5 (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL CHECK (kind IN ('token', 'api_key', 'agent', 'signing_key')),
+                        subject TEXT NOT NULL,
+                        agent_id TEXT,
+                        at REAL NOT NULL,
+                        expires_at REAL
+                    );
+                    INSERT INTO revocation_events_v5 (seq, kind, subject, agent_id, at, expires_at)
+                        SELECT seq, kind, subject, agent_id, at, expires_at FROM revocation_events;
+                    DROP TABLE revocation_events;
+                    ALTER TABLE revocation_events_v5 RENAME TO revocation_events;
+                    CREATE UNIQUE INDEX revocation_events_token ON revocation_events (subject) WHERE kind = 'token';
+                    DELETE FROM sqlite_sequence WHERE name = 'revocation_events';
+                    """
+            )
+            if let sequence {
+                try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('revocation_events', ?)", arguments: [sequence])
+            }
+        }
         return migrator
     }
 }

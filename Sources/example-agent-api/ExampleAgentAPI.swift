@@ -60,17 +60,20 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         logger.logLevel = .info
         let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
         let expectedIssuer = issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? base
+        // Refetched every 5 minutes, and at once when the feed announces a rotation.
+        let keys = RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger)
         let feed = RevocationFeedFollower(
             authServer: base,
             credential: key,
             apiKeyCache: APIKeyCache(ttl: .milliseconds(apiKeyCacheMilliseconds)),
+            keySource: keys,
             stalenessBound: .seconds(stalenessSeconds),
             tokenStalenessBound: .seconds(tokenStalenessSeconds),
             logger: logger
         )
         let tokens = TokenVerifier(
             policy: .init(issuer: expectedIssuer, audiences: [audience]),
-            keys: RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger),
+            keys: keys,
             revocations: feed.revocations,
             cache: tokenCacheCapacity > 0 ? VerifiedTokenCache(capacity: tokenCacheCapacity) : nil
         )
@@ -79,7 +82,7 @@ struct ExampleAgentAPI: AsyncParsableCommand {
             router: router,
             server: .agentAuthHTTP1(),
             configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"),
-            services: [feed],
+            services: [feed, keys],
             logger: logger
         )
         try await app.runService()

@@ -148,7 +148,13 @@ struct SigningKeyRingTests {
             let server = SigningKeyRing(store: store, masterKey: masterKey, refreshInterval: 30, now: now)
             let cli = SigningKeyRing(store: store, masterKey: masterKey, refreshInterval: 30, now: now)
             let before = try await server.activeKey().kid
-            let rotated = try await cli.rotate(to: .es256, retiredKeyLifetime: cli.retiredKeyLifetime(maxTokenLifetime: 600, leeway: 30), by: .test)
+            // No activation delay: this is about noticing a rotation (the delay has its own tests).
+            let rotated = try await cli.rotate(
+                to: .es256,
+                retiredKeyLifetime: cli.retiredKeyLifetime(maxTokenLifetime: 600, leeway: 30),
+                activationDelay: 0,
+                by: .test
+            )
             let retired = try await cli.records().first { $0.kid == before }
             #expect(retired?.status == .retired)
             #expect(retired?.publishedUntil == now().addingTimeInterval(660))

@@ -24,7 +24,10 @@ struct BearerMiddlewareTests {
     }
 
     /// A live auth server whose issuer is its own URL (port chosen first, so the issuer is known).
-    static func withAuthServer(_ body: @Sendable (Server) async throws -> Void) async throws {
+    static func withAuthServer(
+        activationDelay: Duration = .seconds(SigningKeyRing.defaultActivationDelay),
+        _ body: @Sendable (Server) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-bearer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -32,7 +35,7 @@ struct BearerMiddlewareTests {
         let masterKey = MasterKey.generate().key
         let (_, adminKey) = try #require(try await AgentAdministration(store: store).initialize(masterKey: masterKey))
         let port = try ResourceAuthenticatorTests.freePort()
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: port)
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: port, signingKeyActivationDelay: activationDelay)
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey)
         let base = "http://127.0.0.1:\(port)"
         // Run it on the chosen port (the live test framework would pick its own, and the issuer must be known first).
@@ -126,9 +129,10 @@ struct BearerMiddlewareTests {
         }
     }
 
-    @Test("after a rotation the new kid is fetched and the old token still verifies")
+    @Test("after a rotation the new kid is fetched on first sight and the old token still verifies")
     func rotation() async throws {
-        try await Self.withAuthServer { server in
+        // No activation delay and no feed: the new key signs at once, and its first token finds it unknown.
+        try await Self.withAuthServer(activationDelay: .zero) { server in
             let before = try await Self.token(server, scope: "conversations:read")
             // The default 30 s cool-down: the first load does not start it, so the new kid is fetched at once.
             let jwks = RemoteJWKS(authServer: server.base)

@@ -11,8 +11,10 @@ enum HTTPTestClient {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
     }
 
-    static func get(_ url: String) async throws -> Response {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+    static func get(_ url: String, bearer token: String? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Response(status: Int(response.status.code), body: String(buffer: body))
     }

@@ -25,7 +25,12 @@ struct PostgresStoreTests {
         try await Self.withDatabase { url in
             let first = try await PostgresStore(url: url)
             let names = try await first.appliedMigrations()
-            #expect(names == ["v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log"])
+            #expect(
+                names == [
+                    "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
+                    "v4 signing-key events in the revocation feed",
+                ]
+            )
             let agent = try await AgentAdministration(store: first).createAgent(name: "persisted", by: .test)
             first.shutdown()
             let second = try await PostgresStore(url: url)

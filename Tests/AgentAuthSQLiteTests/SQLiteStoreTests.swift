@@ -64,6 +64,7 @@ struct SQLiteStoreTests {
                 #expect(
                     try await store.appliedMigrations() == [
                         "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
+                        "v5 signing-key events in the revocation feed",
                     ]
                 )
                 agentID = try await AgentAdministration(store: store).createAgent(name: "persisted", by: .test).id
@@ -73,9 +74,65 @@ struct SQLiteStoreTests {
             #expect(
                 try await reopened.appliedMigrations() == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
+                    "v5 signing-key events in the revocation feed",
                 ]
             )
         }
+    }
+
+    @Test("a database from before signing-key feed events keeps its events and its seq (never reused) when it migrates")
+    func signingKeyEventsMigration() async throws {
+        try await Self.withDirectory { directory in
+            let path = directory.appendingPathComponent("agentauth.sqlite").path
+            let date = Date(timeIntervalSince1970: 1_800_000_000)
+            do {
+                let store = try SQLiteStore(path: path)
+                let agent = try await AgentAdministration(store: store).createAgent(name: "revoked", by: .test)
+                for (jti, expiry) in [("at_1", 3600.0), ("at_2", 3600), ("at_3", 10)] {
+                    _ = try await store.revokeToken(jti: jti, agentID: agent.id, expiresAt: date.addingTimeInterval(expiry), at: date)
+                }
+                // The newest event is pruned: the sequence, not the rows, knows seq 3 was issued.
+                try await store.pruneRevocations(expiredBefore: date.addingTimeInterval(100), olderThan: date)
+            }
+            // Back to the v4 schema, as an older release left it.
+            try await Self.sqlite(
+                path,
+                """
+                CREATE TABLE old (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('token', 'api_key', 'agent')),
+                    subject TEXT NOT NULL, agent_id TEXT, at REAL NOT NULL, expires_at REAL);
+                INSERT INTO old SELECT seq, kind, subject, agent_id, at, expires_at FROM revocation_events;
+                DROP TABLE revocation_events;
+                ALTER TABLE old RENAME TO revocation_events;
+                CREATE UNIQUE INDEX revocation_events_token ON revocation_events (subject) WHERE kind = 'token';
+                DELETE FROM sqlite_sequence WHERE name = 'revocation_events';
+                INSERT INTO sqlite_sequence (name, seq) VALUES ('revocation_events', 3);
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v5 %';
+                """
+            )
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.appliedMigrations().last == "v5 signing-key events in the revocation feed")
+            #expect(try await store.revocations(after: 0, limit: 10).map(\.subject) == ["at_1", "at_2"], "every event is kept")
+            #expect(try await store.revocationBounds() == (1, 3), "the latest seq survives the rebuild")
+            try await store.insertSigningKey(
+                SigningKey(kid: "kid-a", algorithm: .eddsa, publicJWK: "{}", sealedPrivateKey: Data([1]), status: .active, createdAt: date)
+            )
+            try await store.rotateSigningKey(
+                to: SigningKey(kid: "kid-b", algorithm: .eddsa, publicJWK: "{}", sealedPrivateKey: Data([2]), status: .active, createdAt: date),
+                retiredAt: date,
+                publishedUntil: date.addingTimeInterval(60)
+            )
+            let rotation = try await store.revocations(after: 2, limit: 10)
+            #expect(rotation.map(\.seq) == [4, 5] && rotation.allSatisfy { $0.kind == .signingKey }, "new events take new seqs: \(rotation)")
+        }
+    }
+
+    /// Runs SQL with python3's sqlite3 module: an outside tool, as an older release's schema would be.
+    static func sqlite(_ path: String, _ sql: String) async throws {
+        let result = try await ChildProcess.run(
+            "/usr/bin/env",
+            ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()", path, sql]
+        )
+        guard result.status == 0 else { throw ChildProcessError("sqlite3 failed: \(result.stderr)") }
     }
 
     @Test("two stores on one file (CLI next to a running server) both write without errors")

@@ -169,7 +169,8 @@ struct BearerTokenTests {
     @Test("22: ES256 with r = s = 0 → 401")
     func ecdsaZeroSignature() async throws {
         try await TestEnvironment.with { env in
-            try await env.test { api in
+            // No activation delay: the rotated-in ES256 key signs at once, and is the one to forge with.
+            try await env.test(activationDelay: .zero) { api in
                 let rotated = try await api.admin(.post, "/admin/signing-keys/rotate", json: #"{"algorithm":"ES256"}"#)
                 #expect(rotated.status == .created)
                 #expect(rotated.object["algorithm"] as? String == "ES256")

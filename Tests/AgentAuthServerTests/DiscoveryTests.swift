@@ -60,7 +60,9 @@ struct DiscoveryTests {
         }
     }
 
-    @Test("47: after rotation old tokens verify until expiry, new ones carry the new kid, the retired key leaves the JWKS afterwards")
+    @Test(
+        "47: a rotated-in key is published at once and signs after the activation delay; old tokens verify until expiry; the retired key leaves the JWKS afterwards"
+    )
     func rotation() async throws {
         try await TestEnvironment.with { env in
             let clock = TestClock()
@@ -76,15 +78,32 @@ struct DiscoveryTests {
                 #expect(rotated.status == .created)
                 let newKid = try #require(rotated.object["kid"] as? String)
                 #expect(newKid != oldKid)
+                #expect(rotated.object["status"] as? String == "pending")
+                let handOver = clock.now().addingTimeInterval(5)
+                #expect((rotated.object["activates_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) } == handOver)
+                #expect(Set(try await Self.jwksKids(api)) == [oldKid, newKid], "published at once")
+                let pendingToken = try #require(
+                    try await api.token(form: "grant_type=client_credentials", basic: (id, secret!)).object["access_token"] as? String
+                )
+                #expect(try Self.kid(of: pendingToken) == oldKid, "during the activation delay (5 s by default) the old key signs")
+                let pending = try await Self.signingKeys(api)
+                #expect(pending[newKid]?["status"] as? String == "pending")
+                #expect(pending[oldKid]?["status"] as? String == "active", "the old key is active until it hands over")
+                #expect((pending[oldKid]?["retired_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) } == handOver)
+
+                clock.advance(5)
                 let newToken = try #require(
                     try await api.token(form: "grant_type=client_credentials", basic: (id, secret!)).object["access_token"] as? String
                 )
                 #expect(try Self.kid(of: newToken) == newKid)
+                let handedOver = try await Self.signingKeys(api)
+                #expect(handedOver[newKid]?["status"] as? String == "active" && handedOver[newKid]?["activates_at"] == nil)
+                #expect(handedOver[oldKid]?["status"] as? String == "retired")
                 #expect(try await api.introspect(oldToken, as: env.adminKey).object["active"] as? Bool == true, "old tokens still verify")
                 #expect(Set(try await Self.jwksKids(api)) == [oldKid, newKid])
 
-                // The retired key stays published for the longest token lifetime (120 s), the verifiers'
-                // leeway (30 s) and the key ring's refresh interval (30 s).
+                // From the hand-over, the retired key stays published for the longest token lifetime
+                // (120 s), the verifiers' leeway (30 s) and the key ring's refresh interval (30 s).
                 clock.advance(170)
                 #expect(try await Self.jwksKids(api).contains(oldKid) == true)
                 clock.advance(11)
@@ -142,6 +161,12 @@ struct DiscoveryTests {
     static func kid(of token: String) throws -> String {
         let header = try JSONSerialization.jsonObject(with: Base64URL.decode(token.split(separator: ".")[0].utf8) ?? Data()) as? [String: Any]
         return header?["kid"] as? String ?? ""
+    }
+
+    /// `GET /admin/signing-keys`, by kid.
+    static func signingKeys(_ api: TestAPI) async throws -> [String: [String: Any]] {
+        let keys = try await api.admin(.get, "/admin/signing-keys").object["keys"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: keys.compactMap { key in (key["kid"] as? String).map { ($0, key) } })
     }
 
     static func jwksKids(_ api: TestAPI) async throws -> [String] {

@@ -40,6 +40,7 @@ public enum StoreConformance {
         .init(description: "client secret rotation keeps the previous secret until the grace ends", body: clientSecretRotation),
         .init(description: "assertion ids are single-use until they expire", body: assertionReplay),
         .init(description: "signing key rotation retires the active key in one step", body: signingKeyRotation),
+        .init(description: "signing key rotation tells verifiers through the feed, in the same transaction", body: signingKeyRotationEvents),
         .init(description: "revocation events: tokens once, key revocations and disables in order", body: revocationEvents),
         .init(description: "revocation pruning keeps what can still matter", body: revocationPruning),
         .init(description: "audit events chain across batches and filter newest first", body: auditLog),
@@ -382,6 +383,48 @@ public enum StoreConformance {
         try expect(retired?.status == .retired && retired?.retiredAt == time(10) && retired?.publishedUntil == time(1810), "the old key is retired")
         try expect(keys.first { $0.kid == "kid-b" } == second, "the new key is active and intact")
         try expect(keys.filter { $0.status == .active }.count == 1, "exactly one active key")
+
+        // A rotation whose hand-over comes before an earlier one's: the latest rotation decides.
+        try await store.rotateSigningKey(to: makeSigningKey("kid-c", createdAt: time(3)), retiredAt: time(5), publishedUntil: time(1805))
+        let handedOver = try await store.signingKeys()
+        let byKid = Dictionary(uniqueKeysWithValues: handedOver.map { ($0.kid, $0) })
+        try expect(byKid["kid-a"]?.retiredAt == time(5) && byKid["kid-a"]?.publishedUntil == time(1810), "a pending hand-over is brought forward")
+        try expect(byKid["kid-b"]?.retiredAt == time(5) && byKid["kid-b"]?.publishedUntil == time(1805), "the active key is retired")
+        try await store.rotateSigningKey(to: makeSigningKey("kid-d", createdAt: time(4)), retiredAt: time(50), publishedUntil: time(1850))
+        let later = Dictionary(uniqueKeysWithValues: try await store.signingKeys().map { ($0.kid, $0) })
+        try expect(later["kid-a"]?.retiredAt == time(5) && later["kid-b"]?.retiredAt == time(5), "a later hand-over moves no earlier one")
+        try expect(later["kid-c"]?.retiredAt == time(50) && later["kid-d"]?.status == .active, "the chain goes on")
+    }
+
+    static func signingKeyRotationEvents(_ store: any AgentAuthStore) async throws {
+        try await store.insertSigningKey(makeSigningKey("kid-a", createdAt: time(1)))
+        try expect(try await store.revocations(after: 0, limit: 100).isEmpty, "a first key is no rotation")
+        try await store.rotateSigningKey(to: makeSigningKey("kid-b", createdAt: time(2)), retiredAt: time(10), publishedUntil: time(1810))
+        let events = try await store.revocations(after: 0, limit: 100)
+        try expect(events.map(\.kind) == [.signingKey, .signingKey], "one event for each key: \(events.map(\.kind))")
+        try expect(
+            events[0].subject == "kid-b" && events[0].at == time(10) && events[0].expiresAt == nil && events[0].agentID == nil,
+            "the new key, signing from the hand-over: \(events[0])"
+        )
+        try expect(
+            events[1].subject == "kid-a" && events[1].at == time(10) && events[1].expiresAt == time(1810) && events[1].agentID == nil,
+            "the retired key, leaving the JWKS at its published_until: \(events[1])"
+        )
+        try expect(try await store.revocationBounds().latest == events[1].seq, "the feed's latest seq moves")
+
+        // A rotation that fails (the new kid exists) retires nothing and announces nothing.
+        try await expectStoreError(.conflict, "rotating to a kid that exists") {
+            try await store.rotateSigningKey(to: makeSigningKey("kid-a", createdAt: time(3)), retiredAt: time(20), publishedUntil: time(1820))
+        }
+        try expect(try await store.revocations(after: 0, limit: 100).count == 2, "a failed rotation appends no event")
+        let keys = try await store.signingKeys()
+        try expect(keys.first { $0.kid == "kid-b" }?.status == .active, "a failed rotation keeps the active key")
+
+        // Kept, like key and agent events, until they are older than the pruning horizon.
+        try await store.pruneRevocations(expiredBefore: time(5000), olderThan: time(5))
+        try expect(try await store.revocations(after: 0, limit: 100).count == 2, "not pruned by their expires_at")
+        try await store.pruneRevocations(expiredBefore: time(0), olderThan: time(11))
+        try expect(try await store.revocations(after: 0, limit: 100).isEmpty, "pruned by their time")
     }
 
     // MARK: Revocations and audit

@@ -61,7 +61,9 @@ struct MasterKeyCLITests {
             #expect(try await layout.run(["agents", "enable", agent]).status == 0)
             #expect(try await layout.run(["signing-keys", "rotate"]).status == 0)
 
-            let events = try #require(try await layout.run(["audit", "list", "--json", "--limit", "100"], keyFile: "").json["events"] as? [[String: Any]])
+            let events = try #require(
+                try await layout.run(["audit", "list", "--json", "--limit", "100"], keyFile: "").json["events"] as? [[String: Any]]
+            )
             let types = events.compactMap { $0["type"] as? String }.reversed()
             #expect(
                 Array(types) == [

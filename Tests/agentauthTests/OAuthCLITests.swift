@@ -112,7 +112,7 @@ struct OAuthCLITests {
         }
     }
 
-    @Test("signing-keys: list shows the first key; rotate adds a new active one and retires the old")
+    @Test("signing-keys: list shows the first key; rotate adds a pending one that takes over after the activation delay")
     func signingKeys() async throws {
         try await withTemporaryDirectory { directory in
             #expect(try await Binaries.agentauth(["init", "--json", "--signing-algorithm", "ES256"], in: directory).status == 0)
@@ -126,10 +126,21 @@ struct OAuthCLITests {
             #expect(rotated.status == 0, "\(rotated.stderr)")
             let newKid = try #require(rotated.json["kid"] as? String)
             #expect(newKid != oldKid)
-            let after = try await Binaries.agentauth(["signing-keys", "list"], in: directory)
-            #expect(after.stdout.contains(newKid) && after.stdout.contains(oldKid))
-            #expect(after.stdout.contains("retired"))
-            #expect(!after.stdout.contains("\"d\""), "no private material is ever printed")
+            #expect(rotated.json["status"] as? String == "pending", "published, signing after the default 5 s delay")
+            #expect(rotated.json["activates_at"] is String)
+            let after = try await Binaries.agentauth(["signing-keys", "list", "--json"], in: directory)
+            let listed = try #require(after.json["keys"] as? [[String: Any]])
+            #expect(listed.map { $0["kid"] as? String } == [newKid, oldKid], "newest first")
+            #expect(listed.map { $0["status"] as? String } == ["pending", "active"], "the old key signs until the new one takes over")
+
+            let immediate = try await Binaries.agentauth(["signing-keys", "rotate", "--activation-delay", "0", "--json"], in: directory)
+            #expect(immediate.json["status"] as? String == "active")
+            let table = try await Binaries.agentauth(["signing-keys", "list"], in: directory)
+            #expect(table.stdout.contains(newKid) && table.stdout.contains(oldKid))
+            #expect(table.stdout.components(separatedBy: "retired").count == 3, "both earlier keys are retired:\n\(table.stdout)")
+            #expect(!table.stdout.contains("\"d\""), "no private material is ever printed")
+            let tooLong = try await Binaries.agentauth(["signing-keys", "rotate", "--activation-delay", "301"], in: directory)
+            #expect(tooLong.status != 0)
         }
     }
 

@@ -74,7 +74,7 @@ struct PostgresCLITests {
                 // Both nodes share the issuer, as they would behind one load balancer.
                 let process = try RunningProcess(
                     "agentauth",
-                    ["serve", "--database", url, "--port", "\(port)", "--issuer", "https://auth.test"],
+                    ["serve", "--database", url, "--port", "\(port)", "--issuer", "https://auth.test", "--signing-key-activation-delay", "3"],
                     in: directory
                 )
                 try await process.waitForOutput("AgentAuth listening")
@@ -113,7 +113,12 @@ struct PostgresCLITests {
                 secret: try #require(client.json["client_secret"] as? String)
             )
             let token = try #require(
-                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test").json["access_token"]
+                try await HTTP.send(
+                    .POST,
+                    "\(a)/oauth/token",
+                    headers: clientForm,
+                    body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
+                ).json["access_token"]
                     as? String
             )
             let bearer = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/x-www-form-urlencoded")]
@@ -131,20 +136,37 @@ struct PostgresCLITests {
                 try await HTTP.send(.GET, "\(b)/.well-known/jwks.json").body.contains(kid)
             }
             #expect(published != nil, "B publishes A's new key within 1 s")
+            func signingKid(_ node: String) async throws -> String? {
+                let token = try #require(
+                    try await HTTP.send(
+                        .POST,
+                        "\(node)/oauth/token",
+                        headers: clientForm,
+                        body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
+                    ).json["access_token"]
+                        as? String
+                )
+                let header = try JSONSerialization.jsonObject(with: Data(base64URL: String(token.split(separator: ".")[0]))) as? [String: Any]
+                return header?["kid"] as? String
+            }
+            let (pendingAtA, pendingAtB) = (try await signingKid(a), try await signingKid(b))
+            #expect(pendingAtA != kid && pendingAtB != kid, "during the 3 s activation delay both nodes sign with the old key")
+            let handedOver = try await Self.within(.seconds(5)) {
+                let (atA, atB) = (try await signingKid(a), try await signingKid(b))
+                return atA == kid && atB == kid
+            }
+            #expect(handedOver != nil, "both nodes sign with the key A rotated in once the delay is over")
             let fresh = try #require(
-                try await HTTP.send(.POST, "\(a)/oauth/token", headers: clientForm, body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test").json["access_token"]
+                try await HTTP.send(
+                    .POST,
+                    "\(a)/oauth/token",
+                    headers: clientForm,
+                    body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
+                ).json["access_token"]
                     as? String
             )
             let freshBearer = [("Authorization", "Bearer \(fresh)"), ("Content-Type", "application/x-www-form-urlencoded")]
             #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: freshBearer, body: "token=x").status == 200)
-            let freshAtB = try #require(
-                try await HTTP.send(.POST, "\(b)/oauth/token", headers: clientForm, body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test").json["access_token"]
-                    as? String
-            )
-            let header = try #require(
-                JSONSerialization.jsonObject(with: Data(base64URL: String(freshAtB.split(separator: ".")[0]))) as? [String: Any]
-            )
-            #expect(header["kid"] as? String == kid, "B signs with the key A rotated in")
         }
     }
 

@@ -1,6 +1,7 @@
 public import Foundation
 
-/// One entry of the revocation feed: what verifiers must stop accepting, in order (`seq`).
+/// One entry of the revocation feed: what verifiers must stop accepting, in order (`seq`), and
+/// the signing-key rotations they must follow.
 public struct RevocationEvent: Hashable, Sendable, Codable {
     public enum Kind: String, Hashable, Sendable, Codable {
         /// An access token's `jti` is revoked until the token expires.
@@ -9,17 +10,23 @@ public struct RevocationEvent: Hashable, Sendable, Codable {
         case apiKey = "api_key"
         /// An agent is disabled: its keys, and its tokens issued at or before `at`, are refused.
         case agent
+        /// A signing-key rotation, one event per key (subject = kid). Without `expiresAt`: the new
+        /// key, in the JWKS from now on, signing from `at`; fetch it before its tokens arrive. With
+        /// `expiresAt`: the retired key, signing until `at`, leaving the JWKS at `expiresAt`; stop
+        /// trusting it then.
+        case signingKey = "signing_key"
     }
 
     public var seq: Int64
     public var kind: Kind
-    /// The jti, key id or agent id.
+    /// The jti, key id, agent id or signing key's kid.
     public var subject: String
     /// The agent the revoked credential belongs to.
     public var agentID: String?
-    /// When it happened (for `.agent`: the disable watermark).
+    /// When it happened (for `.agent`: the disable watermark; for `.signingKey`: the hand-over).
     public var at: Date
-    /// When the entry stops mattering (a token's `exp`); `nil` for keys and agents.
+    /// When the entry stops mattering (a token's `exp`, a retired signing key's end of
+    /// publication); `nil` for API keys, agents and a new signing key.
     public var expiresAt: Date?
 
     public init(seq: Int64 = 0, kind: Kind, subject: String, agentID: String?, at: Date, expiresAt: Date? = nil) {

@@ -25,7 +25,7 @@ public final class RevocationList: Sendable {
                     state.tokens[event.subject] = event.expiresAt ?? .distantFuture
                 case .agent:
                     state.agents[event.subject] = max(state.agents[event.subject] ?? .distantPast, event.at)
-                case .apiKey:
+                case .apiKey, .signingKey:
                     break
                 }
                 state.cursor = max(state.cursor, event.seq)

@@ -24,6 +24,10 @@ public protocol SigningKeyStore: Sendable {
     /// Every stored key, whatever its state.
     func signingKeys() async throws -> [SigningKey]
     /// In one transaction: the active key is retired at `retiredAt` and stays published until
-    /// `publishedUntil`; `newKey` becomes the active key.
+    /// `publishedUntil`; a retired key whose hand-over is still to come after `retiredAt` (an
+    /// earlier rotation's activation delay) stops signing at `retiredAt` too, since the latest
+    /// rotation decides; `newKey` becomes the active key; and two `.signingKey` feed events tell
+    /// verifiers: `newKey.kid` at `retiredAt` (fetch it), then the retired kid at `retiredAt`
+    /// with `expiresAt` = `publishedUntil` (stop trusting it then).
     func rotateSigningKey(to newKey: SigningKey, retiredAt: Date, publishedUntil: Date, audit: AuditRecord?) async throws
 }

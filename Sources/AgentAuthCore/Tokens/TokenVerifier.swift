@@ -70,18 +70,20 @@ public struct TokenVerifier: Sendable {
     public func verify(_ token: String) async throws(TokenRejection) -> AccessTokenClaims {
         if let cache {
             let now = self.now()
-            if let claims = cache.claims(for: token, now: now) {
+            // Read before the key is: a key dropped meanwhile leaves this entry to be verified again.
+            let revision = keys.trustRevision
+            if let claims = cache.claims(for: token, now: now, revision: revision) {
                 if let revocations, revocations.isRevoked(claims) { throw .revoked }
                 return claims
             }
-            let claims = try await verifyInFull(token)
-            cache.store(token, claims: claims, now: now)
+            let (claims, key) = try await verifyInFull(token)
+            cache.store(token, claims: claims, now: now, keyValidUntil: key.validUntil, revision: revision)
             return claims
         }
-        return try await verifyInFull(token)
+        return try await verifyInFull(token).claims
     }
 
-    func verifyInFull(_ token: String) async throws(TokenRejection) -> AccessTokenClaims {
+    func verifyInFull(_ token: String) async throws(TokenRejection) -> (claims: AccessTokenClaims, key: VerificationKey) {
         let jws = try CompactJWS(parsing: token)
         let header = jws.header
         guard let algorithm = SigningAlgorithm(rawValue: header.alg), policy.algorithms.contains(algorithm) else {
@@ -109,7 +111,7 @@ public struct TokenVerifier: Sendable {
         }
         try check(claims)
         if let revocations, revocations.isRevoked(claims) { throw .revoked }
-        return claims
+        return (claims, key)
     }
 
     func check(_ claims: AccessTokenClaims) throws(TokenRejection) {

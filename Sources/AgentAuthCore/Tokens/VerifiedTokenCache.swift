@@ -8,12 +8,16 @@ import Synchronization
 /// What is cached never replaces revocation: the verifier checks the deny-list (`jti`,
 /// ancestors, disable watermarks of every agent of the chain) on every request, hit or miss.
 /// An entry dies at the token's `exp` (no leeway: a token past it is verified in full again,
-/// and refused), and the cache is bounded: when full, expired entries go first, then the half
-/// that expires soonest.
+/// and refused), or sooner when the key that signed it stops being trusted (a leaked key,
+/// rotated out: its tokens may live longer than the key's publication); an entry made under an
+/// earlier trust revision of the key source (a key dropped, a retirement learned) is verified
+/// in full again. The cache is bounded: when full, expired entries go first, then the half that
+/// expires soonest.
 public final class VerifiedTokenCache: Sendable {
     struct Entry {
         let claims: AccessTokenClaims
         let expiresAt: Date
+        let revision: UInt64
     }
 
     public let capacity: Int
@@ -25,12 +29,13 @@ public final class VerifiedTokenCache: Sendable {
         self.entries = Mutex([:])
     }
 
-    /// The claims of `token` when it was verified before and has not reached its `exp` at `now`.
-    public func claims(for token: String, now: Date) -> AccessTokenClaims? {
+    /// The claims of `token` when it was verified before, under the key source's `revision`,
+    /// and has not reached its end at `now`.
+    public func claims(for token: String, now: Date, revision: UInt64 = 0) -> AccessTokenClaims? {
         guard Self.isCompactJWS(token) else { return nil }
         return entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
-            guard entry.expiresAt > now else {
+            guard entry.expiresAt > now, entry.revision == revision else {
                 entries[token] = nil
                 return nil
             }
@@ -38,14 +43,16 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Keeps `claims` for `token` until the token's `exp`.
-    public func store(_ token: String, claims: AccessTokenClaims, now: Date) {
-        guard claims.expiresAt > now, Self.isCompactJWS(token) else { return }
+    /// Keeps `claims` for `token` until the token's `exp`, or `keyValidUntil` if that comes
+    /// first, as long as the key source stays at `revision`.
+    public func store(_ token: String, claims: AccessTokenClaims, now: Date, keyValidUntil: Date? = nil, revision: UInt64 = 0) {
+        let expiresAt = keyValidUntil.map { min($0, claims.expiresAt) } ?? claims.expiresAt
+        guard expiresAt > now, Self.isCompactJWS(token) else { return }
         entries.withLock { entries in
             if entries[token] == nil, entries.count >= capacity {
                 Self.makeRoom(in: &entries, capacity: capacity, now: now)
             }
-            entries[token] = Entry(claims: claims, expiresAt: claims.expiresAt)
+            entries[token] = Entry(claims: claims, expiresAt: expiresAt, revision: revision)
         }
     }
 

@@ -39,7 +39,7 @@ public struct ServerComponents: Sendable {
         chainKey = AuditChainKey(masterKey: masterKey)
         audit = AuditLog(store: store, key: chainKey, now: now)
         revocations = RevocationList()
-        revocationSync = RevocationSync(store: store, list: revocations)
+        revocationSync = RevocationSync(store: store, list: revocations, keyRing: keyRing)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
         // Each policy has its own cache of verified tokens; revocations are checked on every use.
@@ -120,5 +120,10 @@ public struct ServerComponents: Sendable {
     /// Longest a retired signing key must stay published (see `SigningKeyRing.retiredKeyLifetime`).
     func retiredKeyLifetime() async throws -> TimeInterval {
         keyRing.retiredKeyLifetime(maxTokenLifetime: try await store.maxClientTokenTTL(), leeway: tokens.policy.leeway)
+    }
+
+    /// Seconds a rotated-in key waits before it signs.
+    var signingKeyActivationDelay: TimeInterval {
+        configuration.signingKeyActivationDelay / .seconds(1)
     }
 }

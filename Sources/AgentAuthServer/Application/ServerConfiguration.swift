@@ -15,6 +15,10 @@ public struct ServerConfiguration: Sendable {
     public var adminAudience: String?
     /// The algorithm of keys created by rotation.
     public var signingAlgorithm: SigningAlgorithm
+    /// How long a rotated-in signing key is published before it signs (the key it replaces signs
+    /// meanwhile): time for the feed to bring the rotation to every verifier and for them to
+    /// fetch the key, so no token carries a kid a verifier has not seen.
+    public var signingKeyActivationDelay: Duration
     /// How often collected last-used times are written to the store.
     public var usageFlushInterval: Duration
     /// Failed client authentications per client and address, and per address, within a minute
@@ -32,6 +36,7 @@ public struct ServerConfiguration: Sendable {
         defaultAudience: String = "agentauth",
         adminAudience: String? = nil,
         signingAlgorithm: SigningAlgorithm = .eddsa,
+        signingKeyActivationDelay: Duration = .seconds(SigningKeyRing.defaultActivationDelay),
         usageFlushInterval: Duration = .seconds(5),
         clientFailureLimit: Int = 10,
         addressFailureLimit: Int = 50,
@@ -44,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         self.defaultAudience = defaultAudience
         self.adminAudience = adminAudience
         self.signingAlgorithm = signingAlgorithm
+        self.signingKeyActivationDelay = signingKeyActivationDelay
         self.usageFlushInterval = usageFlushInterval
         self.clientFailureLimit = clientFailureLimit
         self.addressFailureLimit = addressFailureLimit

@@ -210,7 +210,7 @@ struct AdminController {
     // MARK: Signing keys
 
     func listSigningKeys(_ request: Request, context: AgentAuthRequestContext) async throws -> SigningKeyListResponse {
-        SigningKeyListResponse(try await components.keyRing.records())
+        SigningKeyListResponse(try await components.keyRing.records(), at: components.now())
     }
 
     struct RotateSigningKeyRequest: Decodable {
@@ -222,9 +222,13 @@ struct AdminController {
         let key = try await components.keyRing.rotate(
             to: body?.algorithm ?? components.configuration.signingAlgorithm,
             retiredKeyLifetime: try await components.retiredKeyLifetime(),
+            activationDelay: components.signingKeyActivationDelay,
             by: components.actor(for: context)
         )
-        return EditedResponse(status: .created, response: SigningKeyResponse(key))
+        // The feed answers verifiers now, not at the next sync: they fetch the key while it is pending.
+        try? await components.revocationSync.sync()
+        let schedule = SigningKeySchedule(try await components.keyRing.records())
+        return EditedResponse(status: .created, response: SigningKeyResponse(key, schedule: schedule, at: components.now()))
     }
 
     // MARK: Delegation policy

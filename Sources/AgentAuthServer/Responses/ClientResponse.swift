@@ -1,5 +1,5 @@
 public import AgentAuthCore
-public import Foundation
+import Foundation
 public import Hummingbird
 
 /// A client as the admin API shows it (RFC 7591 §3.2.1 names). `client_secret` is set only in
@@ -61,39 +61,5 @@ public struct ClientListResponse: ResponseEncodable, Sendable {
 
     public init(_ clients: [OAuthClient]) {
         self.clients = clients.map { ClientResponse($0) }
-    }
-}
-
-/// A signing key as the admin API shows it (public information only).
-public struct SigningKeyResponse: ResponseEncodable, Sendable {
-    public let kid: String
-    public let algorithm: String
-    public let status: String
-    public let createdAt: Date
-    public let retiredAt: Date?
-    public let publishedUntil: Date?
-
-    public init(_ key: SigningKey) {
-        kid = key.kid
-        algorithm = key.algorithm.rawValue
-        status = key.status.rawValue
-        createdAt = key.createdAt
-        retiredAt = key.retiredAt
-        publishedUntil = key.publishedUntil
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kid, algorithm, status
-        case createdAt = "created_at"
-        case retiredAt = "retired_at"
-        case publishedUntil = "published_until"
-    }
-}
-
-public struct SigningKeyListResponse: ResponseEncodable, Sendable {
-    public let keys: [SigningKeyResponse]
-
-    public init(_ keys: [SigningKey]) {
-        self.keys = keys.map(SigningKeyResponse.init)
     }
 }

@@ -2,8 +2,8 @@ import AgentAuthCore
 import ServiceLifecycle
 
 /// Refreshes this node the moment another node reports a change (PostgreSQL LISTEN/NOTIFY):
-/// revocations are synced, signing keys reloaded. Polling continues besides, so a lost
-/// notification only delays, never hides, a change.
+/// revocations are synced, signing keys reloaded (a rotation's feed events do that through the
+/// sync). Polling continues besides, so a lost notification only delays, never hides, a change.
 struct StoreChangeFollower: Service {
     let notifier: any StoreChangeNotifier
     let components: ServerComponents
@@ -11,10 +11,8 @@ struct StoreChangeFollower: Service {
     func run() async throws {
         for await change in notifier.changes().cancelOnGracefulShutdown() {
             switch change {
-            case .revocation:
+            case .revocation, .signingKey:
                 try? await components.revocationSync.sync()
-            case .signingKey:
-                try? await components.keyRing.reload()
             case .resync:
                 try? await components.revocationSync.sync()
                 try? await components.keyRing.reload()

@@ -34,6 +34,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Algorithm of new signing keys: EdDSA or ES256.")
     var signingAlgorithm: SigningAlgorithm = .eddsa
 
+    @Option(
+        help:
+            "Seconds a rotated-in signing key is published before it signs (the previous key signs meanwhile), so every resource server has fetched it first."
+    )
+    var signingKeyActivationDelay = Int(SigningKeyRing.defaultActivationDelay)
+
     @Option(help: "Most token-exchange hops from the original agent (actors in a delegated token).")
     var maxDelegationDepth = 3
 
@@ -42,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
+        guard (0...300).contains(signingKeyActivationDelay) else {
+            throw ValidationError("--signing-key-activation-delay must be between 0 and 300 seconds")
+        }
         // Checked before anything is written: resource servers' tokens must not open the admin API.
         if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
             throw ValidationError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
@@ -65,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             defaultAudience: defaultAudience,
             adminAudience: adminAudience,
             signingAlgorithm: signingAlgorithm,
+            signingKeyActivationDelay: .seconds(signingKeyActivationDelay),
             maxDelegationDepth: maxDelegationDepth
         )
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)

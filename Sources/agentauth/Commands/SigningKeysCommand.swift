@@ -1,6 +1,7 @@
 import AgentAuthCore
 import AgentAuthSQLite
 import ArgumentParser
+import Foundation
 
 /// `agentauth signing-keys rotate|list`, working on the database directly.
 struct SigningKeysCommand: AsyncParsableCommand {
@@ -12,12 +13,19 @@ struct SigningKeysCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a new active signing key; the old one stays in the JWKS until its last token has expired."
+            abstract:
+                "Make a new signing key, published at once, signing after the activation delay; the old one stays in the JWKS until its last token has expired."
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var masterKey: MasterKeyOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Algorithm: EdDSA or ES256.") var algorithm: SigningAlgorithm = .eddsa
+        @Option(help: "Seconds the new key is published before it signs, so every resource server has fetched it first.")
+        var activationDelay = Int(SigningKeyRing.defaultActivationDelay)
+
+        func validate() throws {
+            guard (0...300).contains(activationDelay) else { throw ValidationError("--activation-delay must be between 0 and 300 seconds") }
+        }
 
         func run() async throws {
             let session = try await AdminSession.open(store, masterKey)
@@ -25,8 +33,13 @@ struct SigningKeysCommand: AsyncParsableCommand {
             // Retired keys must outlive the longest token any client can hold, plus the verifiers' leeway
             // and the time a running server takes to notice the rotation.
             let lifetime = ring.retiredKeyLifetime(maxTokenLifetime: try await session.store.maxClientTokenTTL(), leeway: 30)
-            let rotated = try await ring.rotate(to: algorithm, retiredKeyLifetime: lifetime, by: session.actor)
-            try Output.signingKeys([rotated], json: output.json, single: true)
+            let key = try await ring.rotate(
+                to: algorithm,
+                retiredKeyLifetime: lifetime,
+                activationDelay: TimeInterval(activationDelay),
+                by: session.actor
+            )
+            try Output.signingKeys([key], schedule: SigningKeySchedule(try await ring.records()), json: output.json, single: true)
         }
     }
 
@@ -37,7 +50,7 @@ struct SigningKeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try await store.openStore().signingKeys().sorted { $0.createdAt > $1.createdAt }
-            try Output.signingKeys(keys, json: output.json, single: false)
+            try Output.signingKeys(keys, schedule: SigningKeySchedule(keys), json: output.json, single: false)
         }
     }
 }

@@ -87,14 +87,21 @@ enum Output {
         }
     }
 
-    static func signingKeys(_ keys: [SigningKey], json: Bool, single: Bool) throws {
+    /// Keys with their status in `schedule` (every stored key): pending, active or retired.
+    static func signingKeys(_ keys: [SigningKey], schedule: SigningKeySchedule, json: Bool, single: Bool) throws {
+        let now = Date()
         if json {
-            return single ? try self.json(SigningKeyResponse(keys[0])) : try self.json(SigningKeyListResponse(keys))
+            return single
+                ? try self.json(SigningKeyResponse(keys[0], schedule: schedule, at: now)) : try self.json(SigningKeyListResponse(keys, at: now))
         }
         table(
-            ["KID", "ALGORITHM", "STATUS", "CREATED", "PUBLISHED UNTIL"],
+            ["KID", "ALGORITHM", "STATUS", "CREATED", "SIGNS FROM", "PUBLISHED UNTIL"],
             keys.map {
-                [$0.kid, $0.algorithm.rawValue, $0.status.rawValue, date($0.createdAt), $0.status == .active ? "-" : date($0.publishedUntil)]
+                let phase = schedule.phase(of: $0, at: now)
+                return [
+                    $0.kid, $0.algorithm.rawValue, phase.rawValue, date($0.createdAt), phase == .pending ? date(schedule.activation(of: $0)) : "-",
+                    $0.status == .active ? "-" : date($0.publishedUntil),
+                ]
             }
         )
     }

@@ -46,20 +46,25 @@ struct TestEnvironment: Sendable {
         return logger
     }
 
-    func configuration(clientFailureLimit: Int = 10, maxDelegationDepth: Int = 3) -> ServerConfiguration {
+    func configuration(
+        clientFailureLimit: Int = 10,
+        maxDelegationDepth: Int = 3,
+        activationDelay: Duration = .seconds(SigningKeyRing.defaultActivationDelay)
+    ) -> ServerConfiguration {
         ServerConfiguration(
             host: "127.0.0.1",
             port: 0,
             issuer: Self.issuer,
+            signingKeyActivationDelay: activationDelay,
             usageFlushInterval: .seconds(3600),
             clientFailureLimit: clientFailureLimit,
             maxDelegationDepth: maxDelegationDepth
         )
     }
 
-    func application(clientFailureLimit: Int = 10) async throws -> some ApplicationProtocol {
+    func application(clientFailureLimit: Int = 10, activationDelay: Duration) async throws -> some ApplicationProtocol {
         try await buildApplication(
-            configuration: configuration(clientFailureLimit: clientFailureLimit),
+            configuration: configuration(clientFailureLimit: clientFailureLimit, activationDelay: activationDelay),
             store: store,
             masterKey: masterKey,
             logger: logger
@@ -67,8 +72,13 @@ struct TestEnvironment: Sendable {
     }
 
     /// Runs `body` against the app, in process (`.router`) unless a real socket is asked for.
-    func test<T>(_ setup: TestingSetup = .router, clientFailureLimit: Int = 10, _ body: @Sendable (TestAPI) async throws -> T) async throws -> T {
-        try await application(clientFailureLimit: clientFailureLimit).test(setup) { client in
+    func test<T>(
+        _ setup: TestingSetup = .router,
+        clientFailureLimit: Int = 10,
+        activationDelay: Duration = .seconds(SigningKeyRing.defaultActivationDelay),
+        _ body: @Sendable (TestAPI) async throws -> T
+    ) async throws -> T {
+        try await application(clientFailureLimit: clientFailureLimit, activationDelay: activationDelay).test(setup) { client in
             try await body(TestAPI(client: client, adminKey: adminKey))
         }
     }
