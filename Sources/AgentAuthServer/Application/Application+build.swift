@@ -18,7 +18,7 @@ public func buildApplication(
     try await components.prepare()
     return Application(
         router: buildRouter(components: components),
-        server: .agentAuthHTTP1(),
+        server: .agentAuthHTTP1(configuration.connectionLimits),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
         services: backgroundServices(components: components, logger: logger),
         logger: logger

@@ -1,4 +1,5 @@
 public import AgentAuthCore
+public import AgentAuthHTTP
 
 /// How `agentauth serve` (or a test) runs the server.
 public struct ServerConfiguration: Sendable {
@@ -19,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     /// The most actors a delegated token may carry (token-exchange hops from the original agent).
     public var maxDelegationDepth: Int
     public var serverName: String
+    /// Connection cap and request deadlines of the HTTP server.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         host: String = "127.0.0.1",
@@ -30,7 +33,8 @@ public struct ServerConfiguration: Sendable {
         clientFailureLimit: Int = 10,
         addressFailureLimit: Int = 50,
         maxDelegationDepth: Int = TokenExchangeGrant.defaultMaxDepth,
-        serverName: String = "agentauth"
+        serverName: String = "agentauth",
+        connectionLimits: ConnectionLimits = .init()
     ) {
         self.host = host
         self.port = port
@@ -42,6 +46,7 @@ public struct ServerConfiguration: Sendable {
         self.addressFailureLimit = addressFailureLimit
         self.maxDelegationDepth = maxDelegationDepth
         self.serverName = serverName
+        self.connectionLimits = connectionLimits
     }
 
     public var effectiveIssuer: String {

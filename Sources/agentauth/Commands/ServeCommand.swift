@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthHTTP
 import AgentAuthSQLite
 import AgentAuthServer
 import ArgumentParser
@@ -34,11 +35,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(
+        help:
+            "Connections open at once; more are closed as they are accepted (default: the file-descriptor limit, raised to its hard limit, less 128 kept for the server itself)."
+    )
+    var maxConnections: Int?
+
+    @Option(help: "Seconds a client has to send a complete request head, from connecting or from a later request's first byte.")
+    var requestHeadTimeout = 20
+
+    @Option(help: "Seconds a client has to send a request body, from the end of its head.")
+    var requestBodyTimeout = 30
+
     func validate() throws {
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
     }
 
     func run() async throws {
+        let connectionLimits: ConnectionLimits
+        do {
+            connectionLimits = try ConnectionLimits.raisingDescriptorLimit(
+                maxConnections: maxConnections,
+                requestHeadTimeoutSeconds: requestHeadTimeout,
+                requestBodyTimeoutSeconds: requestBodyTimeout
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
         var logger = Logger(label: "agentauth")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store = try await store.openStore(create: true)
@@ -54,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             defaultAudience: defaultAudience,
             signingAlgorithm: signingAlgorithm,
-            maxDelegationDepth: maxDelegationDepth
+            maxDelegationDepth: maxDelegationDepth,
+            connectionLimits: connectionLimits
         )
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
