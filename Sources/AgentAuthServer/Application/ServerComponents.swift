@@ -13,6 +13,8 @@ public struct ServerComponents: Sendable {
     public let audit: AuditLog
     public let revocations: RevocationList
     let revocationSync: RevocationSync
+    /// Long-polls of the revocation feed open per credential.
+    let feedPolls: ConcurrentPollLimit
     let apiKeys: APIKeyVerifier
     /// Verifies tokens presented to the server's own endpoints (audience: the default audience).
     let tokens: TokenVerifier
@@ -35,6 +37,7 @@ public struct ServerComponents: Sendable {
         audit = AuditLog(store: store, key: AuditChainKey(masterKey: masterKey), now: now)
         revocations = RevocationList()
         revocationSync = RevocationSync(store: store, list: revocations)
+        feedPolls = ConcurrentPollLimit(limit: configuration.maxFeedPollsPerCredential)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
         // Each policy has its own cache of verified tokens; revocations are checked on every use.

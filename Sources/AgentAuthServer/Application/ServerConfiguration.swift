@@ -22,6 +22,12 @@ public struct ServerConfiguration: Sendable {
     public var serverName: String
     /// Connection cap and request deadlines of the HTTP server.
     public var connectionLimits: ConnectionLimits
+    /// Revocation-feed long-polls one credential may hold open at once; past it, 429.
+    public var maxFeedPollsPerCredential: Int
+
+    /// One per verifier process is what a follower holds; this leaves room for dozens of
+    /// processes sharing one `introspect` key, and bounds what one leaked key can hold.
+    public static let defaultMaxFeedPollsPerCredential = 64
 
     public init(
         host: String = "127.0.0.1",
@@ -34,7 +40,8 @@ public struct ServerConfiguration: Sendable {
         addressFailureLimit: Int = 50,
         maxDelegationDepth: Int = TokenExchangeGrant.defaultMaxDepth,
         serverName: String = "agentauth",
-        connectionLimits: ConnectionLimits = .init()
+        connectionLimits: ConnectionLimits = .init(),
+        maxFeedPollsPerCredential: Int = Self.defaultMaxFeedPollsPerCredential
     ) {
         self.host = host
         self.port = port
@@ -47,6 +54,7 @@ public struct ServerConfiguration: Sendable {
         self.maxDelegationDepth = maxDelegationDepth
         self.serverName = serverName
         self.connectionLimits = connectionLimits
+        self.maxFeedPollsPerCredential = maxFeedPollsPerCredential
     }
 
     public var effectiveIssuer: String {

@@ -15,6 +15,16 @@ struct CallerAuthorization {
             if case .credential(let identity) = self { return identity.has(.admin) }
             return false
         }
+
+        /// What per-credential limits count against: the client, the API key, or for an access
+        /// token its agent (a client can mint any number of tokens, so a token's own id bounds nothing).
+        var limitKey: String {
+            switch self {
+            case .client(let client): "client:" + client.clientID
+            case .credential(let identity) where identity.kind == .accessToken: "agent:" + identity.agentID
+            case .credential(let identity): "key:" + identity.credentialID
+            }
+        }
     }
 
     /// A client (Basic, form post or assertion), else an API key or access token; neither → 401.
@@ -29,9 +39,12 @@ struct CallerAuthorization {
     }
 
     /// Introspection and the revocation feed: any client, or a credential with `introspect` or `admin`.
-    func authorizeVerifier(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws {
-        if case .credential(let identity) = try await caller(request, form: form, context: context) {
+    @discardableResult
+    func authorizeVerifier(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws -> Caller {
+        let caller = try await caller(request, form: form, context: context)
+        if case .credential(let identity) = caller {
             guard identity.has(.introspect) || identity.has(.admin) else { throw OAuthError.insufficientScope(Scope.introspect.value) }
         }
+        return caller
     }
 }

@@ -47,8 +47,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request body, from the end of its head.")
     var requestBodyTimeout = 30
 
+    @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429.")
+    var maxFeedPollsPerCredential = ServerConfiguration.defaultMaxFeedPollsPerCredential
+
     func validate() throws {
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
+        guard (1...10_000).contains(maxFeedPollsPerCredential) else {
+            throw ValidationError("--max-feed-polls-per-credential must be between 1 and 10000")
+        }
     }
 
     func run() async throws {
@@ -78,7 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
             defaultAudience: defaultAudience,
             signingAlgorithm: signingAlgorithm,
             maxDelegationDepth: maxDelegationDepth,
-            connectionLimits: connectionLimits
+            connectionLimits: connectionLimits,
+            maxFeedPollsPerCredential: maxFeedPollsPerCredential
         )
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
