@@ -8,6 +8,8 @@ import Synchronization
 /// leaves new clients waiting in the kernel's listen queue (and then retrying SYNs) until
 /// someone else's connection ends; here they get an immediate close, and the check costs one
 /// atomic add before any handler is set up or the socket is registered with an event loop.
+/// (`MaximumAvailableConnections` still bounds, a little above this cap, how many accepted
+/// connections may be awaiting that close: `ApplicationConfiguration.agentAuth`.)
 final class ConnectionCap: Sendable {
     let maximum: Int
     private let open = Atomic<Int>(0)

@@ -13,6 +13,9 @@ public struct ConnectionLimits: Sendable {
     public static let defaultRequestBodyTimeout = TimeAmount.seconds(30)
     /// Default time a kept-alive connection may wait for its next request (Hummingbird's idle timeout).
     public static let defaultIdleTimeout = TimeAmount.seconds(75)
+    /// Connections past the cap that may be accepted and awaiting their close at once (see
+    /// `ApplicationConfiguration.agentAuth`); a part of `DescriptorLimit.reserve`.
+    public static let acceptHeadroom = 32
 
     /// Connections open at once; connections past it are closed as they are accepted. `nil`:
     /// `DescriptorLimit.defaultMaxConnections()`, the descriptor limit when the server is built

@@ -13,9 +13,9 @@ import Darwin
 /// So connections are capped below the limit, and `reserve` descriptors stay for the process itself.
 public enum DescriptorLimit {
     /// Descriptors kept out of reach of connections. A server at rest holds about 30 (event
-    /// loops, the listening socket, SQLite's pools, standard streams); the rest covers pool
-    /// growth, outbound connections, /proc reads and the brief moment an over-the-cap
-    /// connection is accepted before it is closed.
+    /// loops, the listening socket, SQLite's pools, standard streams); over-the-cap
+    /// connections awaiting their close take at most `ConnectionLimits.acceptHeadroom` (32);
+    /// the rest covers pool growth, outbound connections and /proc reads.
     public static let reserve = 128
 
     /// The soft limit now in force.

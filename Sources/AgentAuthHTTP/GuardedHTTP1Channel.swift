@@ -33,7 +33,9 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
 
 extension HTTPServerBuilder {
     /// HTTP/1 for AgentAuth servers: a connection cap, request head and body deadlines, header
-    /// limits above our own 431 limits, and credential guarding.
+    /// limits above our own 431 limits, and credential guarding. Pair it with
+    /// `ApplicationConfiguration.agentAuth(address:serverName:limits:logger:)` of the same
+    /// limits, which bounds the connections accepted ahead of their close.
     public static func agentAuthHTTP1(_ limits: ConnectionLimits = .init()) -> HTTPServerBuilder {
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: limits.requestHeadTimeout, bodyTimeout: limits.requestBodyTimeout)],

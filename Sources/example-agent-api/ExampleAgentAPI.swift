@@ -100,7 +100,12 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         let app = Application(
             router: router,
             server: .agentAuthHTTP1(connectionLimits),
-            configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"),
+            configuration: .agentAuth(
+                address: .hostname(host, port: port),
+                serverName: "example-agent-api",
+                limits: connectionLimits,
+                logger: logger
+            ),
             services: [feed],
             logger: logger
         )

@@ -19,7 +19,12 @@ public func buildApplication(
     return Application(
         router: buildRouter(components: components),
         server: .agentAuthHTTP1(configuration.connectionLimits),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+        configuration: .agentAuth(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: configuration.serverName,
+            limits: configuration.connectionLimits,
+            logger: logger
+        ),
         services: backgroundServices(components: components, logger: logger),
         logger: logger
     )
