@@ -41,7 +41,7 @@ struct FeedWaitTests {
                 #expect(sync.waitingCount == 0)
                 let woken = try await group.reduce(0, +)
                 // Far inside their 30 s wait (a loaded machine may take a while to run 20 tasks).
-                #expect(ContinuousClock.now - synced < .seconds(5))
+                #expect(ContinuousClock.now - synced < .seconds(10))
                 return woken
             }
             #expect(woken == 20)
@@ -56,7 +56,7 @@ struct FeedWaitTests {
             try await sync.sync()
             let started = ContinuousClock.now
             await sync.waitForEvents(after: 0, timeout: .seconds(30))
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(10))
 
             let timed = ContinuousClock.now
             await sync.waitForEvents(after: sync.latestSeq, timeout: .milliseconds(300))
@@ -68,7 +68,7 @@ struct FeedWaitTests {
             let cancelled = ContinuousClock.now
             waiter.cancel()
             await waiter.value
-            #expect(ContinuousClock.now - cancelled < .seconds(1))
+            #expect(ContinuousClock.now - cancelled < .seconds(10))
             #expect(sync.waitingCount == 0)
         }
     }
@@ -85,7 +85,7 @@ struct FeedWaitTests {
             let revoked = ContinuousClock.now
             #expect(try await api.admin(.post, "/admin/keys/\(keyID)/revoke").status == .ok)
             let answer = try await poll
-            #expect(ContinuousClock.now - revoked < .seconds(5))
+            #expect(ContinuousClock.now - revoked < .seconds(10))
             #expect(answer.status == .ok)
             #expect((answer.object["events"] as? [[String: Any]])?.first?["subject"] as? String == keyID)
         }
