@@ -79,6 +79,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             ],
             swiftSettings: swiftSettings
@@ -128,6 +129,7 @@ let package = Package(
             name: "agentauth",
             dependencies: [
                 "AgentAuthCore",
+                "AgentAuthHTTP",
                 "AgentAuthSQLite",
                 "AgentAuthPostgres",
                 "AgentAuthServer",
@@ -186,6 +188,7 @@ let package = Package(
             dependencies: [
                 "AgentAuthServer",
                 "AgentAuthHTTP",
+                "AgentAuthStoreConformance",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -1,9 +1,5 @@
-import Hummingbird
-public import HummingbirdCore
-public import Logging
-public import NIOCore
+import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 
 /// Refuses credentials that arrive with surrounding whitespace (SECURITY-CASES 30).
 ///
@@ -37,36 +33,5 @@ final class CredentialHeaderGuard: ChannelInboundHandler, RemovableChannelHandle
     static func isPadded(_ value: String) -> Bool {
         guard let first = value.utf8.first, let last = value.utf8.last else { return false }
         return first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") || last == UInt8(ascii: " ") || last == UInt8(ascii: "\t")
-    }
-}
-
-/// Hummingbird's HTTP/1 channel with `CredentialHeaderGuard` placed before the HTTP-types codec.
-public struct GuardedHTTP1Channel: ServerChildChannel {
-    public typealias Value = HTTP1Channel.Value
-    let inner: HTTP1Channel
-
-    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            let codec = try channel.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self)
-            try channel.pipeline.syncOperations.addHandler(CredentialHeaderGuard(), position: .before(codec.handler))
-            return value
-        }
-    }
-
-    public func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
-    }
-}
-
-extension HTTPServerBuilder {
-    /// HTTP/1 for AgentAuth servers: header limits above our own 431 limits, and credential guarding.
-    public static func agentAuthHTTP1(idleTimeout: TimeAmount = .seconds(75)) -> HTTPServerBuilder {
-        let configuration = HTTP1Channel.Configuration(
-            idleTimeout: idleTimeout,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
-        )
-        return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(inner: HTTP1Channel(responder: responder, configuration: configuration))
-        }
     }
 }

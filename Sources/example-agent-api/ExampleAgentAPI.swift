@@ -50,11 +50,33 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "Seconds without an answer from the revocation feed after which Bearer tokens are refused (503) too.")
     var tokenStalenessSeconds = 300
 
+    @Option(
+        help:
+            "Connections open at once; more are closed as they are accepted (default: the file-descriptor limit, raised to its hard limit, less 128 kept for the process itself)."
+    )
+    var maxConnections: Int?
+
+    @Option(help: "Seconds a client has to send a complete request head, from connecting or from a later request's first byte.")
+    var requestHeadTimeout = 20
+
+    @Option(help: "Seconds a client has to send a request body, from the end of its head.")
+    var requestBodyTimeout = 30
+
     func run() async throws {
         // Eviction sorts the cache under its lock: keep it to a size where that stays short.
         guard (0...1_000_000).contains(tokenCacheCapacity) else { throw ValidationError("--token-cache-capacity must be between 0 and 1000000") }
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
+        }
+        let connectionLimits: ConnectionLimits
+        do {
+            connectionLimits = try ConnectionLimits.raisingDescriptorLimit(
+                maxConnections: maxConnections,
+                requestHeadTimeoutSeconds: requestHeadTimeout,
+                requestBodyTimeoutSeconds: requestBodyTimeout
+            )
+        } catch {
+            throw ValidationError(error.description)
         }
         var logger = Logger(label: "example-agent-api")
         logger.logLevel = .info
@@ -80,8 +102,13 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: base, introspectionKey: key), tokens: tokens, feed: feed)
         let app = Application(
             router: router,
-            server: .agentAuthHTTP1(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "example-agent-api"),
+            server: .agentAuthHTTP1(connectionLimits),
+            configuration: .agentAuth(
+                address: .hostname(host, port: port),
+                serverName: "example-agent-api",
+                limits: connectionLimits,
+                logger: logger
+            ),
             services: [feed, keys],
             logger: logger
         )

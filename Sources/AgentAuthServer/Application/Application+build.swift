@@ -18,8 +18,13 @@ public func buildApplication(
     try await components.prepare()
     return Application(
         router: buildRouter(components: components),
-        server: .agentAuthHTTP1(),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+        server: .agentAuthHTTP1(configuration.connectionLimits),
+        configuration: .agentAuth(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: configuration.serverName,
+            limits: configuration.connectionLimits,
+            logger: logger
+        ),
         services: backgroundServices(components: components, logger: logger),
         logger: logger
     )

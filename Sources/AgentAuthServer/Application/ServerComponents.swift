@@ -15,6 +15,8 @@ public struct ServerComponents: Sendable {
     let chainKey: AuditChainKey
     public let revocations: RevocationList
     let revocationSync: RevocationSync
+    /// Long-polls of the revocation feed open per credential.
+    let feedPolls: ConcurrentPollLimit
     let apiKeys: APIKeyVerifier
     /// Verifies tokens presented to the server's own endpoints (audience: the admin audience only).
     let tokens: TokenVerifier
@@ -40,6 +42,7 @@ public struct ServerComponents: Sendable {
         audit = AuditLog(store: store, key: chainKey, now: now)
         revocations = RevocationList()
         revocationSync = RevocationSync(store: store, list: revocations, keyRing: keyRing)
+        feedPolls = ConcurrentPollLimit(limit: configuration.maxFeedPollsPerCredential)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
         // Each policy has its own cache of verified tokens; revocations are checked on every use.

@@ -1,4 +1,5 @@
 public import AgentAuthCore
+public import AgentAuthHTTP
 
 /// How `agentauth serve` (or a test) runs the server.
 public struct ServerConfiguration: Sendable {
@@ -28,6 +29,14 @@ public struct ServerConfiguration: Sendable {
     /// The most actors a delegated token may carry (token-exchange hops from the original agent).
     public var maxDelegationDepth: Int
     public var serverName: String
+    /// Connection cap and request deadlines of the HTTP server.
+    public var connectionLimits: ConnectionLimits
+    /// Revocation-feed long-polls one credential may hold open at once; past it, 429.
+    public var maxFeedPollsPerCredential: Int
+
+    /// One per verifier process is what a follower holds; this leaves room for dozens of
+    /// processes sharing one `introspect` key, and bounds what one leaked key can hold.
+    public static let defaultMaxFeedPollsPerCredential = 64
 
     public init(
         host: String = "127.0.0.1",
@@ -41,7 +50,9 @@ public struct ServerConfiguration: Sendable {
         clientFailureLimit: Int = 10,
         addressFailureLimit: Int = 50,
         maxDelegationDepth: Int = TokenExchangeGrant.defaultMaxDepth,
-        serverName: String = "agentauth"
+        serverName: String = "agentauth",
+        connectionLimits: ConnectionLimits = .init(),
+        maxFeedPollsPerCredential: Int = Self.defaultMaxFeedPollsPerCredential
     ) {
         self.host = host
         self.port = port
@@ -55,6 +66,8 @@ public struct ServerConfiguration: Sendable {
         self.addressFailureLimit = addressFailureLimit
         self.maxDelegationDepth = maxDelegationDepth
         self.serverName = serverName
+        self.connectionLimits = connectionLimits
+        self.maxFeedPollsPerCredential = maxFeedPollsPerCredential
     }
 
     public var effectiveIssuer: String {

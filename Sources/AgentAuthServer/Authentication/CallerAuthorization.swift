@@ -15,6 +15,16 @@ struct CallerAuthorization {
             if case .credential(let identity) = self { return identity.has(.admin) }
             return false
         }
+
+        /// What per-credential limits count against: the client, the API key, or for an access
+        /// token its agent (a client can mint any number of tokens, so a token's own id bounds nothing).
+        var limitKey: String {
+            switch self {
+            case .client(let client): "client:" + client.clientID
+            case .credential(let identity) where identity.kind == .accessToken: "agent:" + identity.agentID
+            case .credential(let identity): "key:" + identity.credentialID
+            }
+        }
     }
 
     /// A client (Basic, form post or assertion), else an API key or access token; neither → 401.
@@ -30,9 +40,11 @@ struct CallerAuthorization {
 
     /// Introspection and the revocation feed (RFC 7662 §4: only callers meant to introspect): a
     /// client whose allowed scope includes `introspect` or `admin`, or a credential with one of them.
-    func authorizeVerifier(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws {
+    @discardableResult
+    func authorizeVerifier(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws -> Caller {
+        let caller = try await caller(request, form: form, context: context)
         let (scopes, agentID, credentialID): (ScopeSet, String, String)
-        switch try await caller(request, form: form, context: context) {
+        switch caller {
         case .client(let client): (scopes, agentID, credentialID) = (client.scopes, client.agentID, client.clientID)
         case .credential(let identity): (scopes, agentID, credentialID) = (identity.scopes, identity.agentID, identity.credentialID)
         }
@@ -46,5 +58,6 @@ struct CallerAuthorization {
             )
             throw OAuthError.insufficientScope(Scope.introspect.value)
         }
+        return caller
     }
 }

@@ -3,7 +3,6 @@ import AgentAuthHTTP
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
 
 /// `POST /oauth/revoke` (RFC 7009) and `GET /oauth/revocations` (the feed verifiers follow).
 struct RevocationController {
@@ -99,10 +98,17 @@ struct RevocationController {
     // MARK: Feed
 
     /// Long-poll: returns the events after `after` at once when there are any, else waits up to
-    /// `wait` seconds (default 20, at most 30) for one. A cursor older than the retained events
-    /// answers `"reset": true`: the verifier drops what it knows and starts again from 0.
+    /// `wait` seconds (default 20, at most 30) for one, woken by `RevocationSync` the moment it
+    /// learns of one. A cursor older than the retained events answers `"reset": true`: the
+    /// verifier drops what it knows and starts again from 0. A credential already holding
+    /// `maxFeedPollsPerCredential` waiting polls gets 429 with `Retry-After` instead of another
+    /// (RFC 6585 §4; an immediate empty answer would invite an immediate re-poll).
     func feed(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
-        try await CallerAuthorization(components: components).authorizeVerifier(request, form: try FormBody(parsing: []), context: context)
+        let caller = try await CallerAuthorization(components: components).authorizeVerifier(
+            request,
+            form: try FormBody(parsing: []),
+            context: context
+        )
         let query = request.uri.queryParameters
         let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...(Int64.max - 1))
         let wait = try Self.integer(query["wait"].map(String.init), name: "wait", default: 20, range: 0...30)
@@ -112,24 +118,34 @@ struct RevocationController {
         if after > 0, bounds.oldest - 1 > after || after > bounds.latest {
             body = RevocationFeedResponse(events: [], cursor: 0, reset: true)
         } else {
-            let deadline = ContinuousClock.now + .seconds(wait)
-            while true {
-                if components.revocationSync.latestSeq > after {
-                    let events = try await components.store.revocations(after: after, limit: 1000)
-                    if let last = events.last {
-                        body = RevocationFeedResponse(events: events, cursor: last.seq, reset: false)
-                        break
-                    }
+            var events = try await self.events(after: after)
+            if events.isEmpty, wait > 0 {
+                let key = caller.limitKey
+                guard components.feedPolls.acquire(key) else {
+                    throw OAuthError(
+                        .tooManyRequests,
+                        code: "too_many_requests",
+                        description: "this credential already holds \(components.feedPolls.limit) waiting feed requests",
+                        headers: [.retryAfter: "1"]
+                    )
                 }
-                // Stop waiting at shutdown (so SIGTERM isn't held up for `wait` seconds) or when the
+                defer { components.feedPolls.release(key) }
+                // Ends early at shutdown (so SIGTERM isn't held up for `wait` seconds) and when the
                 // request's task is cancelled.
-                guard ContinuousClock.now < deadline, !Task.isShuttingDownGracefully, !Task.isCancelled else { break }
-                try await Task.sleep(for: .milliseconds(50))
+                await components.revocationSync.waitForEvents(after: after, timeout: .seconds(wait))
+                events = try await self.events(after: after)
             }
+            if let last = events.last { body = RevocationFeedResponse(events: events, cursor: last.seq, reset: false) }
         }
         var response = try context.responseEncoder.encode(body, from: request, context: context)
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+
+    /// The next page of events after `after`, without a store read when this node knows of none.
+    func events(after: Int64) async throws -> [RevocationEvent] {
+        guard components.revocationSync.latestSeq > after else { return [] }
+        return try await components.store.revocations(after: after, limit: 1000)
     }
 
     static func integer(_ value: String?, name: String, default fallback: Int64, range: ClosedRange<Int64>) throws -> Int64 {

@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthHTTP
 import AgentAuthSQLite
 import AgentAuthServer
 import ArgumentParser
@@ -46,6 +47,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(
+        help:
+            "Connections open at once; more are closed as they are accepted (default: the file-descriptor limit, raised to its hard limit, less 128 kept for the server itself)."
+    )
+    var maxConnections: Int?
+
+    @Option(help: "Seconds a client has to send a complete request head, from connecting or from a later request's first byte.")
+    var requestHeadTimeout = 20
+
+    @Option(help: "Seconds a client has to send a request body, from the end of its head.")
+    var requestBodyTimeout = 30
+
+    @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429.")
+    var maxFeedPollsPerCredential = ServerConfiguration.defaultMaxFeedPollsPerCredential
+
     func validate() throws {
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
         guard (0...300).contains(signingKeyActivationDelay) else {
@@ -55,9 +71,22 @@ struct ServeCommand: AsyncParsableCommand {
         if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
             throw ValidationError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
         }
+        guard (1...10_000).contains(maxFeedPollsPerCredential) else {
+            throw ValidationError("--max-feed-polls-per-credential must be between 1 and 10000")
+        }
     }
 
     func run() async throws {
+        let connectionLimits: ConnectionLimits
+        do {
+            connectionLimits = try ConnectionLimits.raisingDescriptorLimit(
+                maxConnections: maxConnections,
+                requestHeadTimeoutSeconds: requestHeadTimeout,
+                requestBodyTimeoutSeconds: requestBodyTimeout
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
         var logger = Logger(label: "agentauth")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store = try await store.openStore(create: true)
@@ -75,7 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
             adminAudience: adminAudience,
             signingAlgorithm: signingAlgorithm,
             signingKeyActivationDelay: .seconds(signingKeyActivationDelay),
-            maxDelegationDepth: maxDelegationDepth
+            maxDelegationDepth: maxDelegationDepth,
+            connectionLimits: connectionLimits,
+            maxFeedPollsPerCredential: maxFeedPollsPerCredential
         )
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))

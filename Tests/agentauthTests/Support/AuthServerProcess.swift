@@ -6,19 +6,20 @@ struct AuthServerProcess {
     let process: RunningProcess
     let base: String
     let adminKey: String
+    let port: Int
 
     /// Admin headers for JSON requests.
     var admin: [(String, String)] { [("X-API-Key", adminKey), ("Content-Type", "application/json")] }
 
-    static func start(in directory: URL) async throws -> AuthServerProcess {
+    static func start(in directory: URL, arguments: [String] = [], launcher: [String] = []) async throws -> AuthServerProcess {
         let port = try Binaries.freePort()
-        let process = try RunningProcess("agentauth", ["serve", "--port", "\(port)"], in: directory)
+        let process = try RunningProcess("agentauth", ["serve", "--port", "\(port)"] + arguments, in: directory, launcher: launcher)
         try await process.waitForOutput("AgentAuth listening")
         guard let adminKey = process.output.firstMatch(of: /sk-agent-[0-9A-Za-z]{49}/).map({ String($0.output) }) else {
             throw CLIFailure("serve printed no admin key:\n\(process.output)")
         }
         let base = "http://127.0.0.1:\(port)"
         try await WalkthroughTests.waitUntilHealthy(base)
-        return AuthServerProcess(process: process, base: base, adminKey: adminKey)
+        return AuthServerProcess(process: process, base: base, adminKey: adminKey, port: port)
     }
 }

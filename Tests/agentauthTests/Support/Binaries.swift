@@ -58,11 +58,14 @@ final class RunningProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var collected = ""
 
-    init(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+    /// Starts the built `executable`; with a `launcher` (e.g. `["/usr/bin/prlimit", "--nofile=256", "--"]`),
+    /// through it, which then execs the executable in the same process.
+    init(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:], launcher: [String] = []) throws {
         name = executable
+        let command = launcher + [Binaries.url(executable).path] + arguments
         process = try ChildProcess(
-            Binaries.url(executable).path,
-            arguments,
+            command[0],
+            Array(command.dropFirst()),
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
             directory: directory.path,
             stdout: pipe,

@@ -22,6 +22,12 @@ struct ExampleAPIProcess {
         let base = "http://127.0.0.1:\(port)"
         do {
             try await WalkthroughTests.waitUntilHealthy(base)
+            // Ready once the revocation feed has answered: before that, Bearer tokens get 503.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while (try? await HTTP.send(.GET, "\(base)/readyz"))?.status != 200 {
+                guard ContinuousClock.now < deadline else { throw CLIFailure("example-agent-api never became ready") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         } catch {
             process.stop()
             throw error
