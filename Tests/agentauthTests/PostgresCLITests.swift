@@ -112,15 +112,18 @@ struct PostgresCLITests {
                 clientID: try #require(client.json["client_id"] as? String),
                 secret: try #require(client.json["client_secret"] as? String)
             )
-            let token = try #require(
-                try await HTTP.send(
-                    .POST,
-                    "\(a)/oauth/token",
-                    headers: clientForm,
-                    body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
-                ).json["access_token"]
-                    as? String
-            )
+            // Tokens for the nodes' own endpoints, of the admin audience (the issuer), asked for by name.
+            func serverToken(from node: String) async throws -> String {
+                try #require(
+                    try await HTTP.send(
+                        .POST,
+                        "\(node)/oauth/token",
+                        headers: clientForm,
+                        body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
+                    ).json["access_token"] as? String
+                )
+            }
+            let token = try await serverToken(from: a)
             let bearer = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/x-www-form-urlencoded")]
             #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: bearer, body: "token=x").status == 200, "B accepts A's token")
             #expect(try await HTTP.send(.POST, "\(a)/oauth/revoke", headers: clientForm, body: "token=\(token)").status == 200)
@@ -137,15 +140,7 @@ struct PostgresCLITests {
             }
             #expect(published != nil, "B publishes A's new key within 1 s")
             func signingKid(_ node: String) async throws -> String? {
-                let token = try #require(
-                    try await HTTP.send(
-                        .POST,
-                        "\(node)/oauth/token",
-                        headers: clientForm,
-                        body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
-                    ).json["access_token"]
-                        as? String
-                )
+                let token = try await serverToken(from: node)
                 let header = try JSONSerialization.jsonObject(with: Data(base64URL: String(token.split(separator: ".")[0]))) as? [String: Any]
                 return header?["kid"] as? String
             }
@@ -156,15 +151,7 @@ struct PostgresCLITests {
                 return atA == kid && atB == kid
             }
             #expect(handedOver != nil, "both nodes sign with the key A rotated in once the delay is over")
-            let fresh = try #require(
-                try await HTTP.send(
-                    .POST,
-                    "\(a)/oauth/token",
-                    headers: clientForm,
-                    body: "grant_type=client_credentials&audience=https%3A%2F%2Fauth.test"
-                ).json["access_token"]
-                    as? String
-            )
+            let fresh = try await serverToken(from: a)
             let freshBearer = [("Authorization", "Bearer \(fresh)"), ("Content-Type", "application/x-www-form-urlencoded")]
             #expect(try await HTTP.send(.POST, "\(b)/oauth/introspect", headers: freshBearer, body: "token=x").status == 200)
         }

@@ -146,8 +146,9 @@ public struct AgentAdministration: Sendable {
 
     public func revokeAPIKey(id: String, by actor: AuditActor) async throws -> APIKey {
         let existing = try await apiKey(id: id)
-        let audit = actor.record("key.revoked", agentID: existing.agentID, credentialID: existing.id, at: now())
-        guard let key = try await store.revokeAPIKey(id: existing.id, at: now(), audit: audit) else {
+        let at = now()
+        let audit = actor.record("key.revoked", agentID: existing.agentID, credentialID: existing.id, at: at)
+        guard let key = try await store.revokeAPIKey(id: existing.id, at: at, audit: audit) else {
             throw AdministrationError.notFound("no such key")
         }
         return key

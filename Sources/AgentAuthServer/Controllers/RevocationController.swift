@@ -43,8 +43,9 @@ struct RevocationController {
             }
             if case .client(let client) = caller, client.agentID != key.agentID { return refuse(client, context) }
             if key.status == .active {
-                let audit = actor.record("key.revoked", agentID: key.agentID, credentialID: key.id, at: components.now())
-                _ = try await components.store.revokeAPIKey(id: key.id, at: components.now(), audit: audit)
+                let at = components.now()
+                let audit = actor.record("key.revoked", agentID: key.agentID, credentialID: key.id, at: at)
+                _ = try await components.store.revokeAPIKey(id: key.id, at: at, audit: audit)
             }
             return Self.revoked(context)
         }
@@ -60,18 +61,13 @@ struct RevocationController {
             return Self.revoked(context)
         }
         if case .client(let client) = caller, client.clientID != claims.clientID { return refuse(client, context) }
-        let audit = actor.record(
-            "token.revoked",
-            agentID: claims.subject,
-            credentialID: claims.clientID,
-            details: ["jti": claims.tokenID],
-            at: components.now()
-        )
+        let at = components.now()
+        let audit = actor.record("token.revoked", agentID: claims.subject, credentialID: claims.clientID, details: ["jti": claims.tokenID], at: at)
         if try await components.store.revokeToken(
             jti: claims.tokenID,
             agentID: claims.subject,
             expiresAt: claims.expiresAt,
-            at: components.now(),
+            at: at,
             audit: audit
         ) {
             try? await components.revocationSync.sync()
