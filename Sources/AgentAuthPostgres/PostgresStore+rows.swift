@@ -77,7 +77,7 @@ extension PostgresStore {
         let details = try row["details"].decode(String.self)
         var event = AuditEvent(
             time: try date(row["time"])!,
-            type: try row["type"].decode(String.self),
+            type: AuditEventType(rawValue: try row["type"].decode(String.self)),
             agentID: try row["agent_id"].decode(String?.self),
             credentialID: try row["credential_id"].decode(String?.self),
             clientAddress: try row["client_address"].decode(String?.self),

@@ -481,7 +481,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             try await connection.query(
                 """
                 INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
-                VALUES (\(event.seq), \(time), \(event.type), \(event.agentID), \(event.credentialID), \(event.clientAddress),
+                VALUES (\(event.seq), \(time), \(event.type.rawValue), \(event.agentID), \(event.credentialID), \(event.clientAddress),
                         \(event.requestID), \(outcome), \(details), \(event.previousHash), \(event.hash))
                 """,
                 logger: logger
@@ -495,7 +495,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier {
             """
             SELECT * FROM audit_events
             WHERE (\(filter.agentID)::TEXT IS NULL OR agent_id = \(filter.agentID))
-              AND (\(filter.type)::TEXT IS NULL OR type = \(filter.type))
+              AND (\(filter.type?.rawValue)::TEXT IS NULL OR type = \(filter.type?.rawValue))
               AND (\(since)::DOUBLE PRECISION IS NULL OR time >= \(since))
             ORDER BY seq DESC LIMIT \(filter.limit)
             """

@@ -392,7 +392,7 @@ public final class SQLiteStore: AgentAuthStore {
         )
         for event in AuditChain.link(audit.events, after: previous, key: audit.key) {
             try statement.execute(arguments: [
-                event.seq, event.time.timeIntervalSince1970, event.type, event.agentID, event.credentialID, event.clientAddress,
+                event.seq, event.time.timeIntervalSince1970, event.type.rawValue, event.agentID, event.credentialID, event.clientAddress,
                 event.requestID, event.outcome.rawValue, try Self.json(event.details), event.previousHash, event.hash,
             ])
         }
@@ -408,7 +408,7 @@ public final class SQLiteStore: AgentAuthStore {
             }
             if let type = filter.type {
                 conditions.append("type = ?")
-                _ = arguments.append(contentsOf: [type])
+                _ = arguments.append(contentsOf: [type.rawValue])
             }
             if let since = filter.since {
                 conditions.append("time >= ?")
@@ -530,7 +530,7 @@ public final class SQLiteStore: AgentAuthStore {
         let details: String = row["details"]
         var event = AuditEvent(
             time: date(row["time"])!,
-            type: row["type"],
+            type: AuditEventType(rawValue: row["type"]),
             agentID: row["agent_id"],
             credentialID: row["credential_id"],
             clientAddress: row["client_address"],

@@ -94,10 +94,14 @@ struct AgentHTTPClientTests {
         try await TestServers.with { servers in
             let administration = AgentAdministration(store: servers.store)
             let agent = try await administration.createAgent(name: "key-agent", by: .test)
-            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
+            let issued = try await APIKeyAdministration(store: administration.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["conversations:read"]),
+                by: .test
+            )
             let client = AgentHTTPClient(apiKey: issued.plaintext)
             #expect(try await client.execute(.GET, servers.api + "/v1/conversations").status == .ok)
-            _ = try await administration.revokeAPIKey(id: issued.record.id, by: .test)
+            _ = try await APIKeyAdministration(store: administration.store).revokeAPIKey(id: issued.record.id, by: .test)
             #expect(try await client.execute(.GET, servers.api + "/v1/conversations").status == .unauthorized)
             #expect(servers.faults.count == 0)
         }
@@ -142,7 +146,11 @@ struct AgentHTTPClientTests {
         try await TestServers.with { servers in
             let administration = AgentAdministration(store: servers.store)
             let agent = try await administration.createAgent(name: "key-agent", by: .test)
-            let issued = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
+            let issued = try await APIKeyAdministration(store: administration.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["conversations:read"]),
+                by: .test
+            )
             let response = try await AgentHTTPClient(apiKey: issued.plaintext).execute(.GET, servers.api + "/redirect")
             #expect(response.status == .temporaryRedirect, "following it would have answered 200 with the key")
         }

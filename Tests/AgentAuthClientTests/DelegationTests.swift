@@ -107,7 +107,7 @@ struct DelegationTests {
             let delegated = try await parent.delegate(scope: "conversations:read", to: summarizer)
             #expect(try await servers.apiStatus(bearer: try await delegated.token()) == 200)
 
-            _ = try await AgentAdministration(store: servers.store).setDelegationPolicy(agentID: orchestratorID, mayAct: [], by: .test)
+            _ = try await DelegationAdministration(store: servers.store).setDelegationPolicy(agentID: orchestratorID, mayAct: [], by: .test)
             let error = await #expect(throws: TokenRequestError.self) {
                 try await parent.delegate(scope: "conversations:read", to: summarizer)
             }

@@ -41,8 +41,9 @@ struct APIKeyVerifierTests {
     func validKey() async throws {
         try await withTemporaryStore { store in
             let admin = AgentAdministration(store: store)
+            let keys = APIKeyAdministration(store: store)
             let agent = try await admin.createAgent(name: "worker", by: .test)
-            let issued = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a", "b"]), by: .test)
+            let issued = try await keys.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a", "b"]), by: .test)
             let usage = KeyUsageRecorder(store: store)
             let identity = try await APIKeyVerifier(store: store, usage: usage).verify(issued.plaintext)
             #expect(identity == AgentIdentity(agentID: agent.id, credentialID: issued.record.id, kind: .apiKey, scopes: try ScopeSet(parsing: "a b")))
@@ -74,21 +75,22 @@ struct APIKeyVerifierTests {
             let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
             let now: @Sendable () -> Date = { clock.withLock { $0 } }
             let admin = AgentAdministration(store: store, now: now)
+            let keys = APIKeyAdministration(store: store, now: now)
             let verifier = APIKeyVerifier(store: store, now: now)
             let agent = try await admin.createAgent(name: "worker", by: .test)
 
-            let revoked = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
-            _ = try await admin.revokeAPIKey(id: revoked.record.id, by: .test)
+            let revoked = try await keys.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
+            _ = try await keys.revokeAPIKey(id: revoked.record.id, by: .test)
             await #expect(throws: CredentialRejection.revoked) { try await verifier.verify(revoked.plaintext) }
 
-            let expiring = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], expiresIn: 60), by: .test)
+            let expiring = try await keys.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"], expiresIn: 60), by: .test)
             _ = try await verifier.verify(expiring.plaintext)
             clock.withLock { $0 = $0.addingTimeInterval(59) }
             _ = try await verifier.verify(expiring.plaintext)
             clock.withLock { $0 = $0.addingTimeInterval(1) }
             await #expect(throws: CredentialRejection.expired) { try await verifier.verify(expiring.plaintext) }
 
-            let live = try await admin.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
+            let live = try await keys.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
             _ = try await admin.setStatus(agentID: agent.id, .disabled, by: .test)
             await #expect(throws: CredentialRejection.agentDisabled) { try await verifier.verify(live.plaintext) }
             _ = try await admin.setStatus(agentID: agent.id, .active, by: .test)
@@ -102,15 +104,16 @@ struct APIKeyVerifierTests {
             let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
             let now: @Sendable () -> Date = { clock.withLock { $0 } }
             let admin = AgentAdministration(store: store, now: now)
+            let keys = APIKeyAdministration(store: store, now: now)
             let verifier = APIKeyVerifier(store: store, now: now)
             let agent = try await admin.createAgent(name: "worker", by: .test)
-            let old = try await admin.createAPIKey(
+            let old = try await keys.createAPIKey(
                 agentID: agent.id,
                 APIKeyRequest(scopes: ["a"], name: "ci", expiresIn: 3600, rateLimit: "low"),
                 by: .test
             )
             clock.withLock { $0 = $0.addingTimeInterval(100) }
-            let (replacement, previous) = try await admin.rollAPIKey(id: old.record.id, graceSeconds: 30, by: .test)
+            let (replacement, previous) = try await keys.rollAPIKey(id: old.record.id, graceSeconds: 30, by: .test)
             #expect(previous.replacedBy == replacement.record.id)
             #expect(replacement.record.name == "ci" && replacement.record.rateLimit == .low && replacement.record.scopes == old.record.scopes)
             #expect(replacement.record.expiresAt == now().addingTimeInterval(3600))
@@ -119,7 +122,7 @@ struct APIKeyVerifierTests {
             clock.withLock { $0 = $0.addingTimeInterval(1) }
             await #expect(throws: CredentialRejection.expired) { try await verifier.verify(old.plaintext) }
             _ = try await verifier.verify(replacement.plaintext)
-            await #expect(throws: AdministrationError.self) { try await admin.rollAPIKey(id: old.record.id, graceSeconds: 0, by: .test) }
+            await #expect(throws: AdministrationError.self) { try await keys.rollAPIKey(id: old.record.id, graceSeconds: 0, by: .test) }
         }
     }
 

@@ -67,7 +67,7 @@ struct AuditTests {
         (0..<count).map { index in
             AuditEvent(
                 time: Date(),
-                type: index == 0 && !continuing ? AuditChain.initializationType : "key.created",
+                type: index == 0 && !continuing ? AuditChain.initializationType : .keyCreated,
                 agentID: "agt_\(index)",
                 credentialID: "key_\(index)",
                 details: ["scope": "a b"]
@@ -115,9 +115,9 @@ struct AuditTests {
             let log = AuditLog(store: store, key: Self.key, now: { clock.withLock { $0 } })
             for event in Self.events(3) { log.record(event) }
             for _ in 0..<500 {
-                log.recordFailure(type: "api_key.failure", credentialID: nil, clientAddress: "10.0.0.1", reason: "unknown credential")
+                log.recordFailure(type: .apiKeyFailure, credentialID: nil, clientAddress: "10.0.0.1", reason: "unknown credential")
             }
-            log.recordFailure(type: "client_auth.failure", credentialID: "cli_x", clientAddress: "10.0.0.2", reason: "invalid_client")
+            log.recordFailure(type: .clientAuthenticationFailure, credentialID: "cli_x", clientAddress: "10.0.0.2", reason: "invalid_client")
             #expect(try await store.auditChain().isEmpty, "recording never writes")
             try await log.flush()
             #expect(try await store.auditChain().count == 3, "failures of the current minute wait for it to end")
@@ -125,10 +125,10 @@ struct AuditTests {
             try await log.flush()
             let chain = try await store.auditChain()
             #expect(chain.count == 5)
-            let aggregate = try #require(chain.first { $0.type == "api_key.failure" })
+            let aggregate = try #require(chain.first { $0.type == .apiKeyFailure })
             #expect(aggregate.details["count"] == "500")
             #expect(aggregate.outcome == .failure)
-            log.recordFailure(type: "api_key.failure", credentialID: nil, clientAddress: "10.0.0.1", reason: "unknown credential")
+            log.recordFailure(type: .apiKeyFailure, credentialID: nil, clientAddress: "10.0.0.1", reason: "unknown credential")
             try await log.flush(final: true)
             #expect(try await store.auditChain().count == 6, "a final flush writes the open minute too")
             #expect(AuditChain.verify(try await store.auditChain(), key: Self.key) == nil)
@@ -143,7 +143,7 @@ struct AuditTests {
             try await log.flush(final: true)
             let chain = try await store.auditChain()
             #expect(chain.count == 11)
-            #expect(chain.last?.type == "audit.dropped")
+            #expect(chain.last?.type == .auditDropped)
             #expect(chain.last?.details["count"] == "15")
         }
     }

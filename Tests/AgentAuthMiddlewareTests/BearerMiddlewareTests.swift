@@ -199,7 +199,7 @@ struct RevocationFeedPagingTests {
                 _ = try await server.store.revokeToken(jti: "at_seed\(index)", agentID: agent.id, expiresAt: now.addingTimeInterval(3600), at: now)
             }
             _ = try await server.store.revokeToken(jti: "at_last", agentID: agent.id, expiresAt: now.addingTimeInterval(3600), at: now)
-            let key = try await AgentAdministration(store: server.store).createAPIKey(
+            let key = try await APIKeyAdministration(store: server.store).createAPIKey(
                 agentID: agent.id,
                 APIKeyRequest(scopes: ["introspect"]),
                 by: .test

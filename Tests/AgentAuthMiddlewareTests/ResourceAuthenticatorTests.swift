@@ -48,7 +48,11 @@ struct ResourceAuthenticatorTests {
         let masterKey = MasterKey.generate().key
         let (_, adminKey) = try #require(try await administration.initialize(masterKey: masterKey))
         let gateway = try await administration.createAgent(name: "example api", by: .test)
-        let introspection = try await administration.createAPIKey(agentID: gateway.id, APIKeyRequest(scopes: ["introspect"]), by: .test)
+        let introspection = try await APIKeyAdministration(store: administration.store).createAPIKey(
+            agentID: gateway.id,
+            APIKeyRequest(scopes: ["introspect"]),
+            by: .test
+        )
         let app = try await buildApplication(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), store: store, masterKey: masterKey)
         try await app.test(.live) { client in
             try await body(
@@ -74,7 +78,11 @@ struct ResourceAuthenticatorTests {
         try await Self.withAuthServer { fixture in
             let administration = AgentAdministration(store: fixture.store)
             let agent = try await administration.createAgent(name: "reader", by: .test)
-            let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
+            let key = try await APIKeyAdministration(store: administration.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["conversations:read"]),
+                by: .test
+            )
             let router = Self.resourceRouter(authServer: "http://127.0.0.1:\(fixture.authPort)", introspectionKey: fixture.introspectionKey)
             try await Application(router: router).test(.router) { client in
                 let ok = try await Self.get(client, "/v1/conversations", headers: [.apiKey: key.plaintext])
@@ -112,12 +120,20 @@ struct ResourceAuthenticatorTests {
         try await Self.withAuthServer { fixture in
             let administration = AgentAdministration(store: fixture.store)
             let agent = try await administration.createAgent(name: "reader", by: .test)
-            let first = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
-            let second = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
+            let first = try await APIKeyAdministration(store: administration.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["conversations:read"]),
+                by: .test
+            )
+            let second = try await APIKeyAdministration(store: administration.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["conversations:read"]),
+                by: .test
+            )
             let router = Self.resourceRouter(authServer: "http://127.0.0.1:\(fixture.authPort)", introspectionKey: fixture.introspectionKey)
             try await Application(router: router).test(.router) { client in
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: first.plaintext]).status == .ok)
-                _ = try await administration.revokeAPIKey(id: first.record.id, by: .test)
+                _ = try await APIKeyAdministration(store: administration.store).revokeAPIKey(id: first.record.id, by: .test)
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: first.plaintext]).status == .unauthorized)
                 #expect(try await Self.get(client, "/v1/conversations", headers: [.apiKey: second.plaintext]).status == .ok)
                 _ = try await administration.setStatus(agentID: agent.id, .disabled, by: .test)
@@ -145,7 +161,11 @@ struct ResourceAuthenticatorTests {
         try await Self.withAuthServer { fixture in
             let administration = AgentAdministration(store: fixture.store)
             let agent = try await administration.createAgent(name: "reader", by: .test)
-            let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .test)
+            let key = try await APIKeyAdministration(store: administration.store).createAPIKey(
+                agentID: agent.id,
+                APIKeyRequest(scopes: ["conversations:read"]),
+                by: .test
+            )
             let router = Self.resourceRouter(authServer: "http://127.0.0.1:\(fixture.authPort)", introspectionKey: SecretFormat.apiKey.generate())
             try await Application(router: router).test(.router) { client in
                 let response = try await Self.get(client, "/v1/conversations", headers: [.apiKey: key.plaintext])

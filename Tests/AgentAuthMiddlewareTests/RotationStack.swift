@@ -57,7 +57,11 @@ struct RotationStack: Sendable {
         let administration = AgentAdministration(store: store)
         let (admin, adminKey) = try #require(try await administration.initialize(masterKey: masterKey))
         let gateway = try await administration.createAgent(name: "resource server", by: .test)
-        let introspectionKey = try await administration.createAPIKey(agentID: gateway.id, APIKeyRequest(scopes: ["introspect"]), by: .test).plaintext
+        let introspectionKey = try await APIKeyAdministration(store: administration.store).createAPIKey(
+            agentID: gateway.id,
+            APIKeyRequest(scopes: ["introspect"]),
+            by: .test
+        ).plaintext
         var logger = Logger(label: "agentauth-rotation-test")
         logger.logLevel = .critical
         let clock = OffsetClock()

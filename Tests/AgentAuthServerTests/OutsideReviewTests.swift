@@ -35,7 +35,7 @@ struct OutsideReviewTests {
                 #expect(components.clientFailures.trackedKeyCount == 1, "one bucket for unknown clients at this address, not one per id")
                 #expect(components.addressFailures.trackedKeyCount == 1)
                 try await components.audit.flush(final: true)
-                let failures = try await env.store.auditEvents(AuditFilter(type: "client_auth.failure", limit: 1000))
+                let failures = try await env.store.auditEvents(AuditFilter(type: .clientAuthenticationFailure, limit: 1000))
                 #expect(failures.count == 1, "aggregated, not one event per request")
                 #expect(failures.first?.credentialID == nil, "an unknown id is never recorded")
                 #expect(failures.first?.details["reason"] == "unknown_client")
@@ -67,10 +67,10 @@ struct OutsideReviewTests {
                 try await components.audit.flush(final: true)
                 let chain = try await env.store.auditChain()
                 let stored = chain.map { event in
-                    [event.type, event.agentID ?? "", event.credentialID ?? "", event.clientAddress ?? "", event.requestID ?? ""]
+                    [event.type.rawValue, event.agentID ?? "", event.credentialID ?? "", event.clientAddress ?? "", event.requestID ?? ""]
                         + event.details.flatMap { [$0.key, $0.value] }
                 }.joined().joined(separator: " ")
-                #expect(chain.contains { $0.type == "client_auth.failure" })
+                #expect(chain.contains { $0.type == .clientAuthenticationFailure })
                 for secret in [clientSecret, env.adminKey, postSecret!] {
                     #expect(!stored.contains(secret), "a secret reached the audit log")
                     #expect(!env.logs.all.joined().contains(secret), "a secret reached the logs")
@@ -91,7 +91,7 @@ struct OutsideReviewTests {
             )
             let event = AuditEvent(
                 time: Date(),
-                type: "test.event",
+                type: AuditEventType(rawValue: "test.event"),
                 agentID: key,
                 credentialID: "prefix " + token,
                 clientAddress: String(repeating: "a", count: 10_000),

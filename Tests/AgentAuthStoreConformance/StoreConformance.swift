@@ -469,7 +469,7 @@ public enum StoreConformance {
         let first = (0..<3).map { index in
             AuditEvent(
                 time: time(Double(index)),
-                type: index == 0 ? AuditChain.initializationType : "key.created",
+                type: index == 0 ? AuditChain.initializationType : .keyCreated,
                 agentID: "agt_a",
                 credentialID: "key_\(index)"
             )
@@ -479,14 +479,14 @@ public enum StoreConformance {
         let second = [
             AuditEvent(
                 time: time(10),
-                type: "token.issued",
+                type: .tokenIssued,
                 agentID: "agt_b",
                 credentialID: "cli_1",
                 clientAddress: "10.0.0.1",
                 requestID: "r1",
                 details: ["jti": "at_1"]
             ),
-            AuditEvent(time: time(11), type: "api_key.failure", clientAddress: "10.0.0.2", outcome: .failure, details: ["count": "7"]),
+            AuditEvent(time: time(11), type: .apiKeyFailure, clientAddress: "10.0.0.2", outcome: .failure, details: ["count": "7"]),
         ]
         try await store.appendAudit(second, key: key)
         let chain = try await store.auditChain()
@@ -494,7 +494,7 @@ public enum StoreConformance {
         try expect(AuditChain.verify(chain, key: key) == nil, "the stored chain verifies")
         try expect(chain[3].details == ["jti": "at_1"] && chain[3].requestID == "r1" && chain[3].clientAddress == "10.0.0.1", "fields round-trip")
         try expect(try await store.auditEvents(AuditFilter(agentID: "agt_a")).map(\.seq) == [3, 2, 1], "by agent, newest first")
-        try expect(try await store.auditEvents(AuditFilter(type: "api_key.failure")).map(\.outcome) == [.failure], "by type")
+        try expect(try await store.auditEvents(AuditFilter(type: .apiKeyFailure)).map(\.outcome) == [.failure], "by type")
         try expect(try await store.auditEvents(AuditFilter(since: time(10))).count == 2, "since")
         try expect(try await store.auditEvents(AuditFilter(limit: 2)).map(\.seq) == [5, 4], "limit")
     }
@@ -515,11 +515,11 @@ public enum StoreConformance {
     static func auditedChanges(_ store: any AgentAuthStore) async throws {
         let chainKey = AuditChainKey(masterKey: MasterKey.generate().key)
         func audit(_ type: String) -> AuditRecord {
-            AuditRecord(events: [AuditEvent(time: time(0), type: type, details: ["via": "test"])], key: chainKey)
+            AuditRecord(events: [AuditEvent(time: time(0), type: AuditEventType(rawValue: type), details: ["via": "test"])], key: chainKey)
         }
         func expectChain(_ types: [String], _ message: String) async throws {
             let chain = try await store.auditChain()
-            try expect(chain.map(\.type) == types, "\(message): \(chain.map(\.type))")
+            try expect(chain.map(\.type.rawValue) == types, "\(message): \(chain.map(\.type.rawValue))")
             try expect(AuditChain.verify(chain, key: chainKey) == nil, "\(message): the chain verifies")
         }
         let admin = makeAgent("admin")
@@ -529,11 +529,11 @@ public enum StoreConformance {
                 admin: admin,
                 adminKey: adminKey,
                 signingKey: makeSigningKey("k0"),
-                audit: audit(AuditChain.initializationType)
+                audit: audit(AuditChain.initializationType.rawValue)
             ),
             "initialised"
         )
-        var types = [AuditChain.initializationType]
+        var types = [AuditChain.initializationType.rawValue]
         try expect(
             try await !store.initialize(
                 admin: makeAgent(),

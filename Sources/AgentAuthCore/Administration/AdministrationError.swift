@@ -20,3 +20,16 @@ public struct AdministrationError: Error, Hashable, Sendable, CustomStringConver
 
     public var description: String { reason }
 }
+
+extension AdministrationError {
+    /// Runs a store change, turning the store's `notFound` and `conflict` into the same kinds here.
+    static func mappingStoreErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError where error.kind == .notFound {
+            throw AdministrationError.notFound(error.reason)
+        } catch let error as StoreError where error.kind == .conflict {
+            throw AdministrationError.conflict(error.reason)
+        }
+    }
+}

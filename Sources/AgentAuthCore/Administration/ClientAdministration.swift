@@ -61,7 +61,7 @@ public struct ClientAdministration: Sendable {
             createdAt: now()
         )
         let audit = actor.record(
-            "client.created",
+            .clientCreated,
             agentID: agent.id,
             credentialID: clientID,
             details: ["scope": scopes.description, "auth_method": method.rawValue],
@@ -89,8 +89,8 @@ public struct ClientAdministration: Sendable {
 
     /// A new secret; the old one keeps working for `graceSeconds` (0: it stops at once).
     public func rotateSecret(clientID: String, graceSeconds: Int, by actor: AuditActor) async throws -> IssuedClient {
-        guard (0...AgentAdministration.maxGraceSeconds).contains(graceSeconds) else {
-            throw AdministrationError.invalidRequest("grace_seconds must be between 0 and \(AgentAdministration.maxGraceSeconds)")
+        guard (0...APIKeyAdministration.maxGraceSeconds).contains(graceSeconds) else {
+            throw AdministrationError.invalidRequest("grace_seconds must be between 0 and \(APIKeyAdministration.maxGraceSeconds)")
         }
         let existing = try await client(id: clientID)
         guard existing.authMethod != .privateKeyJWT else {
@@ -98,7 +98,7 @@ public struct ClientAdministration: Sendable {
         }
         let secret = SecretFormat.clientSecret.generate()
         let audit = actor.record(
-            "client.secret_rotated",
+            .clientSecretRotated,
             agentID: existing.agentID,
             credentialID: existing.clientID,
             details: ["grace_seconds": String(graceSeconds)],

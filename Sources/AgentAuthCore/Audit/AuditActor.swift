@@ -37,7 +37,7 @@ public struct AuditActor: Sendable {
     /// The event recording a change this actor made to `agentID`'s `credentialID`, ready to be
     /// stored with the change.
     public func record(
-        _ type: String,
+        _ type: AuditEventType,
         agentID: String?,
         credentialID: String?,
         details: [String: String] = [:],

@@ -19,7 +19,7 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
     /// The type of the chain's first event, written with the store's initialisation: a log whose
     /// start (or whole content) was deleted can't pass for an intact one.
-    public static let initializationType = "store.initialized"
+    public static let initializationType = AuditEventType.storeInitialized
 
     /// Fills in `seq`, `previousHash` and `hash` for events appended after `previous`. Every
     /// store appends through here, so every event is redacted here (`AuditRedaction`) first.
@@ -49,7 +49,7 @@ public enum AuditChain {
         field(event.previousHash)
         field(String(event.seq))
         field(String(Int64((event.time.timeIntervalSince1970 * 1000).rounded())))
-        field(event.type)
+        field(event.type.rawValue)
         field(event.agentID)
         field(event.credentialID)
         field(event.clientAddress)

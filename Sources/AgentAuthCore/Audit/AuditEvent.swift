@@ -10,8 +10,7 @@ public struct AuditEvent: Hashable, Sendable {
     /// Position in the chain; assigned by the store.
     public var seq: Int64
     public var time: Date
-    /// e.g. `agent.created`, `key.revoked`, `token.issued`, `auth.failure`.
-    public var type: String
+    public var type: AuditEventType
     public var agentID: String?
     public var credentialID: String?
     public var clientAddress: String?
@@ -25,7 +24,7 @@ public struct AuditEvent: Hashable, Sendable {
 
     public init(
         time: Date,
-        type: String,
+        type: AuditEventType,
         agentID: String? = nil,
         credentialID: String? = nil,
         clientAddress: String? = nil,

@@ -7,7 +7,7 @@ import Synchronization
 /// address and minute, so an attack adds one event a minute instead of one per request.
 public final class AuditLog: Sendable {
     struct FailureKey: Hashable {
-        let type: String
+        let type: AuditEventType
         let reason: String
         let agentID: String?
         let credentialID: String?
@@ -50,7 +50,7 @@ public final class AuditLog: Sendable {
     /// minute. The values are redacted and bounded first (`AuditRedaction`), so an aggregate holds
     /// neither a secret nor more than a few hundred bytes, whatever a caller sent; and callers
     /// pass ids of records that exist, never a presented string, so they can't be varied per request.
-    public func recordFailure(type: String, agentID: String? = nil, credentialID: String?, clientAddress: String?, reason: String) {
+    public func recordFailure(type: AuditEventType, agentID: String? = nil, credentialID: String?, clientAddress: String?, reason: String) {
         let minute = Int64(now().timeIntervalSince1970 / 60)
         let key = FailureKey(
             type: type,
@@ -101,7 +101,7 @@ public final class AuditLog: Sendable {
             )
         }
         if dropped > 0 {
-            events.append(AuditEvent(time: now(), type: "audit.dropped", outcome: .failure, details: ["count": String(dropped)]))
+            events.append(AuditEvent(time: now(), type: .auditDropped, outcome: .failure, details: ["count": String(dropped)]))
         }
         guard !events.isEmpty else { return }
         do {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The client credentials grant (RFC 6749 §4.4) after the client is authenticated: scope
 /// narrowing (§3.3) and audience/resource selection (RFC 8707), then a signed token.
@@ -15,13 +15,26 @@ public struct ClientCredentialsGrant: Sendable {
     /// - Parameters:
     ///   - requestedScope: the `scope` parameter, if sent.
     ///   - requestedAudiences: every `audience` and `resource` value sent.
-    public func issue(client: OAuthClient, requestedScope: String?, requestedAudiences: [String]) async throws -> TokenIssuer.IssuedToken {
+    ///   - issuedAt: the token's `iat` when not now (see `TokenIssuer.issue`).
+    public func issue(
+        client: OAuthClient,
+        requestedScope: String?,
+        requestedAudiences: [String],
+        issuedAt: Date? = nil
+    ) async throws -> TokenIssuer.IssuedToken {
         guard client.grantTypes.contains(.clientCredentials) else {
             throw OAuthProtocolError(.unauthorizedClient, "this client may not use the client_credentials grant")
         }
         let scope = try Self.grantedScope(requested: requestedScope, allowed: client.scopes)
         let audience = try Self.audience(requested: requestedAudiences, allowed: client.audiences, explicitOnly: explicitAudiences)
-        return try await issuer.issue(subject: client.agentID, clientID: client.clientID, audience: audience, scope: scope, lifetime: client.tokenTTL)
+        return try await issuer.issue(
+            subject: client.agentID,
+            clientID: client.clientID,
+            audience: audience,
+            scope: scope,
+            lifetime: client.tokenTTL,
+            issuedAt: issuedAt
+        )
     }
 
     /// Requested ∩ allowed; everything allowed when nothing is requested; nothing left → `invalid_scope`.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Delegation by token exchange (RFC 8693) after the caller is authenticated and the subject
 /// (and actor) tokens are verified: attenuation, the `act` chain, the ancestor list, the depth
@@ -32,12 +32,14 @@ public struct TokenExchangeGrant: Sendable {
     ///   - actor: the verified actor token's claims, when one was sent: the new token then also
     ///     never outlives it and dies with it.
     ///   - requestedScope, requestedAudiences: as for client credentials, within the subject's.
+    ///   - issuedAt: the token's `iat` when not now (see `TokenIssuer.issue`).
     public func issue(
         client: OAuthClient,
         subject: AccessTokenClaims,
         actor: AccessTokenClaims? = nil,
         requestedScope: String?,
-        requestedAudiences: [String]
+        requestedAudiences: [String],
+        issuedAt: Date? = nil
     ) async throws -> TokenIssuer.IssuedToken {
         guard client.grantTypes.contains(.tokenExchange) else {
             throw OAuthProtocolError(.unauthorizedClient, "this client may not use the token-exchange grant")
@@ -66,7 +68,7 @@ public struct TokenExchangeGrant: Sendable {
         let audience = try ClientCredentialsGrant.audience(requested: requestedAudiences, allowed: allowedAudiences, explicitOnly: explicitAudiences)
         // Never outlive the subject token, the actor token, nor the caller's own token lifetime.
         // Whole seconds, as the issuer stamps them, so a chain doesn't lose a second per hop.
-        let now = issuer.now().timeIntervalSince1970.rounded(.down)
+        let now = (issuedAt ?? issuer.now()).timeIntervalSince1970.rounded(.down)
         let subjectRemaining = Int(subject.expiresAt.timeIntervalSince1970 - now)
         guard subjectRemaining > 0 else { throw OAuthProtocolError.invalidRequest("the subject_token has expired") }
         var lifetime = min(subjectRemaining, client.tokenTTL)
@@ -82,7 +84,8 @@ public struct TokenExchangeGrant: Sendable {
             scope: granted,
             lifetime: lifetime,
             actors: actors,
-            ancestors: subject.ancestors + [subject.tokenID] + (actor?.chainTokenIDs ?? [])
+            ancestors: subject.ancestors + [subject.tokenID] + (actor?.chainTokenIDs ?? []),
+            issuedAt: issuedAt
         )
     }
 }

@@ -138,7 +138,7 @@ public final class SigningKeyRing: VerificationKeySource {
         let record = try material.record(privateKey: privateKey, masterKey: masterKey, createdAt: now)
         let handOver = now.addingTimeInterval(max(activationDelay, 0))
         let audit = actor.record(
-            "signing_key.rotated",
+            .signingKeyRotated,
             agentID: nil,
             credentialID: record.kid,
             details: ["algorithm": algorithm.rawValue, "activates_at": String(handOver.timeIntervalSince1970)],

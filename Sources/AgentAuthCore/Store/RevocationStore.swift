@@ -26,11 +26,11 @@ public protocol AuditStore: Sendable {
 /// Which audit events to list.
 public struct AuditFilter: Sendable {
     public var agentID: String?
-    public var type: String?
+    public var type: AuditEventType?
     public var since: Date?
     public var limit: Int
 
-    public init(agentID: String? = nil, type: String? = nil, since: Date? = nil, limit: Int = 100) {
+    public init(agentID: String? = nil, type: AuditEventType? = nil, since: Date? = nil, limit: Int = 100) {
         self.agentID = agentID
         self.type = type
         self.since = since

@@ -20,6 +20,9 @@ public struct TokenIssuer: Sendable {
         public let kid: String
     }
 
+    /// - Parameter issuedAt: the token's `iat` (whole seconds, rounded down); now when `nil`. A
+    ///   grant dates a token from before it read the agents the token speaks for, so that a
+    ///   disable after those reads always covers it.
     public func issue(
         subject: String,
         clientID: String,
@@ -27,11 +30,12 @@ public struct TokenIssuer: Sendable {
         scope: ScopeSet,
         lifetime: Int,
         actors: [String] = [],
-        ancestors: [String] = []
+        ancestors: [String] = [],
+        issuedAt: Date? = nil
     ) async throws -> IssuedToken {
         let key = try await keys.activeKey()
         // Whole seconds: NumericDates are written as integers.
-        let issuedAt = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
+        let issuedAt = Date(timeIntervalSince1970: (issuedAt ?? now()).timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
             issuer: issuer,
             subject: subject,

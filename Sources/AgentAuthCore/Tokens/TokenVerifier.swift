@@ -22,7 +22,7 @@ public struct TokenVerifier: Sendable {
             issuer: String,
             audiences: Set<String>?,
             algorithms: Set<SigningAlgorithm> = Set(SigningAlgorithm.allCases),
-            leeway: TimeInterval = 30,
+            leeway: TimeInterval = TokenVerifier.defaultLeeway,
             expiryLeeway: TimeInterval? = nil
         ) {
             self.issuer = issuer
@@ -32,6 +32,9 @@ public struct TokenVerifier: Sendable {
             self.expiryLeeway = expiryLeeway ?? leeway
         }
     }
+
+    /// Clock skew allowed by default (DESIGN.md "Access tokens": a small leeway, 30 s).
+    public static let defaultLeeway: TimeInterval = 30
 
     public let policy: Policy
     let keys: any VerificationKeySource

@@ -55,27 +55,92 @@ func backgroundServices(components: ServerComponents, logger: Logger) -> [any Se
         },
     ]
     if let notifier = components.store as? any StoreChangeNotifier {
-        services.append(StoreChangeFollower(notifier: notifier, components: components))
+        services.append(StoreChangeFollower(notifier: notifier, revocationSync: components.revocationSync, keyRing: components.keyRing))
     }
     return services
 }
 
-/// The router alone, for in-process tests and for embedding.
+/// The router alone, for in-process tests and for embedding: each controller gets only the
+/// parts it uses.
 public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequestContext> {
+    let c = components
+    let clientGate = ClientAuthenticationGate(
+        authenticator: c.clients,
+        clientFailures: c.clientFailures,
+        addressFailures: c.addressFailures,
+        audit: c.audit
+    )
+    let credentialAuthenticator = CredentialAuthenticator(apiKeys: c.apiKeys, tokens: c.tokens, agentStatus: c.agentStatus, audit: c.audit)
+    let callers = CallerAuthorization(clientGate: clientGate, credentialAuthenticator: credentialAuthenticator, audit: c.audit)
+    let configuration = c.configuration
+    let adminAudience: Set<String> = [configuration.effectiveAdminAudience]
+
     let router = Router(context: AgentAuthRequestContext.self)
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: RequestLimitsMiddleware())
-    HealthController(store: components.store).addRoutes(to: router)
-    DiscoveryController(components: components).addRoutes(to: router)
+    HealthController(store: c.store).addRoutes(to: router)
+    DiscoveryController(issuer: configuration.effectiveIssuer, keyRing: c.keyRing).addRoutes(to: router)
     router.group("oauth")
-        .addRoutes(TokenController(components: components).endpoints)
-        .addRoutes(IntrospectionController(components: components).endpoints)
-        .addRoutes(RevocationController(components: components).endpoints)
+        .addRoutes(
+            TokenController(
+                clientGate: clientGate,
+                clientCredentials: ClientCredentialsGrant(issuer: c.issuer, explicitAudiences: adminAudience),
+                tokenExchange: TokenExchangeGrant(
+                    issuer: c.issuer,
+                    store: c.store,
+                    maxDepth: configuration.maxDelegationDepth,
+                    explicitAudiences: adminAudience
+                ),
+                exchangeTokens: c.anyAudienceTokens,
+                agentStatus: c.agentStatus,
+                audit: c.audit,
+                now: c.now
+            ).endpoints
+        )
+        .addRoutes(IntrospectionController(callers: callers, apiKeys: c.apiKeys, tokens: c.anyAudienceTokens, agentStatus: c.agentStatus).endpoints)
+        .addRoutes(
+            RevocationController(
+                callers: callers,
+                apiKeys: c.apiKeys,
+                tokens: c.anyAudienceTokens,
+                keyAdministration: APIKeyAdministration(store: c.store, now: c.now),
+                tokenRevocation: TokenRevocation(store: c.store, now: c.now),
+                revocationSync: c.revocationSync,
+                audit: c.audit,
+                chainKey: c.chainKey
+            ).endpoints
+        )
+        .addRoutes(RevocationFeedController(callers: callers, store: c.store, revocationSync: c.revocationSync, feedPolls: c.feedPolls).endpoints)
     router.group("admin")
         .add(middleware: NoStoreMiddleware())
-        .add(middleware: CredentialAuthenticator(components: components))
-        .add(middleware: AuditRefusalsMiddleware(components: components, type: "admin.refused"))
+        .add(middleware: credentialAuthenticator)
+        .add(middleware: AuditRefusalsMiddleware(audit: c.audit, type: .adminRefused))
         .add(middleware: RequireScope(.admin))
-        .addRoutes(AdminController(components: components).endpoints)
+        .addRoutes(
+            AgentsController(agents: AgentAdministration(store: c.store, now: c.now), revocationSync: c.revocationSync, chainKey: c.chainKey)
+                .endpoints
+        )
+        .addRoutes(
+            APIKeysController(keys: APIKeyAdministration(store: c.store, now: c.now), revocationSync: c.revocationSync, chainKey: c.chainKey)
+                .endpoints
+        )
+        .addRoutes(
+            ClientsController(
+                clients: ClientAdministration(store: c.store, defaultAudience: configuration.defaultAudience, now: c.now),
+                chainKey: c.chainKey
+            ).endpoints
+        )
+        .addRoutes(
+            SigningKeysController(
+                signingKeys: SigningKeyAdministration(keyRing: c.keyRing, store: c.store, leeway: c.tokens.policy.leeway, now: c.now),
+                defaultAlgorithm: configuration.signingAlgorithm,
+                activationDelay: configuration.signingKeyActivationDelay / .seconds(1),
+                revocationSync: c.revocationSync,
+                chainKey: c.chainKey,
+                now: c.now
+            ).endpoints
+        )
+        .addRoutes(DelegationController(delegation: DelegationAdministration(store: c.store, now: c.now), chainKey: c.chainKey).endpoints)
+        .addRoutes(AuditController(store: c.store).endpoints)
     return router
 }

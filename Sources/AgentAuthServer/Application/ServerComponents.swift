@@ -3,8 +3,10 @@ import AgentAuthHTTP
 public import Foundation
 import Hummingbird
 
-/// Everything the routes share, built once per server from the configuration, the store and
-/// the master key.
+/// The auth server's parts, built once per server from the configuration, the store and the
+/// master key: the one place they are made and wired. Each controller and authenticator is given
+/// only the parts it uses (`buildRouter(components:)`); the background services run on these
+/// same parts (`backgroundServices(components:logger:)`).
 public struct ServerComponents: Sendable {
     public let configuration: ServerConfiguration
     public let store: any AgentAuthStore
@@ -26,6 +28,7 @@ public struct ServerComponents: Sendable {
     let anyAudienceTokens: TokenVerifier
     let issuer: TokenIssuer
     let clients: ClientAuthenticator
+    let agentStatus: AgentStatusCheck
     public let clientFailures: FailureLimiter
     public let addressFailures: FailureLimiter
     /// The clock every component shares (tests move it by hand).
@@ -55,78 +58,16 @@ public struct ServerComponents: Sendable {
         )
         anyAudienceTokens = tokens.with(policy: .init(issuer: issuerURL, audiences: nil, expiryLeeway: 0), cache: VerifiedTokenCache())
         issuer = TokenIssuer(issuer: issuerURL, keys: keyRing, now: now)
-        clients = ClientAuthenticator(store: store, issuer: issuerURL, tokenEndpoint: Self.tokenEndpoint(issuerURL), now: now)
+        clients = ClientAuthenticator(store: store, issuer: issuerURL, tokenEndpoint: configuration.tokenEndpoint, now: now)
+        agentStatus = AgentStatusCheck(store: store)
         clientFailures = FailureLimiter(limit: configuration.clientFailureLimit, now: now)
         addressFailures = FailureLimiter(limit: configuration.addressFailureLimit, now: now)
     }
-
-    static func tokenEndpoint(_ issuer: String) -> String { issuer + "/oauth/token" }
 
     /// Loads signing keys and revocations before the server takes requests.
     public func prepare() async throws {
         _ = try await keyRing.createInitialKey(configuration.signingAlgorithm)
         try await keyRing.reload()
         try await revocationSync.sync()
-    }
-
-    /// The caller of a request as the actor of the admin change it makes (`via`: `api`, or the
-    /// OAuth endpoint's name).
-    func actor(for context: AgentAuthRequestContext, via: String = "api") -> AuditActor {
-        AuditActor(
-            agentID: context.identity?.agentID,
-            credentialID: context.identity?.credentialID,
-            via: via,
-            clientAddress: context.remoteAddress,
-            requestID: context.id,
-            chainKey: chainKey
-        )
-    }
-
-    /// Records an audit event for a request (address, request id) now.
-    func audit(
-        _ type: String,
-        context: AgentAuthRequestContext,
-        agentID: String?,
-        credentialID: String?,
-        outcome: AuditEvent.Outcome = .success,
-        details: [String: String] = [:]
-    ) {
-        var details = details
-        if let actor = context.identity {
-            details["actor_agent_id"] = actor.agentID
-            details["actor_credential_id"] = actor.credentialID
-        }
-        audit.record(
-            AuditEvent(
-                time: now(),
-                type: type,
-                agentID: agentID,
-                credentialID: credentialID,
-                clientAddress: context.remoteAddress,
-                requestID: context.id,
-                outcome: outcome,
-                details: details
-            )
-        )
-    }
-
-    /// Checks a verified token against the store: every agent of its chain (subject and actors)
-    /// exists, is active, and was not disabled at or after the token was issued (DESIGN.md
-    /// "Access tokens").
-    func checkAgent(of claims: AccessTokenClaims) async throws {
-        for agentID in claims.chainAgents {
-            guard let agent = try await store.agent(id: agentID), agent.status == .active else { throw TokenRejection.agentDisabled }
-            if let disabledAt = agent.disabledAt, disabledAt >= claims.issuedAt { throw TokenRejection.agentDisabled }
-        }
-    }
-
-    /// Longest a retired signing key must stay published (see `SigningKeyRing.retiredKeyLifetime`).
-    func retiredKeyLifetime() async throws -> TimeInterval {
-        keyRing.retiredKeyLifetime(maxTokenLifetime: try await store.maxClientTokenTTL(), leeway: tokens.policy.leeway)
-    }
-
-    /// Seconds a rotated-in key waits before it signs.
-    var signingKeyActivationDelay: TimeInterval {
-        configuration.signingKeyActivationDelay / .seconds(1)
     }
 }

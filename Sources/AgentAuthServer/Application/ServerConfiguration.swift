@@ -76,4 +76,9 @@ public struct ServerConfiguration: Sendable {
     }
 
     public var effectiveAdminAudience: String { adminAudience ?? effectiveIssuer }
+
+    /// The token endpoint's URL, which a client assertion may name as its audience (RFC 7523 §3).
+    public var tokenEndpoint: String { Self.tokenEndpoint(issuer: effectiveIssuer) }
+
+    static func tokenEndpoint(issuer: String) -> String { issuer + "/oauth/token" }
 }

@@ -7,8 +7,8 @@ import Hummingbird
 /// the authenticator so the caller is known; authentication failures are audited there.
 struct AuditRefusalsMiddleware: RouterMiddleware {
     typealias Context = AgentAuthRequestContext
-    let components: ServerComponents
-    let type: String
+    let audit: AuditLog
+    let type: AuditEventType
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -16,7 +16,7 @@ struct AuditRefusalsMiddleware: RouterMiddleware {
         } catch {
             let refusal = JSONErrorMiddleware<Context>.oauthError(for: error, logger: context.logger)
             if (400..<500).contains(refusal.status.code), refusal.status != .unauthorized {
-                components.audit.recordFailure(
+                audit.recordFailure(
                     type: type,
                     agentID: context.identity?.agentID,
                     credentialID: context.identity?.credentialID,

@@ -4,7 +4,9 @@ import Hummingbird
 
 /// Who may call the OAuth endpoints that resource servers and clients use besides `/token`.
 struct CallerAuthorization {
-    let components: ServerComponents
+    let clientGate: ClientAuthenticationGate
+    let credentialAuthenticator: CredentialAuthenticator
+    let audit: AuditLog
 
     /// The caller of an OAuth endpoint: an authenticated client, or an API key or access token.
     enum Caller {
@@ -30,9 +32,9 @@ struct CallerAuthorization {
     /// A client (Basic, form post or assertion), else an API key or access token; neither → 401.
     func caller(_ request: Request, form: FormBody, context: AgentAuthRequestContext) async throws -> Caller {
         if let credentials = try ClientCredentialsExtraction.credentials(from: request, form: form) {
-            return .client(try await ClientAuthenticationGate(components: components).authenticate(credentials, context: context).client)
+            return .client(try await clientGate.authenticate(credentials, context: context).client)
         }
-        guard let identity = try await CredentialAuthenticator(components: components).authenticate(request: request, context: context) else {
+        guard let identity = try await credentialAuthenticator.authenticate(request: request, context: context) else {
             throw OAuthError.missingCredentials()
         }
         return .credential(identity)
@@ -49,8 +51,8 @@ struct CallerAuthorization {
         case .credential(let identity): (scopes, agentID, credentialID) = (identity.scopes, identity.agentID, identity.credentialID)
         }
         guard scopes.contains(.introspect) || scopes.contains(.admin) else {
-            components.audit.recordFailure(
-                type: "introspection.refused",
+            audit.recordFailure(
+                type: .introspectionRefused,
                 agentID: agentID,
                 credentialID: credentialID,
                 clientAddress: context.remoteAddress,

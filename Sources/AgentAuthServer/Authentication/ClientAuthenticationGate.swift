@@ -21,7 +21,11 @@ import Logging
 /// row decoded or not), take the same time to the caller: whether a client id exists can't be
 /// learnt by timing. A correct authentication never waits.
 struct ClientAuthenticationGate {
-    let components: ServerComponents
+    let authenticator: ClientAuthenticator
+    /// Failures per client and address, and per address.
+    let clientFailures: FailureLimiter
+    let addressFailures: FailureLimiter
+    let audit: AuditLog
 
     /// Well above the spread between failure paths (tens of microseconds, a few hundred under
     /// load), and short enough to cost a failing caller nothing it should mind.
@@ -30,21 +34,21 @@ struct ClientAuthenticationGate {
     func authenticate(_ credentials: ClientCredentials, context: AgentAuthRequestContext) async throws -> (client: OAuthClient, agent: Agent) {
         let started = ContinuousClock.now
         do {
-            return try await components.clients.authenticate(credentials)
+            return try await authenticator.authenticate(credentials)
         } catch let failure as ClientAuthenticationFailure {
             let addressKey = "address:" + (context.remoteAddress ?? "local")
             let pairKey = "client:" + (failure.clientID ?? "-") + "|" + addressKey
-            components.clientFailures.recordFailure(pairKey)
-            components.addressFailures.recordFailure(addressKey)
-            components.audit.recordFailure(
-                type: "client_auth.failure",
+            clientFailures.recordFailure(pairKey)
+            addressFailures.recordFailure(addressKey)
+            audit.recordFailure(
+                type: .clientAuthenticationFailure,
                 agentID: failure.agentID,
                 credentialID: failure.clientID,
                 clientAddress: context.remoteAddress,
                 reason: failure.reason.rawValue
             )
             try? await Task.sleep(until: started + Self.failureFloor, clock: .continuous)
-            if let seconds = components.clientFailures.retryAfter(pairKey) ?? components.addressFailures.retryAfter(addressKey) {
+            if let seconds = clientFailures.retryAfter(pairKey) ?? addressFailures.retryAfter(addressKey) {
                 throw OAuthError(
                     .tooManyRequests,
                     code: "too_many_requests",

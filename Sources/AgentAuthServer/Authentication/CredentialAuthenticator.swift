@@ -10,7 +10,11 @@ import Logging
 /// credential that fails in any way: 401 `invalid_token`, the same answer for every reason.
 struct CredentialAuthenticator: AuthenticatorMiddleware {
     typealias Context = AgentAuthRequestContext
-    let components: ServerComponents
+    let apiKeys: APIKeyVerifier
+    /// Tokens for the server's own endpoints: the admin audience only.
+    let tokens: TokenVerifier
+    let agentStatus: AgentStatusCheck
+    let audit: AuditLog
 
     func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
         let apiKey = request.headers.apiKeyCredential
@@ -23,12 +27,12 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             switch apiKey {
             case .present(let key):
                 do {
-                    return try await components.apiKeys.verify(key)
+                    return try await apiKeys.verify(key)
                 } catch let rejection as CredentialRejection where rejection != .malformed && rejection != .unknown {
                     // A known key refused (revoked, expired, disabled agent): audit it under its own ids.
-                    let found = try? await components.apiKeys.lookUp(key)
-                    components.audit.recordFailure(
-                        type: "api_key.failure",
+                    let found = try? await apiKeys.lookUp(key)
+                    audit.recordFailure(
+                        type: .apiKeyFailure,
                         agentID: found?.agent.id,
                         credentialID: found?.key.id,
                         clientAddress: context.remoteAddress,
@@ -45,16 +49,16 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             case .absent:
                 return nil
             case .present(let token):
-                let claims = try await components.tokens.verify(token)
-                try await components.checkAgent(of: claims)
+                let claims = try await tokens.verify(token)
+                try await agentStatus.check(claims)
                 return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)
             case .ambiguous, .malformed:
                 throw OAuthError.invalidToken()
             }
         } catch let rejection as CredentialRejection {
             context.logger.debug("API key refused", metadata: ["reason": "\(rejection)"])
-            components.audit.recordFailure(
-                type: "api_key.failure",
+            audit.recordFailure(
+                type: .apiKeyFailure,
                 credentialID: nil,
                 clientAddress: context.remoteAddress,
                 reason: rejection.description
@@ -64,8 +68,8 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")
         } catch let rejection as TokenRejection {
             context.logger.debug("access token refused", metadata: ["reason": "\(rejection)"])
-            components.audit.recordFailure(
-                type: "token.failure",
+            audit.recordFailure(
+                type: .tokenFailure,
                 credentialID: nil,
                 clientAddress: context.remoteAddress,
                 reason: rejection.description

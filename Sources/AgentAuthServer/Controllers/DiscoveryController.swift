@@ -6,11 +6,13 @@ import Hummingbird
 /// `GET /.well-known/jwks.json` (RFC 7517 §5, public members only) and
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414), listing only what is implemented.
 struct DiscoveryController {
-    let components: ServerComponents
+    /// The issuer URL, from which every endpoint's URL is made.
+    let issuer: String
+    let keyRing: SigningKeyRing
 
     func addRoutes(to router: Router<AgentAuthRequestContext>) {
         router.get(".well-known/jwks.json") { request, context -> Response in
-            let keys = try await components.keyRing.publishedJWKs()
+            let keys = try await keyRing.publishedJWKs()
             var response = try context.responseEncoder.encode(["keys": keys], from: request, context: context)
             // Short: verifiers should see a rotation within a minute even without a kid miss.
             response.headers[.cacheControl] = "public, max-age=60"
@@ -24,11 +26,10 @@ struct DiscoveryController {
     }
 
     var metadata: AuthorizationServerMetadata {
-        let issuer = components.configuration.effectiveIssuer
         let authMethods = ClientAuthMethod.allCases.map(\.rawValue)
         return AuthorizationServerMetadata(
             issuer: issuer,
-            tokenEndpoint: ServerComponents.tokenEndpoint(issuer),
+            tokenEndpoint: ServerConfiguration.tokenEndpoint(issuer: issuer),
             jwksURI: issuer + "/.well-known/jwks.json",
             introspectionEndpoint: issuer + "/oauth/introspect",
             revocationEndpoint: issuer + "/oauth/revoke",

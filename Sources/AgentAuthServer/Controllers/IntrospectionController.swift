@@ -9,7 +9,11 @@ import Logging
 /// `admin`. Accepts API keys and access tokens. Anything that is not an active credential →
 /// `{"active": false}` and nothing more (RFC 7662 §2.2), so no state of an inactive credential leaks.
 struct IntrospectionController {
-    let components: ServerComponents
+    let callers: CallerAuthorization
+    let apiKeys: APIKeyVerifier
+    /// Tokens of any audience, no leeway past `exp` (RFC 7662 §2.2: an expired token is not active).
+    let tokens: TokenVerifier
+    let agentStatus: AgentStatusCheck
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
@@ -20,7 +24,7 @@ struct IntrospectionController {
 
     func introspect(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         let form = try await FormBody.read(from: request, context: context)
-        try await CallerAuthorization(components: components).authorizeVerifier(request, form: form, context: context)
+        try await callers.authorizeVerifier(request, form: form, context: context)
         guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("the token parameter is required") }
         let result = try await evaluate(token)
         var response = try context.responseEncoder.encode(result, from: request, context: context)
@@ -31,16 +35,15 @@ struct IntrospectionController {
     func evaluate(_ token: String) async throws -> IntrospectionResponse {
         if SecretFormat.apiKey.isWellFormed(token) {
             do {
-                let (identity, key) = try await components.apiKeys.verifiedKey(token)
+                let (identity, key) = try await apiKeys.verifiedKey(token)
                 return .active(identity: identity, key: key)
             } catch is CredentialRejection {
                 return .inactive
             }
         }
         do {
-            let verifier = components.anyAudienceTokens
-            let claims = try await verifier.verify(token)
-            try await components.checkAgent(of: claims)
+            let claims = try await tokens.verify(token)
+            try await agentStatus.check(claims)
             return .active(claims)
         } catch TokenRejection.keysUnavailable {
             throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")

@@ -6,8 +6,20 @@ import Logging
 
 /// `POST /oauth/token` (RFC 6749 §3.2, §4.4, §5): form body only, client authentication by
 /// Basic, form post or `private_key_jwt`, answers with `Cache-Control: no-store`.
+///
+/// A request goes one way: this route → the client authenticator (which reads the client and its
+/// agent in one store query) → the grant (scope and audience; for an exchange, the subject and
+/// actor tokens, verified with every agent of their chain) → the issuer (signs) → the answer.
+/// Nothing is read back after signing: see `token(_:context:)` for why the agent read once is enough.
 struct TokenController {
-    let components: ServerComponents
+    let clientGate: ClientAuthenticationGate
+    let clientCredentials: ClientCredentialsGrant
+    let tokenExchange: TokenExchangeGrant
+    /// Subject and actor tokens of an exchange: any audience, no leeway past `exp`.
+    let exchangeTokens: TokenVerifier
+    let agentStatus: AgentStatusCheck
+    let audit: AuditLog
+    let now: @Sendable () -> Date
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
@@ -32,27 +44,31 @@ struct TokenController {
         guard let credentials = try ClientCredentialsExtraction.credentials(from: request, form: form) else {
             throw OAuthProtocolError.invalidClient
         }
-        let (client, _) = try await ClientAuthenticationGate(components: components).authenticate(credentials, context: context)
+        // The token is dated from before the agent is read (here, and for an exchange each agent
+        // of the chain, in `verifiedExchangeToken`), so no second read is needed after signing:
+        // an agent disabled after those reads has a disable time at or after this `iat`, and
+        // every verifier refuses the token by the disable watermark (DESIGN.md "Access tokens");
+        // one disabled before them is refused by the reads themselves.
+        let issuedAt = now()
+        let client = try await clientGate.authenticate(credentials, context: context).client
         let audiences = form.values(of: "audience") + form.values(of: "resource")
         try Self.checkResourceURIs(form.values(of: "resource"))
         let issued: TokenIssuer.IssuedToken
         do {
             switch grant {
             case .clientCredentials:
-                issued = try await ClientCredentialsGrant(
-                    issuer: components.issuer,
-                    explicitAudiences: [components.configuration.effectiveAdminAudience]
-                ).issue(
+                issued = try await clientCredentials.issue(
                     client: client,
                     requestedScope: form["scope"],
-                    requestedAudiences: audiences
+                    requestedAudiences: audiences,
+                    issuedAt: issuedAt
                 )
             case .tokenExchange:
-                issued = try await exchange(form: form, client: client, audiences: audiences)
+                issued = try await exchange(form: form, client: client, audiences: audiences, issuedAt: issuedAt)
             }
         } catch let refusal as OAuthProtocolError {
-            components.audit.recordFailure(
-                type: "token.refused",
+            audit.recordFailure(
+                type: .tokenRefused,
                 agentID: client.agentID,
                 credentialID: client.clientID,
                 clientAddress: context.remoteAddress,
@@ -61,25 +77,22 @@ struct TokenController {
             throw refusal
         }
         let claims = issued.claims
-        // An agent disabled while the token was being made: don't hand it out (its iat may
-        // postdate the disable watermark that verifiers compare against).
-        do {
-            try await components.checkAgent(of: claims)
-        } catch is TokenRejection {
-            throw OAuthProtocolError.invalidRequest("an agent of this token was disabled while it was issued")
-        }
         var details = ["jti": claims.tokenID, "scope": claims.scope.description, "aud": claims.audience.joined(separator: " ")]
         if !claims.actors.isEmpty {
             details["subject"] = claims.subject
             details["actors"] = claims.actors.joined(separator: " ")
             details["ancestors"] = claims.ancestors.joined(separator: " ")
         }
-        components.audit(
-            claims.actors.isEmpty ? "token.issued" : "token.exchanged",
-            context: context,
-            agentID: client.agentID,
-            credentialID: client.clientID,
-            details: details
+        audit.record(
+            AuditEvent(
+                time: now(),
+                type: claims.actors.isEmpty ? .tokenIssued : .tokenExchanged,
+                agentID: client.agentID,
+                credentialID: client.clientID,
+                clientAddress: context.remoteAddress,
+                requestID: context.id,
+                details: details
+            )
         )
         let body = TokenResponse(
             accessToken: issued.token,
@@ -101,7 +114,7 @@ struct TokenController {
     /// verified in full (signature, expiry, revocation, every agent of the chain active); any
     /// problem with them is `invalid_request` (§2.2.2). A client-supplied `act` parameter means
     /// nothing and is ignored: the actor is always the calling client's agent.
-    func exchange(form: FormBody, client: OAuthClient, audiences: [String]) async throws -> TokenIssuer.IssuedToken {
+    func exchange(form: FormBody, client: OAuthClient, audiences: [String], issuedAt: Date) async throws -> TokenIssuer.IssuedToken {
         guard client.grantTypes.contains(.tokenExchange) else {
             throw OAuthProtocolError(.unauthorizedClient, "this client may not use the token-exchange grant")
         }
@@ -128,25 +141,20 @@ struct TokenController {
         } else if form["actor_token_type"] != nil {
             throw OAuthProtocolError.invalidRequest("actor_token_type without actor_token")
         }
-        return try await TokenExchangeGrant(
-            issuer: components.issuer,
-            store: components.store,
-            maxDepth: components.configuration.maxDelegationDepth,
-            explicitAudiences: [components.configuration.effectiveAdminAudience]
-        ).issue(
+        return try await tokenExchange.issue(
             client: client,
             subject: subject,
             actor: actor,
             requestedScope: form["scope"],
-            requestedAudiences: audiences
+            requestedAudiences: audiences,
+            issuedAt: issuedAt
         )
     }
 
     func verifiedExchangeToken(_ token: String, role: String) async throws -> AccessTokenClaims {
-        let verifier = components.anyAudienceTokens
         do {
-            let claims = try await verifier.verify(token)
-            try await components.checkAgent(of: claims)
+            let claims = try await exchangeTokens.verify(token)
+            try await agentStatus.check(claims)
             return claims
         } catch TokenRejection.keysUnavailable {
             throw OAuthError.temporarilyUnavailable("signing keys are unavailable; try again")

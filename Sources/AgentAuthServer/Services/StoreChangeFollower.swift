@@ -6,16 +6,17 @@ import ServiceLifecycle
 /// sync). Polling continues besides, so a lost notification only delays, never hides, a change.
 struct StoreChangeFollower: Service {
     let notifier: any StoreChangeNotifier
-    let components: ServerComponents
+    let revocationSync: RevocationSync
+    let keyRing: SigningKeyRing
 
     func run() async throws {
         for await change in notifier.changes().cancelOnGracefulShutdown() {
             switch change {
             case .revocation, .signingKey:
-                try? await components.revocationSync.sync()
+                try? await revocationSync.sync()
             case .resync:
-                try? await components.revocationSync.sync()
-                try? await components.keyRing.reload()
+                try? await revocationSync.sync()
+                try? await keyRing.reload()
             }
         }
     }

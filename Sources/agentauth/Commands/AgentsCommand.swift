@@ -102,7 +102,7 @@ struct AgentsCommand: AsyncParsableCommand {
             let policy: [String]?
             if !mayAct.isEmpty || anyone || nobody {
                 let session = try await AdminSession.open(store, masterKey)
-                policy = try await session.administration.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct, by: session.actor)
+                policy = try await session.delegation.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct, by: session.actor)
             } else {
                 let administration = try await store.administration()
                 policy = try await administration.store.delegationPolicy(agentID: try await administration.agent(id: id).id)

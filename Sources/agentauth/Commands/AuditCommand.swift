@@ -31,13 +31,15 @@ struct AuditCommand: AsyncParsableCommand {
                 sinceDate = parsed
             }
             guard (1...10_000).contains(limit) else { throw CLIError("--limit must be between 1 and 10000") }
-            let events = try await store.openStore().auditEvents(AuditFilter(agentID: agentID, type: type, since: sinceDate, limit: limit))
+            let events = try await store.openStore().auditEvents(
+                AuditFilter(agentID: agentID, type: type.map(AuditEventType.init(rawValue:)), since: sinceDate, limit: limit)
+            )
             if output.json { return try Output.json(AuditListResponse(events)) }
             Output.table(
                 ["SEQ", "TIME", "TYPE", "OUTCOME", "AGENT", "CREDENTIAL", "ADDRESS", "DETAILS"],
                 events.map { event in
                     [
-                        String(event.seq), Output.date(event.time), event.type, event.outcome.rawValue, event.agentID ?? "-",
+                        String(event.seq), Output.date(event.time), event.type.rawValue, event.outcome.rawValue, event.agentID ?? "-",
                         event.credentialID ?? "-",
                         event.clientAddress ?? "-", event.details.keys.sorted().map { "\($0)=\(event.details[$0]!)" }.joined(separator: " "),
                     ]

@@ -23,7 +23,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
             let session = try await AdminSession.open(store, masterKey)
-            let issued = try await session.administration.createAPIKey(
+            let issued = try await session.apiKeys.createAPIKey(
                 agentID: agentID,
                 APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit),
                 by: session.actor
@@ -39,7 +39,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var agentID: String
 
         func run() async throws {
-            try Output.keys(try await store.administration().apiKeys(agentID: agentID), json: output.json)
+            try Output.keys(try await APIKeyAdministration(store: try await store.openStore()).apiKeys(agentID: agentID), json: output.json)
         }
     }
 
@@ -52,7 +52,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try await AdminSession.open(store, masterKey)
-            let key = try await session.administration.revokeAPIKey(id: keyID, by: session.actor)
+            let key = try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
             try Output.key(key, json: output.json)
         }
     }
@@ -67,7 +67,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try await AdminSession.open(store, masterKey)
-            let (replacement, previous) = try await session.administration.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
+            let (replacement, previous) = try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
             try Output.issued(replacement, replaces: previous, json: output.json)
         }
     }

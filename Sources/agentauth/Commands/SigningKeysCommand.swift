@@ -29,17 +29,9 @@ struct SigningKeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try await AdminSession.open(store, masterKey)
-            let ring = SigningKeyRing(store: session.store, masterKey: session.masterKey)
-            // Retired keys must outlive the longest token any client can hold, plus the verifiers' leeway
-            // and the time a running server takes to notice the rotation.
-            let lifetime = ring.retiredKeyLifetime(maxTokenLifetime: try await session.store.maxClientTokenTTL(), leeway: 30)
-            let key = try await ring.rotate(
-                to: algorithm,
-                retiredKeyLifetime: lifetime,
-                activationDelay: TimeInterval(activationDelay),
-                by: session.actor
-            )
-            try Output.signingKeys([key], schedule: SigningKeySchedule(try await ring.records()), json: output.json, single: true)
+            let signingKeys = session.signingKeys
+            let key = try await signingKeys.rotate(to: algorithm, activationDelay: TimeInterval(activationDelay), by: session.actor)
+            try Output.signingKeys([key], schedule: try await signingKeys.keys().schedule, json: output.json, single: true)
         }
     }
 

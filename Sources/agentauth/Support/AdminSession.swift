@@ -17,6 +17,13 @@ struct AdminSession {
     }
 
     var administration: AgentAdministration { AgentAdministration(store: store) }
+    var apiKeys: APIKeyAdministration { APIKeyAdministration(store: store) }
+    var delegation: DelegationAdministration { DelegationAdministration(store: store) }
+
+    /// Retired keys stay published past the verifiers' default expiry leeway, as a server's do.
+    var signingKeys: SigningKeyAdministration {
+        SigningKeyAdministration(keyRing: SigningKeyRing(store: store, masterKey: masterKey), store: store, leeway: TokenVerifier.defaultLeeway)
+    }
 
     func clientAdministration(defaultAudience: String = "agentauth") -> ClientAdministration {
         ClientAdministration(store: store, defaultAudience: defaultAudience)

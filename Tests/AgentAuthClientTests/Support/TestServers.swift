@@ -130,7 +130,11 @@ struct TestServers: Sendable {
     private static func introspectionKey(store: SQLiteStore) async throws -> String {
         let administration = AgentAdministration(store: store)
         let resource = try await administration.createAgent(name: "example-api", by: .test)
-        return try await administration.createAPIKey(agentID: resource.id, APIKeyRequest(scopes: ["introspect"]), by: .test).plaintext
+        return try await APIKeyAdministration(store: administration.store).createAPIKey(
+            agentID: resource.id,
+            APIKeyRequest(scopes: ["introspect"]),
+            by: .test
+        ).plaintext
     }
 
     private func waitUntilUp() async throws {

@@ -1,0 +1,72 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Hummingbird
+
+/// `/admin/agents/{id}/keys` and `/admin/keys/{id}`: create, list, show, revoke and roll API keys.
+struct APIKeysController {
+    let keys: APIKeyAdministration
+    /// A revocation reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
+    let revocationSync: RevocationSync
+    let chainKey: AuditChainKey
+
+    var endpoints: RouteCollection<AgentAuthRequestContext> {
+        let routes = RouteCollection(context: AgentAuthRequestContext.self)
+        routes.post("agents/:agent/keys", use: create)
+        routes.get("agents/:agent/keys", use: list)
+        routes.get("keys/:key", use: show)
+        routes.post("keys/:key/revoke", use: revoke)
+        routes.post("keys/:key/roll", use: roll)
+        return routes
+    }
+
+    struct CreateRequest: Decodable {
+        let scopes: [String]
+        let name: String?
+        let expiresIn: Int?
+        let rateLimit: String?
+
+        enum CodingKeys: String, CodingKey {
+            case scopes, name
+            case expiresIn = "expires_in"
+            case rateLimit = "rate_limit"
+        }
+    }
+
+    func create(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<APIKeyResponse> {
+        let body = try await JSONBody.decode(CreateRequest.self, from: request, context: context)
+        let issued = try await keys.createAPIKey(
+            agentID: try context.parameters.require("agent"),
+            APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit),
+            by: AuditActor(context, chainKey: chainKey)
+        )
+        return EditedResponse(status: .created, response: APIKeyResponse(issued.record, plaintext: issued.plaintext))
+    }
+
+    func list(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyListResponse {
+        APIKeyListResponse(try await keys.apiKeys(agentID: try context.parameters.require("agent")))
+    }
+
+    func show(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
+        APIKeyResponse(try await keys.apiKey(id: try context.parameters.require("key")))
+    }
+
+    func revoke(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
+        let keyID = try context.parameters.require("key")
+        if keyID == context.identity?.credentialID {
+            throw OAuthError.conflict("an admin cannot revoke the key it is calling with (it would lock itself out); use the CLI")
+        }
+        let key = try await keys.revokeAPIKey(id: keyID, by: AuditActor(context, chainKey: chainKey))
+        try? await revocationSync.sync()
+        return APIKeyResponse(key)
+    }
+
+    func roll(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<APIKeyResponse> {
+        let body = try await JSONBody.decodeIfPresent(GracePeriodRequest.self, from: request, context: context)
+        let (replacement, previous) = try await keys.rollAPIKey(
+            id: try context.parameters.require("key"),
+            graceSeconds: body?.graceSeconds ?? 0,
+            by: AuditActor(context, chainKey: chainKey)
+        )
+        return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
+    }
+}

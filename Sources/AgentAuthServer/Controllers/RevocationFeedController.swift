@@ -1,0 +1,87 @@
+import AgentAuthCore
+import AgentAuthHTTP
+import Foundation
+import Hummingbird
+
+/// `GET /oauth/revocations`: the feed verifiers follow (revoked tokens and keys, disabled agents,
+/// signing-key rotations), authorised like introspection.
+struct RevocationFeedController {
+    let callers: CallerAuthorization
+    let store: any RevocationStore
+    /// Knows the latest event this node has seen, and wakes waiting polls when a later one arrives.
+    let revocationSync: RevocationSync
+    /// Long-polls waiting per credential.
+    let feedPolls: ConcurrentPollLimit
+
+    var endpoints: RouteCollection<AgentAuthRequestContext> {
+        let routes = RouteCollection(context: AgentAuthRequestContext.self)
+        routes.get("revocations", use: feed)
+        return routes
+    }
+
+    /// Long-poll: returns the events after `after` at once when there are any, else waits up to
+    /// `wait` seconds (default 20, at most 30) for one, woken by `RevocationSync` the moment it
+    /// learns of one. A cursor older than the retained events answers `"reset": true`: the
+    /// verifier drops what it knows and starts again from 0. A credential already holding
+    /// `maxFeedPollsPerCredential` waiting polls gets 429 with `Retry-After` instead of another
+    /// (RFC 6585 §4; an immediate empty answer would invite an immediate re-poll).
+    func feed(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
+        let caller = try await callers.authorizeVerifier(
+            request,
+            form: try FormBody(parsing: []),
+            context: context
+        )
+        let query = request.uri.queryParameters
+        let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...(Int64.max - 1))
+        let wait = try Self.integer(query["wait"].map(String.init), name: "wait", default: 20, range: 0...30)
+
+        let bounds = try await store.revocationBounds()
+        var body = RevocationFeedResponse(events: [], cursor: after, reset: false)
+        if after > 0, bounds.oldest - 1 > after || after > bounds.latest {
+            body = RevocationFeedResponse(events: [], cursor: 0, reset: true)
+        } else {
+            var events = try await self.events(after: after)
+            if events.isEmpty, wait > 0 {
+                let key = caller.limitKey
+                guard feedPolls.acquire(key) else {
+                    throw OAuthError(
+                        .tooManyRequests,
+                        code: "too_many_requests",
+                        description: "this credential already holds \(feedPolls.limit) waiting feed requests",
+                        headers: [.retryAfter: "1"]
+                    )
+                }
+                defer { feedPolls.release(key) }
+                // Ends early at shutdown (so SIGTERM isn't held up for `wait` seconds) and when the
+                // request's task is cancelled.
+                await revocationSync.waitForEvents(after: after, timeout: .seconds(wait))
+                events = try await self.events(after: after)
+            }
+            if let last = events.last { body = RevocationFeedResponse(events: events, cursor: last.seq, reset: false) }
+        }
+        var response = try context.responseEncoder.encode(body, from: request, context: context)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// The next page of events after `after`, without a store read when this node knows of none.
+    func events(after: Int64) async throws -> [RevocationEvent] {
+        guard revocationSync.latestSeq > after else { return [] }
+        return try await store.revocations(after: after, limit: 1000)
+    }
+
+    static func integer(_ value: String?, name: String, default fallback: Int64, range: ClosedRange<Int64>) throws -> Int64 {
+        guard let value else { return fallback }
+        guard let number = Int64(value), range.contains(number) else {
+            throw OAuthError.invalidRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+}
+
+/// The feed's answer.
+struct RevocationFeedResponse: Encodable {
+    let events: [RevocationEvent]
+    let cursor: Int64
+    let reset: Bool
+}
