@@ -26,14 +26,17 @@ public struct FormBody: Sendable {
     }
 
     /// Reads and parses the body of `request`, which must be a form.
-    public static func read(from request: Request, context: some RequestContext) async throws -> FormBody {
+    /// - Parameter lenient: parameters whose values may hold control characters other than NUL:
+    ///   a token to introspect or revoke, which is then simply not an active token (RFC 7662
+    ///   §2.2, RFC 7009 §2.2) instead of a malformed request.
+    public static func read(from request: Request, context: some RequestContext, lenient: Set<String> = []) async throws -> FormBody {
         // Two Content-Type fields would be joined into one value ("…urlencoded, application/json")
         // and pass: a body has one media type.
         guard request.headers[values: .contentType].count == 1, isForm(contentType: request.headers[.contentType]) else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        return try FormBody(parsing: Array(buffer.readableBytesView))
+        return try FormBody(parsing: Array(buffer.readableBytesView), lenient: lenient)
     }
 
     /// Whether the media type (before any `;` parameter, spaces and tabs around it ignored) is
@@ -53,7 +56,7 @@ public struct FormBody: Sendable {
 
     static let formMediaType = Array("application/x-www-form-urlencoded".utf8)
 
-    public init(parsing bytes: [UInt8]) throws(OAuthError) {
+    public init(parsing bytes: [UInt8], lenient: Set<String> = []) throws(OAuthError) {
         values = [:]
         guard !bytes.isEmpty else { return }
         let pairs = bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false)
@@ -62,7 +65,7 @@ public struct FormBody: Sendable {
         for pair in pairs where !pair.isEmpty {
             let nameEnd = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
             let name = try Self.decode(pair[pair.startIndex..<nameEnd])
-            let value = nameEnd == pair.endIndex ? "" : try Self.decode(pair[(nameEnd + 1)...])
+            let value = nameEnd == pair.endIndex ? "" : try Self.decode(pair[(nameEnd + 1)...], allowingControlCharacters: lenient.contains(name))
             guard !name.isEmpty else { throw .invalidRequest("form parameter without a name") }
             if values[name] != nil {
                 guard Self.repeatable.contains(name) else { throw .invalidRequest("parameter \(Self.printable(name)) is repeated") }
@@ -73,8 +76,9 @@ public struct FormBody: Sendable {
         }
     }
 
-    /// Percent-decoding with `+` as space; refuses bad escapes, invalid UTF-8 and control characters.
-    static func decode(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
+    /// Percent-decoding with `+` as space; refuses bad escapes, invalid UTF-8, NUL and (unless
+    /// allowed) other control characters.
+    static func decode(_ bytes: ArraySlice<UInt8>, allowingControlCharacters: Bool = false) throws(OAuthError) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -97,7 +101,8 @@ public struct FormBody: Sendable {
         guard let string = String(validating: output, as: UTF8.self) else {
             throw .invalidRequest("the form body is not valid UTF-8")
         }
-        guard !string.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+        guard !string.unicodeScalars.contains(where: { $0.value == 0 || (!allowingControlCharacters && ($0.value < 0x20 || $0.value == 0x7F)) })
+        else {
             throw .invalidRequest("the form body contains control characters")
         }
         return string

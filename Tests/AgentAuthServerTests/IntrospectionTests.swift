@@ -65,6 +65,36 @@ struct IntrospectionTests {
         }
     }
 
+    @Test("a token value with control characters is an inactive token, not a bad request; a NUL stays 400; revocation answers 200")
+    func controlCharactersInToken() async throws {
+        try await TestEnvironment.with { env in
+            try await env.test { api in
+                let agent = try await api.createAgent()
+                let (_, key) = try await api.createKey(agent: agent, scopes: ["x"])
+                let token = try await api.accessToken(agent: agent, scope: "a")
+                // RFC 7662 §2.2: a properly authorised call about something that is not an active
+                // token answers {"active":false}; a live key or token with a control character
+                // added is not that key or token.
+                for value in ["a%0Ab", "%09", "x%0D%0Ay", "a%7Fb", "\(key)%0A", "%0A\(key)", "\(token)%09", "\(token)%0A"] {
+                    let response = try await api.request(.post, "/oauth/introspect", key: env.adminKey, form: "token=\(value)")
+                    #expect(response.status == .ok, "\(value.prefix(12))")
+                    #expect(response.text == #"{"active":false}"#, "\(value.prefix(12))")
+                    // RFC 7009 §2.2: an invalid token is no error; and the live ones stay live.
+                    let revoke = try await api.request(.post, "/oauth/revoke", key: env.adminKey, form: "token=\(value)")
+                    #expect(revoke.status == .ok, "\(value.prefix(12))")
+                }
+                #expect(try await api.introspect(key, as: env.adminKey).object["active"] as? Bool == true)
+                #expect(try await api.introspect(token, as: env.adminKey).object["active"] as? Bool == true)
+                // A NUL is refused as before, and control characters elsewhere in the form too.
+                for form in ["token=a%00b", "token=\(key)%00", "token=x&token_type_hint=a%0Ab"] {
+                    let response = try await api.request(.post, "/oauth/introspect", key: env.adminKey, form: form)
+                    #expect(response.status == .badRequest, "\(form.prefix(20))")
+                    #expect(response.errorCode == "invalid_request")
+                }
+            }
+        }
+    }
+
     @Test(
         "malformed introspection requests → 400",
         arguments: [

@@ -23,7 +23,7 @@ struct IntrospectionController {
     }
 
     func introspect(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
-        let form = try await FormBody.read(from: request, context: context)
+        let form = try await FormBody.read(from: request, context: context, lenient: ["token"])
         try await callers.authorizeVerifier(request, form: form, context: context)
         guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("the token parameter is required") }
         let result = try await evaluate(token)

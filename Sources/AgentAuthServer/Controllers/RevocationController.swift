@@ -32,7 +32,7 @@ struct RevocationController {
     /// refusal is audited): answering otherwise would tell any client which found credentials are
     /// live. The revocation and its audit event are one transaction.
     func revoke(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
-        let form = try await FormBody.read(from: request, context: context)
+        let form = try await FormBody.read(from: request, context: context, lenient: ["token"])
         let caller = try await callers.caller(request, form: form, context: context)
         if case .credential = caller, !caller.isAdmin { throw OAuthError.insufficientScope(Scope.admin.value) }
         guard let token = form["token"], !token.isEmpty else { throw OAuthProtocolError.invalidRequest("the token parameter is required") }
