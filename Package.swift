@@ -175,12 +175,18 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentAuthSQLiteTests",
-            dependencies: ["AgentAuthSQLite", "AgentAuthStoreConformance"],
+            // GRDB: to break the database from outside, as an operator or a full disk would.
+            dependencies: ["AgentAuthSQLite", "AgentAuthStoreConformance", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AgentAuthPostgresTests",
-            dependencies: ["AgentAuthPostgres", "AgentAuthStoreConformance"],
+            dependencies: [
+                "AgentAuthPostgres",
+                "AgentAuthStoreConformance",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
