@@ -16,16 +16,13 @@ struct IntrospectionController {
     let agentStatus: AgentStatusCheck
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
-        let routes = RouteCollection(context: AgentAuthRequestContext.self)
-        routes.post("introspect", use: introspect)
-        routes.refuseMethods(except: .post, on: "introspect")
-        return routes
+        RouteCollection(context: AgentAuthRequestContext.self).postOnly("introspect", use: introspect)
     }
 
     func introspect(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
-        let form = try await FormBody.read(from: request, context: context, lenient: ["token"])
+        let form = try await FormBody.readAboutToken(from: request, context: context)
         try await callers.authorizeVerifier(request, form: form, context: context)
-        guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("the token parameter is required") }
+        let token = try form.requiredToken()
         let result = try await evaluate(token)
         var response = try context.responseEncoder.encode(result, from: request, context: context)
         response.headers[.cacheControl] = "no-store"

@@ -18,10 +18,7 @@ struct RevocationController {
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
-        let routes = RouteCollection(context: AgentAuthRequestContext.self)
-        routes.post("revoke", use: revoke)
-        routes.refuseMethods(except: .post, on: "revoke")
-        return routes
+        RouteCollection(context: AgentAuthRequestContext.self).postOnly("revoke", use: revoke)
     }
 
     // MARK: RFC 7009
@@ -32,10 +29,10 @@ struct RevocationController {
     /// refusal is audited): answering otherwise would tell any client which found credentials are
     /// live. The revocation and its audit event are one transaction.
     func revoke(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
-        let form = try await FormBody.read(from: request, context: context, lenient: ["token"])
+        let form = try await FormBody.readAboutToken(from: request, context: context)
         let caller = try await callers.caller(request, form: form, context: context)
         if case .credential = caller, !caller.isAdmin { throw OAuthError.insufficientScope(Scope.admin.value) }
-        guard let token = form["token"], !token.isEmpty else { throw OAuthProtocolError.invalidRequest("the token parameter is required") }
+        let token = try form.requiredToken()
         var actor = AuditActor(context, via: "oauth/revoke", chainKey: chainKey)
         if case .client(let client) = caller {
             actor.agentID = client.agentID

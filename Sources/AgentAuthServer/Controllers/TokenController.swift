@@ -22,10 +22,7 @@ struct TokenController {
     let now: @Sendable () -> Date
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
-        let routes = RouteCollection(context: AgentAuthRequestContext.self)
-        routes.post("token", use: token)
-        routes.refuseMethods(except: .post, on: "token")
-        return routes
+        RouteCollection(context: AgentAuthRequestContext.self).postOnly("token", use: token)
     }
 
     func token(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
