@@ -234,7 +234,7 @@ struct TokenEndpointClient: Sendable {
     static func refusal(status: Int, headers: HTTPHeaders, body: Data) -> TokenRequestError {
         let object = try? JSONDecoder().decode(ErrorResponse.self, from: body)
         return TokenRequestError(
-            code: object.map { TokenRequestError.Code(rawValue: $0.error) },
+            code: object.map { OAuthErrorCode(rawValue: $0.error) },
             errorDescription: object?.errorDescription,
             errorURI: object?.errorURI,
             status: status,

@@ -47,23 +47,23 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return httpError(error.status)
         default:
             logger.error("unexpected error", metadata: ["type": "\(type(of: error))"])
-            return OAuthError(.internalServerError, code: "server_error", description: "internal error")
+            return OAuthError(.internalServerError, code: .serverError, description: "internal error")
         }
     }
 
     static func httpError(_ status: HTTPResponse.Status) -> OAuthError {
         switch status {
         case .notFound: .notFound("no such endpoint")
-        case .methodNotAllowed: OAuthError(status, code: "method_not_allowed", description: "method not allowed on this endpoint")
-        case .contentTooLarge: OAuthError(status, code: "request_too_large", description: "the request body is too large")
+        case .methodNotAllowed: OAuthError(status, code: .methodNotAllowed, description: "method not allowed on this endpoint")
+        case .contentTooLarge: OAuthError(status, code: .requestTooLarge, description: "the request body is too large")
         case .unauthorized: .missingCredentials()
-        case .forbidden: OAuthError(status, code: "forbidden", description: "not allowed")
-        case .unsupportedMediaType: OAuthError(status, code: "invalid_request", description: "unsupported content type")
+        case .forbidden: OAuthError(status, code: .forbidden, description: "not allowed")
+        case .unsupportedMediaType: OAuthError(status, code: .invalidRequest, description: "unsupported content type")
         default:
             if (400..<500).contains(status.code) {
-                OAuthError(status, code: "invalid_request", description: status.reasonPhrase)
+                OAuthError(status, code: .invalidRequest, description: status.reasonPhrase)
             } else {
-                OAuthError(status, code: "server_error", description: status.reasonPhrase)
+                OAuthError(status, code: .serverError, description: status.reasonPhrase)
             }
         }
     }

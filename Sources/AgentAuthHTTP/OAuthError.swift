@@ -6,11 +6,11 @@ public import Hummingbird
 /// right status, plus any challenge headers (RFC 6749 §5.2, RFC 6750 §3, RFC 7662, RFC 7009).
 public struct OAuthError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
-    public var code: String
+    public var code: OAuthErrorCode
     public var description: String?
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, description: String? = nil, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: OAuthErrorCode, description: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.description = description
@@ -33,7 +33,7 @@ public struct OAuthError: HTTPResponseError, Sendable {
             let error: String
             let error_description: String?
         }
-        let data = (try? Self.encoder.encode(Body(error: code, error_description: description))) ?? Data(#"{"error":"server_error"}"#.utf8)
+        let data = (try? Self.encoder.encode(Body(error: code.rawValue, error_description: description))) ?? Data(#"{"error":"server_error"}"#.utf8)
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
@@ -47,51 +47,51 @@ extension OAuthError {
         if protocolError.code == .invalidClient {
             self.init(
                 .unauthorized,
-                code: protocolError.code.rawValue,
+                code: protocolError.code,
                 description: protocolError.reason,
                 headers: [.wwwAuthenticate: #"Basic realm="agentauth""#]
             )
         } else {
-            self.init(.badRequest, code: protocolError.code.rawValue, description: protocolError.reason)
+            self.init(.badRequest, code: protocolError.code, description: protocolError.reason)
         }
     }
 
     public static func invalidRequest(_ description: String) -> OAuthError {
-        OAuthError(.badRequest, code: "invalid_request", description: description)
+        OAuthError(.badRequest, code: .invalidRequest, description: description)
     }
 
     /// RFC 6750 §3.1 `invalid_request` for a protected resource, with its challenge.
     public static func invalidBearerRequest(_ description: String) -> OAuthError {
-        OAuthError(.badRequest, code: "invalid_request", description: description, headers: [.wwwAuthenticate: #"Bearer error="invalid_request""#])
+        OAuthError(.badRequest, code: .invalidRequest, description: description, headers: [.wwwAuthenticate: #"Bearer error="invalid_request""#])
     }
 
     public static func notFound(_ description: String) -> OAuthError {
-        OAuthError(.notFound, code: "not_found", description: description)
+        OAuthError(.notFound, code: .notFound, description: description)
     }
 
     public static func methodNotAllowed(allow: String) -> OAuthError {
-        OAuthError(.methodNotAllowed, code: "invalid_request", description: "use \(allow) on this endpoint", headers: [.allow: allow])
+        OAuthError(.methodNotAllowed, code: .invalidRequest, description: "use \(allow) on this endpoint", headers: [.allow: allow])
     }
 
     public static func conflict(_ description: String) -> OAuthError {
-        OAuthError(.conflict, code: "conflict", description: description)
+        OAuthError(.conflict, code: .conflict, description: description)
     }
 
     /// 503 with `Retry-After`: the caller may try again; never a silent success.
     public static func temporarilyUnavailable(_ description: String, retryAfter: Int = 1) -> OAuthError {
-        OAuthError(.serviceUnavailable, code: "temporarily_unavailable", description: description, headers: [.retryAfter: String(retryAfter)])
+        OAuthError(.serviceUnavailable, code: .temporarilyUnavailable, description: description, headers: [.retryAfter: String(retryAfter)])
     }
 
     /// RFC 6750 §3.1: no credentials at all → a bare challenge, no error attribute.
     public static func missingCredentials() -> OAuthError {
-        OAuthError(.unauthorized, code: "unauthorized", description: "authentication required", headers: [.wwwAuthenticate: "Bearer"])
+        OAuthError(.unauthorized, code: .unauthorized, description: "authentication required", headers: [.wwwAuthenticate: "Bearer"])
     }
 
     /// RFC 6750 §3.1 `invalid_token`: the same answer whatever was wrong with the credential.
     public static func invalidToken(_ description: String = "the credential is invalid, expired or revoked") -> OAuthError {
         OAuthError(
             .unauthorized,
-            code: "invalid_token",
+            code: .invalidToken,
             description: description,
             headers: [.wwwAuthenticate: #"Bearer error="invalid_token", error_description="\#(description)""#]
         )
@@ -101,7 +101,7 @@ extension OAuthError {
     public static func insufficientScope(_ required: String) -> OAuthError {
         OAuthError(
             .forbidden,
-            code: "insufficient_scope",
+            code: .insufficientScope,
             description: "this request needs scope \(required)",
             headers: [.wwwAuthenticate: #"Bearer error="insufficient_scope", scope="\#(required)""#]
         )

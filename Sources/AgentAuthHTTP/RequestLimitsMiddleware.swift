@@ -1,3 +1,4 @@
+import AgentAuthCore
 public import Hummingbird
 
 /// Refuses oversized header sections with 431 before any other work. (The HTTP parser itself
@@ -17,7 +18,7 @@ public struct RequestLimitsMiddleware<Context: RequestContext>: RouterMiddleware
     static var tooLarge: OAuthError {
         OAuthError(
             .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
-            code: "invalid_request",
+            code: .invalidRequest,
             description: "request headers are too large"
         )
     }

@@ -1,21 +1,10 @@
 /// An error of the OAuth protocol itself (RFC 6749 §5.2, RFC 8707 §2, RFC 8693 §2.2.2),
 /// with a description safe to return to the client.
 public struct OAuthProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Code: String, Hashable, Sendable {
-        case invalidRequest = "invalid_request"
-        case invalidClient = "invalid_client"
-        case invalidGrant = "invalid_grant"
-        case unauthorizedClient = "unauthorized_client"
-        case unsupportedGrantType = "unsupported_grant_type"
-        case invalidScope = "invalid_scope"
-        case invalidTarget = "invalid_target"
-        case accessDenied = "access_denied"
-    }
-
-    public var code: Code
+    public var code: OAuthErrorCode
     public var reason: String
 
-    public init(_ code: Code, _ reason: String) {
+    public init(_ code: OAuthErrorCode, _ reason: String) {
         self.code = code
         self.reason = reason
     }

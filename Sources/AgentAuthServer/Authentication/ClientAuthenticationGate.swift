@@ -51,7 +51,7 @@ struct ClientAuthenticationGate {
             if let seconds = clientFailures.retryAfter(pairKey) ?? addressFailures.retryAfter(addressKey) {
                 throw OAuthError(
                     .tooManyRequests,
-                    code: "too_many_requests",
+                    code: .tooManyRequests,
                     description: "too many failed client authentications; retry later",
                     headers: [.retryAfter: String(seconds)]
                 )

@@ -46,7 +46,7 @@ struct RevocationFeedController {
                 guard feedPolls.acquire(key) else {
                     throw OAuthError(
                         .tooManyRequests,
-                        code: "too_many_requests",
+                        code: .tooManyRequests,
                         description: "this credential already holds \(feedPolls.limit) waiting feed requests",
                         headers: [.retryAfter: "1"]
                     )

@@ -1,3 +1,4 @@
+import AgentAuthCore
 import AgentAuthHTTP
 import Foundation
 import Hummingbird
@@ -32,7 +33,7 @@ enum JSONBody {
 
     static func checkContentType(_ request: Request) throws {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
-            throw OAuthError(.unsupportedMediaType, code: "invalid_request", description: "the body must be application/json")
+            throw OAuthError(.unsupportedMediaType, code: .invalidRequest, description: "the body must be application/json")
         }
     }
 
