@@ -103,6 +103,7 @@ let package = Package(
                 "AgentAuthHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -139,13 +140,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The complete resource server of docs/resource-server.md, written as a user outside this
+        // package would: on the AgentAuthMiddleware product alone (a test builds it from outside).
         .executableTarget(
             name: "example-agent-api",
             dependencies: [
                 "AgentAuthMiddleware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,10 +1,7 @@
-import AgentAuthCore
-import AgentAuthHTTP
 import AgentAuthMiddleware
 import ArgumentParser
 import Foundation
 import Hummingbird
-import Logging
 
 /// The seed article's example agent API, protected by AgentAuth.
 @main
@@ -78,39 +75,24 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        var logger = Logger(label: "example-agent-api")
-        logger.logLevel = .info
-        let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
-        let expectedIssuer = issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? base
-        // Refetched every 5 minutes, and at once when the feed announces a rotation.
-        let keys = RemoteJWKS(authServer: base, issuer: expectedIssuer, logger: logger)
-        let feed = RevocationFeedFollower(
-            authServer: base,
-            credential: key,
-            apiKeyCache: APIKeyCache(ttl: .milliseconds(apiKeyCacheMilliseconds)),
-            keySource: keys,
-            stalenessBound: .seconds(stalenessSeconds),
+        let configuration = ResourceServerConfiguration(
+            authServer: authServer,
+            issuer: issuer,
+            audience: audience,
+            introspectionKey: key,
+            apiKeyCacheTTL: .milliseconds(apiKeyCacheMilliseconds),
+            tokenCacheCapacity: tokenCacheCapacity,
+            feedStalenessBound: .seconds(stalenessSeconds),
             tokenStalenessBound: .seconds(tokenStalenessSeconds),
-            logger: logger
+            connectionLimits: connectionLimits
         )
-        let tokens = TokenVerifier(
-            policy: .init(issuer: expectedIssuer, audiences: [audience]),
-            keys: keys,
-            revocations: feed.revocations,
-            cache: tokenCacheCapacity > 0 ? VerifiedTokenCache(capacity: tokenCacheCapacity) : nil
-        )
-        let router = ExampleRoutes.router(introspection: IntrospectionClient(authServer: base, introspectionKey: key), tokens: tokens, feed: feed)
+        let agentAuth = ResourceServerMiddleware<AgentAuthRequestContext>(configuration: configuration)
         let app = Application(
-            router: router,
-            server: .agentAuthHTTP1(connectionLimits),
-            configuration: .agentAuth(
-                address: .hostname(host, port: port),
-                serverName: "example-agent-api",
-                limits: connectionLimits,
-                logger: logger
-            ),
-            services: [feed, keys],
-            logger: logger
+            router: ExampleRoutes.router(agentAuth: agentAuth),
+            server: configuration.httpServer,
+            configuration: configuration.applicationConfiguration(address: .hostname(host, port: port), serverName: "example-agent-api"),
+            // Follows the revocation feed and refreshes the issuer's keys beside the HTTP server.
+            services: [agentAuth]
         )
         try await app.runService()
     }

@@ -1,5 +1,3 @@
-import AgentAuthCore
-import AgentAuthHTTP
 import AgentAuthMiddleware
 import Hummingbird
 
@@ -8,19 +6,17 @@ enum ExampleRoutes {
     static let conversationsRead = Scope("conversations:read")!
     static let billingRead = Scope("billing:read")!
 
-    static func router(introspection: IntrospectionClient, tokens: TokenVerifier, feed: RevocationFeedFollower) -> Router<AgentAuthRequestContext> {
+    static func router(agentAuth: ResourceServerMiddleware<AgentAuthRequestContext>) -> Router<AgentAuthRequestContext> {
         let router = Router(context: AgentAuthRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: RequestLimitsMiddleware())
+        router.add(middleware: agentAuth)
         router.get("healthz") { _, _ in ["status": "ok"] }
         // Ready while the revocation feed is fresh: otherwise revocations may not be seen in time.
         router.get("readyz") { _, _ -> [String: String] in
-            guard feed.isFresh else { throw OAuthError.temporarilyUnavailable("the revocation feed is stale", retryAfter: 2) }
+            try agentAuth.checkReady()
             return ["status": "ready"]
         }
-        let v1 = router.group("v1").add(middleware: ResourceAuthenticator(introspection: introspection, tokens: tokens, feed: feed))
-        v1.group("conversations").add(middleware: RequireScope(conversationsRead)).get { _, _ in Conversations(conversations: []) }
-        v1.group("billing/balance").add(middleware: RequireScope(billingRead)).get { _, _ in Balance(balance: 150.0, currency: "USD") }
+        router.group("v1/conversations").add(middleware: RequireScope(conversationsRead)).get { _, _ in Conversations(conversations: []) }
+        router.group("v1/billing/balance").add(middleware: RequireScope(billingRead)).get { _, _ in Balance(balance: 150.0, currency: "USD") }
         return router
     }
 

@@ -1,0 +1,15 @@
+// What a resource server names besides this module's own types, so that it depends on the
+// AgentAuthMiddleware product alone: the request context, the scope policy, the errors and
+// limits shared with the auth server (in the internal AgentAuthHTTP target), and the Core
+// types they are made of.
+@_exported public import struct AgentAuthCore.AgentIdentity
+@_exported public import struct AgentAuthCore.OAuthErrorCode
+@_exported public import struct AgentAuthCore.Scope
+@_exported public import struct AgentAuthCore.ScopeSet
+@_exported public import struct AgentAuthHTTP.AgentAuthRequestContext
+@_exported public import struct AgentAuthHTTP.ConnectionLimits
+@_exported public import struct AgentAuthHTTP.InvalidConnectionLimits
+@_exported public import struct AgentAuthHTTP.JSONErrorMiddleware
+@_exported public import struct AgentAuthHTTP.OAuthError
+@_exported public import struct AgentAuthHTTP.RequestLimitsMiddleware
+@_exported public import struct AgentAuthHTTP.RequireScope

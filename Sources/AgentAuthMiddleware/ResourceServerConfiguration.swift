@@ -1,0 +1,90 @@
+public import AgentAuthHTTP
+public import Hummingbird
+public import HummingbirdCore
+import Logging
+
+/// Everything a resource server protected by AgentAuth is configured with: which auth server it
+/// trusts, how it verifies credentials and follows revocations, and the limits of its HTTP
+/// server. `ResourceServerMiddleware` is built from it, and so is the HTTP server
+/// (`httpServer`, `applicationConfiguration(address:serverName:)`).
+///
+/// ```swift
+/// let configuration = ResourceServerConfiguration(authServer: "http://127.0.0.1:8080", introspectionKey: key)
+/// let agentAuth = ResourceServerMiddleware<AgentAuthRequestContext>(configuration: configuration)
+/// ```
+public struct ResourceServerConfiguration: Sendable {
+    /// The auth server's base URL, e.g. `http://127.0.0.1:8080`: its RFC 8414 metadata names the
+    /// JWKS, and introspection and the revocation feed are asked there.
+    public var authServer: String
+    /// The `iss` that access tokens must carry; `nil`: the auth server's URL.
+    public var issuer: String?
+    /// The `aud` that access tokens must carry (the auth server's `--default-audience`).
+    public var audience: String
+    /// An API key with scope `introspect`: for introspecting API keys and following the feed.
+    public var introspectionKey: String
+    /// How long a positive API-key introspection result may be reused; `.zero`: never, so a
+    /// revoked key fails on the very next request (the feed evicts cached keys in any case).
+    public var apiKeyCacheTTL: Duration
+    /// Verified access tokens kept, so a token presented again skips decoding and its signature
+    /// check until its `exp` (revocations are still checked on every request); 0: no cache.
+    public var tokenCacheCapacity: Int
+    /// Silence of the revocation feed after which API-key results are no longer cached and the
+    /// server is not ready.
+    public var feedStalenessBound: Duration
+    /// Silence of the revocation feed after which access tokens are refused (503) too.
+    public var tokenStalenessBound: Duration
+    /// How often the issuer's keys are refetched besides the rotations the feed announces.
+    public var jwksRefreshInterval: Duration
+    /// The HTTP server's connection cap and request deadlines.
+    public var connectionLimits: ConnectionLimits
+
+    public init(
+        authServer: String,
+        issuer: String? = nil,
+        audience: String = "agentauth",
+        introspectionKey: String,
+        apiKeyCacheTTL: Duration = .zero,
+        tokenCacheCapacity: Int = 10_000,
+        feedStalenessBound: Duration = .seconds(15),
+        tokenStalenessBound: Duration = .seconds(300),
+        jwksRefreshInterval: Duration = .seconds(300),
+        connectionLimits: ConnectionLimits = ConnectionLimits()
+    ) {
+        self.authServer = authServer
+        self.issuer = issuer
+        self.audience = audience
+        self.introspectionKey = introspectionKey
+        self.apiKeyCacheTTL = apiKeyCacheTTL
+        self.tokenCacheCapacity = tokenCacheCapacity
+        self.feedStalenessBound = feedStalenessBound
+        self.tokenStalenessBound = tokenStalenessBound
+        self.jwksRefreshInterval = jwksRefreshInterval
+        self.connectionLimits = connectionLimits
+    }
+
+    /// `authServer` without a trailing slash.
+    var authServerBase: String { Self.trimmingSlash(authServer) }
+
+    /// The issuer tokens must name: `issuer`, else the auth server's URL.
+    var expectedIssuer: String { issuer.map(Self.trimmingSlash) ?? authServerBase }
+
+    private static func trimmingSlash(_ url: String) -> String {
+        url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    /// Hummingbird's HTTP/1 server with this configuration's connection cap and request
+    /// deadlines, refusing credential headers padded with whitespace (which HTTP parsing would
+    /// otherwise trim into a valid-looking credential).
+    public var httpServer: HTTPServerBuilder { .agentAuthHTTP1(connectionLimits) }
+
+    /// The application configuration that goes with `httpServer`: it also stops accepting
+    /// connections a little past the cap, so a flood cannot outrun the cap's closes.
+    public func applicationConfiguration(address: BindAddress, serverName: String? = nil) -> ApplicationConfiguration {
+        .agentAuth(
+            address: address,
+            serverName: serverName,
+            limits: connectionLimits,
+            logger: Logger(label: serverName ?? "agentauth-resource-server")
+        )
+    }
+}

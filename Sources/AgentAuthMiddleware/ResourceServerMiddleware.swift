@@ -1,0 +1,100 @@
+public import AgentAuthCore
+import AgentAuthHTTP
+public import Hummingbird
+public import HummingbirdAuth
+public import Logging
+public import ServiceLifecycle
+
+/// What a Hummingbird resource server adds to be protected by AgentAuth, built from one
+/// `ResourceServerConfiguration`. Add it to the router and give it to the application as a
+/// service; then each route states the scope it needs with `RequireScope`:
+///
+/// ```swift
+/// let agentAuth = ResourceServerMiddleware<AgentAuthRequestContext>(configuration: configuration)
+/// let router = Router(context: AgentAuthRequestContext.self)
+/// router.add(middleware: agentAuth)
+/// router.group("v1/conversations").add(middleware: RequireScope(Scope("conversations:read")!)).get { _, _ in … }
+/// let app = Application(
+///     router: router,
+///     server: configuration.httpServer,
+///     configuration: configuration.applicationConfiguration(address: .hostname("127.0.0.1", port: 8081)),
+///     services: [agentAuth]
+/// )
+/// ```
+///
+/// As middleware, on every request: any error below it becomes a JSON error with the right
+/// status and RFC 6750 challenge (`JSONErrorMiddleware`), oversized headers get 431
+/// (`RequestLimitsMiddleware`), and a credential (`Authorization: Bearer` access token,
+/// verified locally, or `X-API-Key`, verified by introspection) becomes `context.identity`. A
+/// request without a credential passes on without an identity, so public routes (`/healthz`)
+/// work, and `RequireScope` answers 401 on protected ones; a credential that does not verify is
+/// refused wherever it is sent.
+///
+/// As a service: follows the auth server's revocation feed (revoked tokens and keys, disabled
+/// agents, signing-key rotations) and refetches the issuer's keys now and then, until shutdown.
+public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity>>: RouterMiddleware, Service {
+    /// The revocation feed follower: its deny-list, API-key cache and freshness.
+    public let feed: RevocationFeedFollower
+    /// The issuer's signing keys.
+    public let keys: RemoteJWKS
+    let authenticator: ResourceAuthenticator<Context>
+    let limits = RequestLimitsMiddleware<Context>()
+    let errors = JSONErrorMiddleware<Context>()
+
+    public init(configuration: ResourceServerConfiguration, logger: Logger = Logger(label: "agentauth.resource-server")) {
+        let keys = RemoteJWKS(
+            authServer: configuration.authServerBase,
+            issuer: configuration.expectedIssuer,
+            refreshInterval: configuration.jwksRefreshInterval,
+            logger: logger
+        )
+        let feed = RevocationFeedFollower(
+            authServer: configuration.authServerBase,
+            credential: configuration.introspectionKey,
+            apiKeyCache: APIKeyCache(ttl: configuration.apiKeyCacheTTL),
+            keySource: keys,
+            stalenessBound: configuration.feedStalenessBound,
+            tokenStalenessBound: configuration.tokenStalenessBound,
+            logger: logger
+        )
+        let tokens = TokenVerifier(
+            policy: .init(issuer: configuration.expectedIssuer, audiences: [configuration.audience]),
+            keys: keys,
+            revocations: feed.revocations,
+            cache: configuration.tokenCacheCapacity > 0 ? VerifiedTokenCache(capacity: configuration.tokenCacheCapacity) : nil
+        )
+        self.keys = keys
+        self.feed = feed
+        self.authenticator = ResourceAuthenticator(
+            introspection: IntrospectionClient(authServer: configuration.authServerBase, introspectionKey: configuration.introspectionKey),
+            tokens: tokens,
+            feed: feed
+        )
+    }
+
+    /// Whether revocations are known in time: the feed answered within the configuration's
+    /// `feedStalenessBound`. What a readiness check (`/readyz`) reports.
+    public var isReady: Bool { feed.isFresh }
+
+    /// Throws the 503 (`temporarily_unavailable`, `Retry-After`) a readiness check answers
+    /// with while the server is not ready.
+    public func checkReady() throws {
+        guard isReady else { throw OAuthError.temporarilyUnavailable("the revocation feed is stale", retryAfter: 2) }
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await errors.handle(request, context: context) { request, context in
+            try await limits.handle(request, context: context) { request, context in
+                try await authenticator.handle(request, context: context, next: next)
+            }
+        }
+    }
+
+    /// Follows the revocation feed and refreshes the issuer's keys until graceful shutdown.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await feed.run() }
+            group.addTask { try await keys.run() }
+        }
+    }
+}
