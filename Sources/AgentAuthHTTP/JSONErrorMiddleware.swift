@@ -23,9 +23,9 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error
         case let error as AdministrationError:
             switch error.kind {
-            case .invalidRequest: return .invalidRequest(error.reason)
             case .notFound: return .notFound(error.reason)
             case .conflict: return .conflict(error.reason)
+            default: return .invalidRequest(error.reason)
             }
         case let error as StoreError:
             switch error.kind {

@@ -1,13 +1,22 @@
-/// Why an admin change was refused. `reason` is safe to show the caller.
+/// Why an admin change was refused. `reason` is safe to show the caller. The kinds are an open
+/// set, as jwt-kit's error kinds are, so a new kind of refusal doesn't break a caller that
+/// switches over them (it answers the unknown ones as a bad request).
 public struct AdministrationError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: Hashable, Sendable {
-        case invalidRequest
-        case notFound
-        case conflict
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+
+        /// The change asks for something invalid (HTTP 400).
+        public static let invalidRequest = Kind(name: "invalid_request")
+        /// What the change refers to does not exist (HTTP 404).
+        public static let notFound = Kind(name: "not_found")
+        /// The change contradicts what is stored (HTTP 409).
+        public static let conflict = Kind(name: "conflict")
+
+        public var description: String { name }
     }
 
-    public var kind: Kind
-    public var reason: String
+    public let kind: Kind
+    public let reason: String
 
     public init(_ kind: Kind, _ reason: String) {
         self.kind = kind
