@@ -101,7 +101,7 @@ public actor AgentTokenManager {
     init(
         endpoint: Endpoint,
         client: ClientAuthentication,
-        grant: Grant,
+        grant: Grant = .clientCredentials,
         scope: String?,
         audience: [String],
         configuration: Configuration,
@@ -127,14 +127,7 @@ public actor AgentTokenManager {
     /// Tokens from `tokenURL` for a client that authenticates as `client`.
     public init(tokenURL: String, client: ClientAuthentication, scope: String? = nil, audience: [String] = [], configuration: Configuration = .init())
     {
-        self.init(
-            endpoint: .tokenURL(tokenURL),
-            client: client,
-            grant: .clientCredentials,
-            scope: scope,
-            audience: audience,
-            configuration: configuration
-        )
+        self.init(endpoint: .tokenURL(tokenURL), client: client, scope: scope, audience: audience, configuration: configuration)
     }
 
     /// Tokens from `tokenURL` for a client with a secret, sent as HTTP Basic (`client_secret_basic`).
@@ -158,14 +151,7 @@ public actor AgentTokenManager {
     /// Tokens from the token endpoint that `issuer` publishes in its RFC 8414 metadata, found on
     /// the first request (and checked: the metadata must name this very issuer).
     public init(issuer: String, client: ClientAuthentication, scope: String? = nil, audience: [String] = [], configuration: Configuration = .init()) {
-        self.init(
-            endpoint: .issuer(issuer),
-            client: client,
-            grant: .clientCredentials,
-            scope: scope,
-            audience: audience,
-            configuration: configuration
-        )
+        self.init(endpoint: .issuer(issuer), client: client, scope: scope, audience: audience, configuration: configuration)
     }
 
     /// As `init(issuer:client:…)`, for a client with a secret sent as HTTP Basic.
