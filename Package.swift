@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "AgentAuthCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -63,6 +64,7 @@ let package = Package(
                 "AgentAuthCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -137,6 +139,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -178,7 +182,13 @@ let package = Package(
         .testTarget(
             name: "AgentAuthSQLiteTests",
             // GRDB: to break the database from outside, as an operator or a full disk would.
-            dependencies: ["AgentAuthSQLite", "AgentAuthStoreConformance", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "AgentAuthSQLite",
+                "AgentAuthStoreConformance",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -186,8 +196,9 @@ let package = Package(
             dependencies: [
                 "AgentAuthPostgres",
                 "AgentAuthStoreConformance",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

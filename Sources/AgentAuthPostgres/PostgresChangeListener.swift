@@ -2,44 +2,62 @@ import AgentAuthCore
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
-/// LISTEN on one dedicated connection, fanned out to every subscriber. Started by the first
-/// subscriber; reconnects with back-off by itself (a PostgreSQL restart or a dropped connection
-/// needs no node restart), and after every (re)connection sends `.resync`, because
-/// notifications sent while it was away are lost and the node must catch up from the store.
+/// LISTEN on one dedicated connection, fanned out to every subscriber. Runs inside
+/// `PostgresStore.run()`; connects once there is a first subscriber (a CLI command never
+/// subscribes, so it never opens this connection); reconnects with back-off by itself (a
+/// PostgreSQL restart or a dropped connection needs no node restart), and after every
+/// (re)connection sends `.resync`, because notifications sent while it was away are lost and the
+/// node must catch up from the store. On graceful shutdown it closes the connection and ends
+/// every subscriber's stream.
 final class PostgresChangeListener: Sendable {
     static let channel = "agentauth_changes"
 
     let configuration: PostgresClient.Configuration
     let logger: Logger
-    private let state = Mutex<(subscribers: [UUID: AsyncStream<StoreChange>.Continuation], task: Task<Void, Never>?)>(([:], nil))
+    private let state = Mutex<(subscribers: [UUID: AsyncStream<StoreChange>.Continuation], finished: Bool)>(([:], false))
+    /// One element per subscription: `run()` waits for the first before it connects.
+    private let demand = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     init(configuration: PostgresClient.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
     }
 
+    /// Changes from now on, until the store stops (then the stream ends).
     func subscribe() -> AsyncStream<StoreChange> {
         let (stream, continuation) = AsyncStream<StoreChange>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let id = UUID()
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
         }
-        state.withLock { state in
+        let accepted = state.withLock { state in
+            guard !state.finished else { return false }
             state.subscribers[id] = continuation
-            if state.task == nil { state.task = Task { [weak self] in await self?.listen() } }
+            return true
+        }
+        if accepted {
+            demand.continuation.yield()
+        } else {
+            continuation.finish()
         }
         return stream
     }
 
-    func stop() {
-        state.withLock { state in
-            state.task?.cancel()
-            state.task = nil
-            for continuation in state.subscribers.values { continuation.finish() }
-            state.subscribers = [:]
+    /// Listens from the first subscription until graceful shutdown or cancellation.
+    func run() async {
+        await cancelWhenGracefulShutdown { [self] in
+            for await _ in demand.stream { break }
+            await listen()
         }
+        let subscribers = state.withLock { state in
+            state.finished = true
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
+        }
+        for continuation in subscribers { continuation.finish() }
     }
 
     private func broadcast(_ change: StoreChange) {
@@ -57,14 +75,19 @@ final class PostgresChangeListener: Sendable {
                     id: 1,
                     logger: logger
                 )
-                defer { Task { try? await connection.close() } }
-                try await connection.listen(on: Self.channel) { notifications in
-                    failures = 0
-                    broadcast(.resync)
-                    for try await notification in notifications {
-                        broadcast(StoreChange(rawValue: notification.payload) ?? .resync)
+                do {
+                    try await connection.listen(on: Self.channel) { notifications in
+                        failures = 0
+                        broadcast(.resync)
+                        for try await notification in notifications {
+                            broadcast(StoreChange(rawValue: notification.payload) ?? .resync)
+                        }
                     }
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
+                try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
                 failures += 1

@@ -131,9 +131,9 @@ enum PostgresMigrations {
         ),
     ]
 
-    /// Applies pending migrations; returns the names applied over the store's life, in order.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+    /// Applies pending migrations, in one transaction on `connection`.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
             // One node migrates at a time; the lock ends with the transaction.
             try await connection.query("SELECT pg_advisory_xact_lock(424242)", logger: logger)
             try await connection.query(

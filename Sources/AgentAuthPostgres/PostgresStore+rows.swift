@@ -10,12 +10,25 @@ extension PostgresStore {
     }
 
     static func agent(_ row: PostgresRandomAccessRow) throws -> Agent {
+        try agent(row, columnPrefix: "")
+    }
+
+    /// The agent's columns in a join (`agents a`, a key or client with its agent), under the
+    /// names `joinedAgent` reads.
+    static let joinedAgentColumns =
+        "a.id AS a_id, a.name AS a_name, a.status AS a_status, a.created_at AS a_created_at, a.disabled_at AS a_disabled_at"
+
+    static func joinedAgent(_ row: PostgresRandomAccessRow) throws -> Agent {
+        try agent(row, columnPrefix: "a_")
+    }
+
+    private static func agent(_ row: PostgresRandomAccessRow, columnPrefix prefix: String) throws -> Agent {
         Agent(
-            id: try row["id"].decode(String.self),
-            name: try row["name"].decode(String.self),
-            status: Agent.Status(rawValue: try row["status"].decode(String.self)) ?? .disabled,
-            createdAt: try date(row["created_at"])!,
-            disabledAt: try date(row["disabled_at"])
+            id: try row[prefix + "id"].decode(String.self),
+            name: try row[prefix + "name"].decode(String.self),
+            status: Agent.Status(rawValue: try row[prefix + "status"].decode(String.self)) ?? .disabled,
+            createdAt: try date(row[prefix + "created_at"])!,
+            disabledAt: try date(row[prefix + "disabled_at"])
         )
     }
 

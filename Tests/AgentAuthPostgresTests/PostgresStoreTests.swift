@@ -2,6 +2,9 @@ import AgentAuthCore
 import AgentAuthPostgres
 import AgentAuthStoreConformance
 import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
 import Testing
 
 @Suite("PostgreSQL store")
@@ -11,12 +14,20 @@ struct PostgresStoreTests {
         try await body(try await ThrowawayPostgres.newDatabase(prefix: "agentauth_test_"))
     }
 
+    /// Runs `store` while `body` works with it (its pool serves only while it runs), then cancels it.
+    static func whileRunning<T>(_ store: PostgresStore, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
     @Test("store conformance", arguments: StoreConformance.cases)
     func conformance(_ conformanceCase: StoreConformanceCase) async throws {
         try await Self.withDatabase { url in
             let store = try await PostgresStore(url: url)
-            defer { store.shutdown() }
-            try await conformanceCase.run(on: store)
+            try await Self.whileRunning(store) { try await conformanceCase.run(on: store) }
         }
     }
 
@@ -24,19 +35,21 @@ struct PostgresStoreTests {
     func migrations() async throws {
         try await Self.withDatabase { url in
             let first = try await PostgresStore(url: url)
-            let names = try await first.appliedMigrations()
+            let (names, agent) = try await Self.whileRunning(first) {
+                (try await first.appliedMigrations(), try await AgentAdministration(store: first).createAgent(name: "persisted", by: .test))
+            }
             #expect(
                 names == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
                     "v4 signing-key events in the revocation feed",
                 ]
             )
-            let agent = try await AgentAdministration(store: first).createAgent(name: "persisted", by: .test)
-            first.shutdown()
             let second = try await PostgresStore(url: url)
-            defer { second.shutdown() }
-            #expect(try await second.appliedMigrations() == names)
-            #expect(try await second.agent(id: agent.id)?.name == "persisted")
+            let (reopened, name) = try await Self.whileRunning(second) {
+                (try await second.appliedMigrations(), try await second.agent(id: agent.id)?.name)
+            }
+            #expect(reopened == names)
+            #expect(name == "persisted")
         }
     }
 
@@ -45,5 +58,73 @@ struct PostgresStoreTests {
         await #expect(throws: StoreError.self) { _ = try await PostgresStore(url: "mysql://x") }
         let port = try ThrowawayPostgres.freePort()
         await #expect(throws: StoreError.self) { _ = try await PostgresStore(url: "postgres://agentauth@127.0.0.1:\(port)/none") }
+    }
+
+    @Test(
+        "graceful shutdown of the store's service: run() returns, every connection it opened (pool and LISTEN) is closed, change streams end",
+        .timeLimit(.minutes(1))
+    )
+    func gracefulShutdown() async throws {
+        try await Self.withDatabase { url in
+            let store = try await PostgresStore(url: url)
+            #expect(try await Self.connections(to: url) == 0, "opening (check and migrations) leaves no connection behind")
+            let group = ServiceGroup(services: [store], logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var changes = store.changes().makeAsyncIterator()
+                #expect(await changes.next() == .resync, "the listener connects for its first subscriber")
+                // Several queries at once, so the pool holds more than one connection.
+                try await withThrowingTaskGroup(of: Void.self) { queries in
+                    for _ in 0..<4 { queries.addTask { _ = try await store.agents(limit: 10, offset: 0) } }
+                    try await queries.waitForAll()
+                }
+                #expect(try await Self.connections(to: url) >= 2, "the pool and the listener are connected while the store runs")
+
+                let start = ContinuousClock.now
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                #expect(ContinuousClock.now - start < .seconds(5), "run() returns promptly")
+                #expect(await changes.next() == nil, "a subscriber's stream ends when the store stops")
+            }
+            var remaining = try await Self.connections(to: url)
+            let deadline = ContinuousClock.now + .seconds(3)
+            while remaining > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                remaining = try await Self.connections(to: url)
+            }
+            #expect(remaining == 0, "no connection to the store's database is left")
+        }
+    }
+
+    /// How many sessions PostgreSQL has open on the database of `url`, counted from a connection
+    /// to another database.
+    static func connections(to url: String) async throws -> Int {
+        let components = try #require(URLComponents(string: url))
+        let database = String(components.path.dropFirst())
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: try #require(components.host),
+                port: components.port ?? 5432,
+                username: try #require(components.user),
+                password: components.password,
+                database: "postgres",
+                tls: .disable
+            ),
+            id: 99,
+            logger: Logger(label: "test")
+        )
+        do {
+            let rows = try await connection.query(
+                "SELECT count(*)::INT FROM pg_stat_activity WHERE datname = \(database)",
+                logger: Logger(label: "test")
+            )
+            var count = 0
+            for try await value in rows.decode(Int.self) { count = value }
+            try await connection.close()
+            return count
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 }

@@ -2,6 +2,8 @@ import AgentAuthCore
 import AgentAuthSQLite
 import AgentAuthStoreConformance
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 @Suite("SQLite store")
@@ -154,5 +156,30 @@ struct SQLiteStoreTests {
     @Test("an unopenable path is a clear store error, not a crash")
     func unopenable() async throws {
         #expect(throws: StoreError.self) { try SQLiteStore(path: "/proc/agentauth/cannot/exist.sqlite") }
+    }
+
+    @Test("graceful shutdown of the store's service closes the database: run() returns and no descriptor is left open on its files")
+    func gracefulShutdown() async throws {
+        try await Self.withDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
+            let group = ServiceGroup(services: [store], logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let agent = try await AgentAdministration(store: store).createAgent(name: "written", by: .test)
+                #expect(try await store.agent(id: agent.id)?.name == "written", "read through the lookup pool")
+                #expect(!Self.openFiles(under: directory).isEmpty, "the running store holds its files open")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(Self.openFiles(under: directory) == [], "every connection of both pools is closed")
+            await #expect(throws: StoreError.self, "a closed store refuses work") { try await store.ping() }
+        }
+    }
+
+    /// The files under `directory` this process has open (Linux: `/proc/self/fd`).
+    static func openFiles(under directory: URL) -> [String] {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(directory.path + "/") }
     }
 }

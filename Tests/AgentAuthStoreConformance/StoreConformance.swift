@@ -37,6 +37,7 @@ public enum StoreConformance {
         .init(description: "keys are listed per agent", body: keysPerAgent),
         .init(description: "client round trip, listing and max token TTL", body: clientRoundTrip),
         .init(description: "client for a missing agent or with a taken id is refused", body: clientConflicts),
+        .init(description: "a client with its agent in one read: joined fields, a disabled agent, unknown clients", body: clientWithAgent),
         .init(description: "client secret rotation keeps the previous secret until the grace ends", body: clientSecretRotation),
         .init(description: "assertion ids are single-use until they expire", body: assertionReplay),
         .init(description: "signing key rotation retires the active key in one step", body: signingKeyRotation),

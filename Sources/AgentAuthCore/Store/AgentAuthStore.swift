@@ -4,7 +4,9 @@ public import Foundation
 /// stored whole or not at all, together with its audit events (`audit:`), which are appended to
 /// the chain only when the change was made (the method did not throw, and did not answer `nil`
 /// or `false`). Implementations: `SQLiteStore` (embedded, default) and `PostgresStore`; every
-/// implementation passes the shared conformance suite.
+/// implementation passes the shared conformance suite. Both are also swift-service-lifecycle
+/// `Service`s (this module does not depend on it): whoever opens a store runs it in a
+/// `ServiceGroup`, before anything uses it, and stops it after.
 public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore, RevocationStore, AuditStore {
     /// Succeeds when the store can serve requests; used by `/readyz`.
     func ping() async throws
@@ -18,16 +20,9 @@ public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, Signi
     /// already initialised.
     func initialize(admin: Agent, adminKey: APIKey, signingKey: SigningKey, audit: AuditRecord?) async throws -> Bool
 
-    /// A client and its agent (`nil` when either is missing). Client authentication needs both on
-    /// every token request: a store that can should read them in one go.
+    /// A client and its agent (`nil` when either is missing), read in one query: client
+    /// authentication needs both on every token request.
     func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)?
-}
-
-extension AgentAuthStore {
-    public func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)? {
-        guard let client = try await client(id: id), let agent = try await agent(id: client.agentID) else { return nil }
-        return (client, agent)
-    }
 }
 
 /// Agents.

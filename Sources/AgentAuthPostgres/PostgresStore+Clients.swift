@@ -1,0 +1,66 @@
+public import AgentAuthCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// OAuth clients and their assertion replay cache (`OAuthClientStore`).
+extension PostgresStore {
+    public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
+        try await transaction { [logger] connection in
+            try await Self.insert(client, connection, logger)
+            try await Self.append(audit, connection, logger)
+        }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await rows("SELECT * FROM oauth_clients WHERE client_id = \(id)").first.map(Self.client)
+    }
+
+    /// One query, the client joined with its agent: client authentication reads both on every token request.
+    public func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)? {
+        let query: PostgresQuery = """
+            SELECT c.*, \(unescaped: Self.joinedAgentColumns) FROM oauth_clients c JOIN agents a ON a.id = c.agent_id WHERE c.client_id = \(id)
+            """
+        guard let row = try await rows(query).first else { return nil }
+        return (try Self.client(row), try Self.joinedAgent(row))
+    }
+
+    public func clients(agentID: String) async throws -> [OAuthClient] {
+        try await rows("SELECT * FROM oauth_clients WHERE agent_id = \(agentID) ORDER BY created_at, client_id").map(Self.client)
+    }
+
+    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        let until = previousValidUntil.timeIntervalSince1970
+        return try await transaction { [logger] connection in
+            let updated = try await Self.rows(
+                connection,
+                """
+                UPDATE oauth_clients SET previous_secret_hash = secret_hash, previous_secret_expires_at = \(until), secret_hash = \(newSecretHash)
+                WHERE client_id = \(id) RETURNING *
+                """,
+                logger: logger
+            )
+            guard let client = try updated.first.map(Self.client) else { return nil }
+            try await Self.append(audit, connection, logger)
+            return client
+        }
+    }
+
+    public func maxClientTokenTTL() async throws -> Int {
+        try await rows("SELECT COALESCE(MAX(token_ttl), 0) AS ttl FROM oauth_clients").first.map { try $0["ttl"].decode(Int.self) } ?? 0
+    }
+
+    public func recordAssertionID(_ jti: String, clientID: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await transaction { [logger] connection in
+            let nowSeconds = now.timeIntervalSince1970
+            let expiry = expiresAt.timeIntervalSince1970
+            try await connection.query("DELETE FROM assertion_ids WHERE expires_at <= \(nowSeconds)", logger: logger)
+            let inserted = try await Self.rows(
+                connection,
+                "INSERT INTO assertion_ids (client_id, jti, expires_at) VALUES (\(clientID), \(jti), \(expiry)) ON CONFLICT DO NOTHING RETURNING jti",
+                logger: logger
+            )
+            return !inserted.isEmpty
+        }
+    }
+}

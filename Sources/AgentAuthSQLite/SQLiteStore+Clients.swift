@@ -1,0 +1,64 @@
+public import AgentAuthCore
+public import Foundation
+import GRDB
+
+/// OAuth clients and their assertion replay cache (`OAuthClientStore`).
+extension SQLiteStore {
+    public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
+        try await write { db in
+            try Self.insert(client, db)
+            try Self.append(audit, db)
+        }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try readOne { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM oauth_clients WHERE client_id = ?"), arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func clientWithAgent(id: String) async throws -> (client: OAuthClient, agent: Agent)? {
+        try readOne { db in
+            let sql = "SELECT c.*, \(Self.joinedAgentColumns) FROM oauth_clients c JOIN agents a ON a.id = c.agent_id WHERE c.client_id = ?"
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]) else { return nil }
+            return (try Self.client(row), Self.joinedAgent(row))
+        }
+    }
+
+    public func clients(agentID: String) async throws -> [OAuthClient] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM oauth_clients WHERE agent_id = ? ORDER BY created_at, client_id", arguments: [agentID])
+                .map(Self.client)
+        }
+    }
+
+    public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE oauth_clients SET previous_secret_hash = secret_hash, previous_secret_expires_at = ?, secret_hash = ?
+                    WHERE client_id = ?
+                    """,
+                arguments: [previousValidUntil.timeIntervalSince1970, newSecretHash, id]
+            )
+            guard db.changesCount > 0 else { return nil }
+            try Self.append(audit, db)
+            return try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func maxClientTokenTTL() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(token_ttl), 0) FROM oauth_clients") ?? 0 }
+    }
+
+    public func recordAssertionID(_ jti: String, clientID: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM assertion_ids WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO assertion_ids (client_id, jti, expires_at) VALUES (?, ?, ?)",
+                arguments: [clientID, jti, expiresAt.timeIntervalSince1970]
+            )
+            return db.changesCount == 1
+        }
+    }
+}
