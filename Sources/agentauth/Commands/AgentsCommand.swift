@@ -23,8 +23,9 @@ struct AgentsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let agent = try await session.administration.createAgent(name: name ?? nameOption ?? "", by: session.actor)
+            let agent = try await AdminSession.with(store, masterKey) { session in
+                try await session.administration.createAgent(name: name ?? nameOption ?? "", by: session.actor)
+            }
             try Output.agent(agent, json: output.json)
         }
     }
@@ -37,7 +38,8 @@ struct AgentsCommand: AsyncParsableCommand {
         @Option(help: "Skip this many.") var offset = 0
 
         func run() async throws {
-            try Output.agents(try await store.administration().agents(limit: limit, offset: offset), json: output.json)
+            let agents = try await store.withStore { try await AgentAdministration(store: $0).agents(limit: limit, offset: offset) }
+            try Output.agents(agents, json: output.json)
         }
     }
 
@@ -48,7 +50,7 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await store.administration().agent(id: id), json: output.json)
+            try Output.agent(try await store.withStore { try await AgentAdministration(store: $0).agent(id: id) }, json: output.json)
         }
     }
 
@@ -60,8 +62,9 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let agent = try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
+            let agent = try await AdminSession.with(store, masterKey) { session in
+                try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
+            }
             try Output.agent(agent, json: output.json)
         }
     }
@@ -74,8 +77,9 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let agent = try await session.administration.setStatus(agentID: id, .active, by: session.actor)
+            let agent = try await AdminSession.with(store, masterKey) { session in
+                try await session.administration.setStatus(agentID: id, .active, by: session.actor)
+            }
             try Output.agent(agent, json: output.json)
         }
     }
@@ -101,11 +105,13 @@ struct AgentsCommand: AsyncParsableCommand {
         func run() async throws {
             let policy: [String]?
             if !mayAct.isEmpty || anyone || nobody {
-                let session = try await AdminSession.open(store, masterKey)
-                policy = try await session.delegation.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct, by: session.actor)
+                policy = try await AdminSession.with(store, masterKey) { session in
+                    try await session.delegation.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct, by: session.actor)
+                }
             } else {
-                let administration = try await store.administration()
-                policy = try await administration.store.delegationPolicy(agentID: try await administration.agent(id: id).id)
+                policy = try await store.withStore { store in
+                    try await store.delegationPolicy(agentID: try await AgentAdministration(store: store).agent(id: id).id)
+                }
             }
             if output.json {
                 return try Output.json(DelegationPolicyResponse(agentID: id, mayAct: policy))

@@ -31,9 +31,8 @@ struct AuditCommand: AsyncParsableCommand {
                 sinceDate = parsed
             }
             guard (1...10_000).contains(limit) else { throw CLIError("--limit must be between 1 and 10000") }
-            let events = try await store.openStore().auditEvents(
-                AuditFilter(agentID: agentID, type: type.map(AuditEventType.init(rawValue:)), since: sinceDate, limit: limit)
-            )
+            let filter = AuditFilter(agentID: agentID, type: type.map(AuditEventType.init(rawValue:)), since: sinceDate, limit: limit)
+            let events = try await store.withStore { try await $0.auditEvents(filter) }
             if output.json { return try Output.json(AuditListResponse(events)) }
             Output.table(
                 ["SEQ", "TIME", "TYPE", "OUTCOME", "AGENT", "CREDENTIAL", "ADDRESS", "DETAILS"],
@@ -62,7 +61,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let key = AuditChainKey(masterKey: try masterKey.load(for: store, create: false))
-            let chain = try await store.openStore().auditChain()
+            let chain = try await store.withStore { try await $0.auditChain() }
             if let problem = AuditChain.verify(chain, key: key) {
                 FileHandle.standardError.write(Data("audit log tampered: \(problem)\n".utf8))
                 throw ExitCode(1)

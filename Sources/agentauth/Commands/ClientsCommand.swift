@@ -32,20 +32,18 @@ struct ClientsCommand: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: jwksFile) else { throw CLIError("cannot read \(jwksFile)") }
                 jwks = String(decoding: data, as: UTF8.self)
             }
-            let session = try await AdminSession.open(store, masterKey)
-            let issued = try await session.clientAdministration(defaultAudience: defaultAudience).createClient(
-                agentID: agentID,
-                ClientRequest(
-                    clientID: clientID,
-                    scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
-                    audiences: audiences.isEmpty ? nil : audiences,
-                    tokenTTL: tokenTTL,
-                    grantTypes: grantTypes.isEmpty ? nil : grantTypes,
-                    authMethod: authMethod,
-                    jwks: jwks
-                ),
-                by: session.actor
+            let request = ClientRequest(
+                clientID: clientID,
+                scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
+                audiences: audiences.isEmpty ? nil : audiences,
+                tokenTTL: tokenTTL,
+                grantTypes: grantTypes.isEmpty ? nil : grantTypes,
+                authMethod: authMethod,
+                jwks: jwks
             )
+            let issued = try await AdminSession.with(store, masterKey) { session in
+                try await session.clientAdministration(defaultAudience: defaultAudience).createClient(agentID: agentID, request, by: session.actor)
+            }
             try Output.client(issued.client, secret: issued.secret, json: output.json)
         }
     }
@@ -57,7 +55,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var agentID: String
 
         func run() async throws {
-            try Output.clients(try await ClientAdministration(store: try await store.openStore()).clients(agentID: agentID), json: output.json)
+            try Output.clients(try await store.withStore { try await ClientAdministration(store: $0).clients(agentID: agentID) }, json: output.json)
         }
     }
 
@@ -68,7 +66,8 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            try Output.client(try await ClientAdministration(store: try await store.openStore()).client(id: clientID), secret: nil, json: output.json)
+            let client = try await store.withStore { try await ClientAdministration(store: $0).client(id: clientID) }
+            try Output.client(client, secret: nil, json: output.json)
         }
     }
 
@@ -84,8 +83,9 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(help: "Seconds the old secret keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let issued = try await session.clientAdministration().rotateSecret(clientID: clientID, graceSeconds: graceSeconds, by: session.actor)
+            let issued = try await AdminSession.with(store, masterKey) { session in
+                try await session.clientAdministration().rotateSecret(clientID: clientID, graceSeconds: graceSeconds, by: session.actor)
+            }
             try Output.client(issued.client, secret: issued.secret, json: output.json)
         }
     }

@@ -18,15 +18,14 @@ struct InitCommand: AsyncParsableCommand {
     var ifNeeded = false
 
     func run() async throws {
-        let store = try await store.openStore(create: true)
-        let initialized = try await store.isInitialized()
-        let result =
-            initialized
-            ? nil
-            : try await AgentAdministration(store: store).initialize(
-                masterKey: try masterKey.load(for: self.store, create: true),
-                algorithm: signingAlgorithm
-            )
+        let result = try await store.withStore(create: true) { store in
+            try await store.isInitialized()
+                ? nil
+                : try await AgentAdministration(store: store).initialize(
+                    masterKey: try masterKey.load(for: self.store, create: true),
+                    algorithm: signingAlgorithm
+                )
+        }
         guard let (agent, key) = result else {
             if output.json {
                 try Output.json(["already_initialized": true])

@@ -22,12 +22,13 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
-            let session = try await AdminSession.open(store, masterKey)
-            let issued = try await session.apiKeys.createAPIKey(
-                agentID: agentID,
-                APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit),
-                by: session.actor
-            )
+            let issued = try await AdminSession.with(store, masterKey) { session in
+                try await session.apiKeys.createAPIKey(
+                    agentID: agentID,
+                    APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit),
+                    by: session.actor
+                )
+            }
             try Output.issued(issued, json: output.json)
         }
     }
@@ -39,7 +40,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var agentID: String
 
         func run() async throws {
-            try Output.keys(try await APIKeyAdministration(store: try await store.openStore()).apiKeys(agentID: agentID), json: output.json)
+            try Output.keys(try await store.withStore { try await APIKeyAdministration(store: $0).apiKeys(agentID: agentID) }, json: output.json)
         }
     }
 
@@ -51,8 +52,9 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let key = try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
+            let key = try await AdminSession.with(store, masterKey) { session in
+                try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
+            }
             try Output.key(key, json: output.json)
         }
     }
@@ -66,8 +68,9 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Seconds the old key keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let (replacement, previous) = try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
+            let (replacement, previous) = try await AdminSession.with(store, masterKey) { session in
+                try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
+            }
             try Output.issued(replacement, replaces: previous, json: output.json)
         }
     }

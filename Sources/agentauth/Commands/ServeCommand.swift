@@ -6,6 +6,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `agentauth serve`: runs the server, initialising an empty database first.
 struct ServeCommand: AsyncParsableCommand {
@@ -89,13 +91,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "agentauth")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let store = try await store.openStore(create: true)
-        let isNew = try await !store.isInitialized()
-        let key = try masterKey.load(for: self.store, create: isNew)
-        try await masterKey.check(key, against: store, of: self.store)
-        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: key, algorithm: signingAlgorithm) {
-            Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
-        }
         let configuration = ServerConfiguration(
             host: host,
             port: port,
@@ -108,8 +103,38 @@ struct ServeCommand: AsyncParsableCommand {
             connectionLimits: connectionLimits,
             maxFeedPollsPerCredential: maxFeedPollsPerCredential
         )
+        let store = try await store.open(create: true)
+        // One service group runs the store and then the application. A group stops its services
+        // in reverse order, each after the one after it has finished: on SIGTERM the application
+        // drains the HTTP server, then flushes its batch writers (audit events, key usage), and
+        // only then does the store close its pool and its LISTEN connection.
+        let application = ClosureService { [self, logger] in
+            try await serve(configuration, on: store, logger: logger)
+        }
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // Past the request deadlines, a part that still has not stopped is cancelled, so a stuck
+        // request or database cannot keep the process from exiting.
+        group.maximumGracefulShutdownDuration = Self.maximumShutdownDuration
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    static let maximumShutdownDuration: Duration = .seconds(30)
+
+    /// Initialises an empty store, checks the master key against it, and runs the application
+    /// until the service group shuts down.
+    private func serve(_ configuration: ServerConfiguration, on store: any AgentAuthStore, logger: Logger) async throws {
+        let isNew = try await !store.isInitialized()
+        let key = try masterKey.load(for: self.store, create: isNew)
+        try await masterKey.check(key, against: store, of: self.store)
+        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: key, algorithm: signingAlgorithm) {
+            Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
+        }
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
-        try await app.runService()
+        try await app.run()
     }
 }

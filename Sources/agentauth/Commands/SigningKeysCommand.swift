@@ -28,10 +28,12 @@ struct SigningKeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let session = try await AdminSession.open(store, masterKey)
-            let signingKeys = session.signingKeys
-            let key = try await signingKeys.rotate(to: algorithm, activationDelay: TimeInterval(activationDelay), by: session.actor)
-            try Output.signingKeys([key], schedule: try await signingKeys.keys().schedule, json: output.json, single: true)
+            let (key, schedule) = try await AdminSession.with(store, masterKey) { session in
+                let signingKeys = session.signingKeys
+                let key = try await signingKeys.rotate(to: algorithm, activationDelay: TimeInterval(activationDelay), by: session.actor)
+                return (key, try await signingKeys.keys().schedule)
+            }
+            try Output.signingKeys([key], schedule: schedule, json: output.json, single: true)
         }
     }
 
@@ -41,7 +43,7 @@ struct SigningKeysCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let keys = try await store.openStore().signingKeys().sorted { $0.createdAt > $1.createdAt }
+            let keys = try await store.withStore { try await $0.signingKeys() }.sorted { $0.createdAt > $1.createdAt }
             try Output.signingKeys(keys, schedule: SigningKeySchedule(keys), json: output.json, single: false)
         }
     }

@@ -9,11 +9,13 @@ struct AdminSession {
     let masterKey: MasterKey
     let actor: AuditActor
 
-    static func open(_ store: StoreOptions, _ masterKey: MasterKeyOptions) async throws -> AdminSession {
+    /// Opens the store (one, closed when `body` returns) and checks the master key against it.
+    static func with<T>(_ store: StoreOptions, _ masterKey: MasterKeyOptions, _ body: (AdminSession) async throws -> T) async throws -> T {
         let key = try masterKey.load(for: store, create: false)
-        let opened = try await store.openStore()
-        try await masterKey.check(key, against: opened, of: store)
-        return AdminSession(store: opened, masterKey: key, actor: .commandLine(chainKey: AuditChainKey(masterKey: key)))
+        return try await store.withStore { opened in
+            try await masterKey.check(key, against: opened, of: store)
+            return try await body(AdminSession(store: opened, masterKey: key, actor: .commandLine(chainKey: AuditChainKey(masterKey: key))))
+        }
     }
 
     var administration: AgentAdministration { AgentAdministration(store: store) }

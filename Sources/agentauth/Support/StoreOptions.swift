@@ -3,6 +3,7 @@ import AgentAuthPostgres
 import AgentAuthSQLite
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 
 /// `--database`: an SQLite file path (default `./agentauth.sqlite`) or a `postgres://` URL.
 struct StoreOptions: ParsableArguments {
@@ -13,41 +14,39 @@ struct StoreOptions: ParsableArguments {
         database ?? ProcessInfo.processInfo.environment["AGENTAUTH_DATABASE"] ?? "./agentauth.sqlite"
     }
 
-    /// Opens the store, creating the database when `create` is set (`init`, `serve`). Admin
-    /// commands refuse a database that does not exist or was never initialised, so that a
-    /// mistyped path does not quietly start a new, empty one.
     var isPostgres: Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
 
-    func openStore(create: Bool = false) async throws -> any AgentAuthStore {
-        let location = self.location
-        let store: any AgentAuthStore
+    /// Opens the store, runs it while `body` works with it, and closes it after, also when
+    /// `body` throws: every command opens one store, and leaves no connection or file handle
+    /// behind. Without `create` (the admin commands) a database that does not exist or was never
+    /// initialised is refused, so that a mistyped path does not quietly start a new, empty one.
+    func withStore<T>(create: Bool = false, _ body: (any AgentAuthStore) async throws -> T) async throws -> T {
+        let store = try await open(create: create)
+        return try await store.whileRunning {
+            if !create, try await !store.isInitialized() {
+                throw CLIError("the database at \(location) is not initialised; run `agentauth init` first")
+            }
+            return try await body(store)
+        }
+    }
+
+    /// The store, opened (and migrated) but not yet running: `serve` runs it in its service group.
+    func open(create: Bool) async throws -> any AgentAuthStore & Service {
         if isPostgres {
             do {
-                store = try await PostgresStore(url: location)
+                return try await PostgresStore(url: location)
             } catch {
                 throw CLIError("cannot open the PostgreSQL database: \(error)")
             }
-        } else {
-            if !create, !FileManager.default.fileExists(atPath: location) {
-                throw CLIError("no AgentAuth database at \(location); run `agentauth init` (or `agentauth serve`) first, or pass --database")
-            }
-            do {
-                store = try SQLiteStore(path: location)
-            } catch {
-                throw CLIError("cannot open the database at \(location): \(error)")
-            }
         }
-        if !create, try await !store.isInitialized() {
-            throw CLIError("the database at \(location) is not initialised; run `agentauth init` first")
+        if !create, !FileManager.default.fileExists(atPath: location) {
+            throw CLIError("no AgentAuth database at \(location); run `agentauth init` (or `agentauth serve`) first, or pass --database")
         }
-        return store
-    }
-}
-
-extension StoreOptions {
-    /// The admin operations on an existing, initialised database.
-    func administration() async throws -> AgentAdministration {
-        AgentAdministration(store: try await openStore())
+        do {
+            return try SQLiteStore(path: location)
+        } catch {
+            throw CLIError("cannot open the database at \(location): \(error)")
+        }
     }
 }
 
