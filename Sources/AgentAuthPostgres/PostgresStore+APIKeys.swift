@@ -6,10 +6,7 @@ import PostgresNIO
 /// API keys (`APIKeyStore`).
 extension PostgresStore {
     public func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws {
-        try await transaction { [logger] connection in
-            try await Self.insert(key, connection, logger)
-            try await Self.append(audit, connection, logger)
-        }
+        try await transaction(audited: audit) { connection, logger in try await Self.insert(key, connection, logger) }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {

@@ -6,10 +6,7 @@ import PostgresNIO
 /// Agents and their delegation policy (`AgentStore`).
 extension PostgresStore {
     public func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws {
-        try await transaction { [logger] connection in
-            try await Self.insert(agent, connection, logger)
-            try await Self.append(audit, connection, logger)
-        }
+        try await transaction(audited: audit) { connection, logger in try await Self.insert(agent, connection, logger) }
     }
 
     public func agent(id: String) async throws -> Agent? {

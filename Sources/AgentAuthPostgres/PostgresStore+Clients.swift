@@ -6,10 +6,7 @@ import PostgresNIO
 /// OAuth clients and their assertion replay cache (`OAuthClientStore`).
 extension PostgresStore {
     public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
-        try await transaction { [logger] connection in
-            try await Self.insert(client, connection, logger)
-            try await Self.append(audit, connection, logger)
-        }
+        try await transaction(audited: audit) { connection, logger in try await Self.insert(client, connection, logger) }
     }
 
     public func client(id: String) async throws -> OAuthClient? {

@@ -56,6 +56,14 @@ extension PostgresStore {
         }
     }
 
+    /// A transaction that stores `audit`'s events after `body`'s change: both or neither.
+    func transaction(audited audit: AuditRecord?, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) async throws {
+        try await transaction { [logger] connection in
+            try await body(connection, logger)
+            try await Self.append(audit, connection, logger)
+        }
+    }
+
     static func safeDescription(_ error: any Error) -> String {
         (error as? PSQLError).map { "\($0.serverInfo?[.sqlState] ?? $0.code.description)" } ?? "\(type(of: error))"
     }

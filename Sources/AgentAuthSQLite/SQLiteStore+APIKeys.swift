@@ -5,10 +5,7 @@ import GRDB
 /// API keys (`APIKeyStore`).
 extension SQLiteStore {
     public func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws {
-        try await write { db in
-            try Self.insert(key, db)
-            try Self.append(audit, db)
-        }
+        try await write(audited: audit) { db in try Self.insert(key, db) }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {

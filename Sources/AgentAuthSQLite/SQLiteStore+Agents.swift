@@ -5,10 +5,7 @@ import GRDB
 /// Agents and their delegation policy (`AgentStore`).
 extension SQLiteStore {
     public func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws {
-        try await write { db in
-            try Self.insert(agent, db)
-            try Self.append(audit, db)
-        }
+        try await write(audited: audit) { db in try Self.insert(agent, db) }
     }
 
     public func agent(id: String) async throws -> Agent? {

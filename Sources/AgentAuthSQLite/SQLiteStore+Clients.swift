@@ -5,10 +5,7 @@ import GRDB
 /// OAuth clients and their assertion replay cache (`OAuthClientStore`).
 extension SQLiteStore {
     public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
-        try await write { db in
-            try Self.insert(client, db)
-            try Self.append(audit, db)
-        }
+        try await write(audited: audit) { db in try Self.insert(client, db) }
     }
 
     public func client(id: String) async throws -> OAuthClient? {

@@ -34,6 +34,14 @@ extension SQLiteStore {
         }
     }
 
+    /// A write transaction that stores `audit`'s events after `body`'s change: both or neither.
+    func write(audited audit: AuditRecord?, _ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        try await write { db in
+            try body(db)
+            try Self.append(audit, db)
+        }
+    }
+
     static func storeError(_ error: any Error) -> any Error {
         if error is StoreError { return error }
         guard let error = error as? DatabaseError else { return StoreError.unavailable("database error") }
