@@ -12,9 +12,7 @@ struct AgentsCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an agent.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "The agent's name.") var name: String?
         @Option(name: .customLong("name"), help: "The agent's name (instead of the argument).") var nameOption: String?
 
@@ -23,64 +21,58 @@ struct AgentsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let agent = try await AdminSession.with(store, masterKey) { session in
+            let agent = try await options.change { session in
                 try await session.administration.createAgent(name: name ?? nameOption ?? "", by: session.actor)
             }
-            try Output.agent(agent, json: output.json)
+            try Output.agent(agent, json: options.output.json)
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List agents, oldest first.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
         @Option(help: "At most this many (1–1000).") var limit = 1000
         @Option(help: "Skip this many.") var offset = 0
 
         func run() async throws {
-            let agents = try await store.withStore { try await AgentAdministration(store: $0).agents(limit: limit, offset: offset) }
-            try Output.agents(agents, json: output.json)
+            let agents = try await options.read { try await AgentAdministration(store: $0).agents(limit: limit, offset: offset) }
+            try Output.agents(agents, json: options.output.json)
         }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one agent.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            try Output.agent(try await store.withStore { try await AgentAdministration(store: $0).agent(id: id) }, json: output.json)
+            try Output.agent(try await options.read { try await AgentAdministration(store: $0).agent(id: id) }, json: options.output.json)
         }
     }
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an agent: all of its credentials stop working at once.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let agent = try await AdminSession.with(store, masterKey) { session in
+            let agent = try await options.change { session in
                 try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
             }
-            try Output.agent(agent, json: output.json)
+            try Output.agent(agent, json: options.output.json)
         }
     }
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled agent.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let agent = try await AdminSession.with(store, masterKey) { session in
+            let agent = try await options.change { session in
                 try await session.administration.setStatus(agentID: id, .active, by: session.actor)
             }
-            try Output.agent(agent, json: output.json)
+            try Output.agent(agent, json: options.output.json)
         }
     }
 
@@ -88,9 +80,7 @@ struct AgentsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show or set which agents may act for this one in token exchange (delegation)."
         )
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Agent id (agt_…).") var id: String
         @Option(name: .customLong("may-act"), help: "An agent allowed to act for this one; repeat for several.") var mayAct: [String] = []
         @Flag(help: "Allow any agent to act for this one (the default).") var anyone = false
@@ -105,15 +95,15 @@ struct AgentsCommand: AsyncParsableCommand {
         func run() async throws {
             let policy: [String]?
             if !mayAct.isEmpty || anyone || nobody {
-                policy = try await AdminSession.with(store, masterKey) { session in
+                policy = try await options.change { session in
                     try await session.delegation.setDelegationPolicy(agentID: id, mayAct: anyone ? nil : mayAct, by: session.actor)
                 }
             } else {
-                policy = try await store.withStore { store in
+                policy = try await options.store.withStore { store in
                     try await store.delegationPolicy(agentID: try await AgentAdministration(store: store).agent(id: id).id)
                 }
             }
-            if output.json {
+            if options.output.json {
                 return try Output.json(DelegationPolicyResponse(agentID: id, mayAct: policy))
             }
             print(

@@ -15,8 +15,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List audit events, newest first.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
         @Option(name: .customLong("agent"), help: "Only events about this agent.") var agentID: String?
         @Option(help: "Only events of this type (e.g. key.revoked, token.issued, auth failures: api_key.failure).") var type: String?
         @Option(help: "Only events since: a duration (15m, 1h, 2d), ISO 8601 time or Unix seconds.") var since: String?
@@ -32,8 +31,8 @@ struct AuditCommand: AsyncParsableCommand {
             }
             guard (1...10_000).contains(limit) else { throw CLIError("--limit must be between 1 and 10000") }
             let filter = AuditFilter(agentID: agentID, type: type.map(AuditEventType.init(rawValue:)), since: sinceDate, limit: limit)
-            let events = try await store.withStore { try await $0.auditEvents(filter) }
-            if output.json { return try Output.json(AuditListResponse(events)) }
+            let events = try await options.read { try await $0.auditEvents(filter) }
+            if options.output.json { return try Output.json(AuditListResponse(events)) }
             Output.table(
                 ["SEQ", "TIME", "TYPE", "OUTCOME", "AGENT", "CREDENTIAL", "ADDRESS", "DETAILS"],
                 events.map { event in

@@ -12,9 +12,7 @@ struct ClientsCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register an OAuth client for an agent; the secret is printed once.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Agent id (agt_…).") var agentID: String
         @Option(name: .customLong("scope"), help: "An allowed scope; repeat, or give a space-separated list.") var scopes: [String] = []
         @Option(name: .customLong("audience"), help: "An allowed audience; repeat for several (default: the server's default audience).")
@@ -41,33 +39,34 @@ struct ClientsCommand: AsyncParsableCommand {
                 authMethod: authMethod,
                 jwks: jwks
             )
-            let issued = try await AdminSession.with(store, masterKey) { session in
+            let issued = try await options.change { session in
                 try await session.clientAdministration(defaultAudience: defaultAudience).createClient(agentID: agentID, request, by: session.actor)
             }
-            try Output.client(issued.client, secret: issued.secret, json: output.json)
+            try Output.client(issued.client, secret: issued.secret, json: options.output.json)
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an agent's clients (never the secrets).")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
         @Argument(help: "Agent id (agt_…).") var agentID: String
 
         func run() async throws {
-            try Output.clients(try await store.withStore { try await ClientAdministration(store: $0).clients(agentID: agentID) }, json: output.json)
+            try Output.clients(
+                try await options.read { try await ClientAdministration(store: $0).clients(agentID: agentID) },
+                json: options.output.json
+            )
         }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one client.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            let client = try await store.withStore { try await ClientAdministration(store: $0).client(id: clientID) }
-            try Output.client(client, secret: nil, json: output.json)
+            let client = try await options.read { try await ClientAdministration(store: $0).client(id: clientID) }
+            try Output.client(client, secret: nil, json: options.output.json)
         }
     }
 
@@ -76,17 +75,15 @@ struct ClientsCommand: AsyncParsableCommand {
             commandName: "rotate-secret",
             abstract: "Give a client a new secret; the old one works for the grace period."
         )
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Client id.") var clientID: String
         @Option(help: "Seconds the old secret keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let issued = try await AdminSession.with(store, masterKey) { session in
+            let issued = try await options.change { session in
                 try await session.clientAdministration().rotateSecret(clientID: clientID, graceSeconds: graceSeconds, by: session.actor)
             }
-            try Output.client(issued.client, secret: issued.secret, json: output.json)
+            try Output.client(issued.client, secret: issued.secret, json: options.output.json)
         }
     }
 }

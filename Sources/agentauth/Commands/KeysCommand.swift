@@ -11,9 +11,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key for an agent; the key is printed once.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Agent id (agt_…).") var agentID: String
         @Option(name: .customLong("scope"), help: "A scope; repeat for several, or give a space-separated list.") var scopes: [String] = []
         @Option(help: "A name for the key.") var name: String?
@@ -22,56 +20,51 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
-            let issued = try await AdminSession.with(store, masterKey) { session in
+            let issued = try await options.change { session in
                 try await session.apiKeys.createAPIKey(
                     agentID: agentID,
                     APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit),
                     by: session.actor
                 )
             }
-            try Output.issued(issued, json: output.json)
+            try Output.issued(issued, json: options.output.json)
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an agent's keys (never the secrets).")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
         @Argument(help: "Agent id (agt_…).") var agentID: String
 
         func run() async throws {
-            try Output.keys(try await store.withStore { try await APIKeyAdministration(store: $0).apiKeys(agentID: agentID) }, json: output.json)
+            try Output.keys(try await options.read { try await APIKeyAdministration(store: $0).apiKeys(agentID: agentID) }, json: options.output.json)
         }
     }
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key: refused from the next request on.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            let key = try await AdminSession.with(store, masterKey) { session in
+            let key = try await options.change { session in
                 try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
             }
-            try Output.key(key, json: output.json)
+            try Output.key(key, json: options.output.json)
         }
     }
 
     struct Roll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace a key; the old one works for the grace period.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Argument(help: "Key id (key_…).") var keyID: String
         @Option(help: "Seconds the old key keeps working (0: stops at once).") var graceSeconds = 0
 
         func run() async throws {
-            let (replacement, previous) = try await AdminSession.with(store, masterKey) { session in
+            let (replacement, previous) = try await options.change { session in
                 try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
             }
-            try Output.issued(replacement, replaces: previous, json: output.json)
+            try Output.issued(replacement, replaces: previous, json: options.output.json)
         }
     }
 }

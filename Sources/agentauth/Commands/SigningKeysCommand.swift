@@ -16,9 +16,7 @@ struct SigningKeysCommand: AsyncParsableCommand {
             abstract:
                 "Make a new signing key, published at once, signing after the activation delay; the old one stays in the JWKS until its last token has expired."
         )
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var masterKey: MasterKeyOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ChangeOptions
         @Option(help: "Algorithm: EdDSA or ES256.") var algorithm: SigningAlgorithm = .eddsa
         @Option(help: "Seconds the new key is published before it signs, so every resource server has fetched it first.")
         var activationDelay = Int(SigningKeyRing.defaultActivationDelay)
@@ -28,23 +26,22 @@ struct SigningKeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (key, schedule) = try await AdminSession.with(store, masterKey) { session in
+            let (key, schedule) = try await options.change { session in
                 let signingKeys = session.signingKeys
                 let key = try await signingKeys.rotate(to: algorithm, activationDelay: TimeInterval(activationDelay), by: session.actor)
                 return (key, try await signingKeys.keys().schedule)
             }
-            try Output.signingKeys([key], schedule: schedule, json: output.json, single: true)
+            try Output.signingKeys([key], schedule: schedule, json: options.output.json, single: true)
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys, newest first.")
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var options: ReadOptions
 
         func run() async throws {
-            let keys = try await store.withStore { try await $0.signingKeys() }.sorted { $0.createdAt > $1.createdAt }
-            try Output.signingKeys(keys, schedule: SigningKeySchedule(keys), json: output.json, single: false)
+            let keys = try await options.read { try await $0.signingKeys() }.sorted { $0.createdAt > $1.createdAt }
+            try Output.signingKeys(keys, schedule: SigningKeySchedule(keys), json: options.output.json, single: false)
         }
     }
 }
