@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
@@ -166,17 +168,38 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What every test target shares: the one real auth server fixture, the throwaway
+        // PostgreSQL, child processes, loopback ports and raw connections. Not a product: see
+        // docs/development.md.
+        .target(
+            name: "AgentAuthTesting",
+            dependencies: [
+                "AgentAuthCore",
+                "AgentAuthHTTP",
+                "AgentAuthSQLite",
+                "AgentAuthServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The one store conformance suite, shared by every store's test target.
         .target(
             name: "AgentAuthStoreConformance",
-            dependencies: ["AgentAuthCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["AgentAuthCore"],
             path: "Tests/AgentAuthStoreConformance",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AgentAuthCoreTests",
             // SQLite stands in as the real store behind the verifier and administration tests.
-            dependencies: ["AgentAuthCore", "AgentAuthSQLite", "AgentAuthStoreConformance", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "AgentAuthCore", "AgentAuthSQLite", "AgentAuthStoreConformance", "AgentAuthTesting", .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -185,6 +208,7 @@ let package = Package(
             dependencies: [
                 "AgentAuthSQLite",
                 "AgentAuthStoreConformance",
+                "AgentAuthTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -196,6 +220,7 @@ let package = Package(
             dependencies: [
                 "AgentAuthPostgres",
                 "AgentAuthStoreConformance",
+                "AgentAuthTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -207,7 +232,7 @@ let package = Package(
             dependencies: [
                 "AgentAuthServer",
                 "AgentAuthHTTP",
-                "AgentAuthStoreConformance",
+                "AgentAuthTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -220,7 +245,7 @@ let package = Package(
             name: "AgentAuthMiddlewareTests",
             dependencies: [
                 "AgentAuthMiddleware",
-                "AgentAuthStoreConformance",
+                "AgentAuthTesting",
                 "AgentAuthHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -241,7 +266,7 @@ let package = Package(
                 "AgentAuthServer",
                 "AgentAuthSQLite",
                 "example-agent",
-                "AgentAuthStoreConformance",
+                "AgentAuthTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -259,7 +284,7 @@ let package = Package(
                 "agentauth",
                 "example-agent-api",
                 "example-agent",
-                "AgentAuthStoreConformance",
+                "AgentAuthTesting",
                 // To open a signing key as someone who stole the database and the master key would.
                 "AgentAuthSQLite",
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -1,5 +1,5 @@
 import AgentAuthCore
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Crypto
 import Foundation
 import HTTPTypes

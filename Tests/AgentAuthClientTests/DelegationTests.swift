@@ -1,5 +1,5 @@
 import AgentAuthCore
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1

@@ -3,7 +3,7 @@ import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
 import AgentAuthServer
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,30 +23,15 @@ struct BearerMiddlewareTests {
         let adminKey: String
     }
 
-    /// A live auth server whose issuer is its own URL (port chosen first, so the issuer is known).
+    /// A live auth server whose issuer is its own URL.
     static func withAuthServer(
         activationDelay: Duration = .seconds(SigningKeyRing.defaultActivationDelay),
         _ body: @Sendable (Server) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-bearer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("auth.sqlite").path)
-        let masterKey = MasterKey.generate().key
-        let (_, adminKey) = try #require(try await AgentAdministration(store: store).initialize(masterKey: masterKey))
-        let port = try ResourceAuthenticatorTests.freePort()
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: port, signingKeyActivationDelay: activationDelay)
-        let app = try await buildApplication(configuration: configuration, store: store, masterKey: masterKey)
-        let base = "http://127.0.0.1:\(port)"
-        // Run it on the chosen port (the live test framework would pick its own, and the issuer must be known first).
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
-            for _ in 0..<200 {
-                if (try? await HTTPTestClient.get(base + "/healthz"))?.status == 200 { break }
-                try await Task.sleep(for: .milliseconds(25))
+        try await TestAuthServer.with { server in
+            try await server.serve(configure: { $0.signingKeyActivationDelay = activationDelay }) { auth in
+                try await body(Server(base: auth.url, store: server.store, masterKey: server.masterKey, adminKey: server.adminKey))
             }
-            try await body(Server(base: base, store: store, masterKey: masterKey, adminKey: adminKey.plaintext))
         }
     }
 
@@ -171,7 +156,7 @@ struct BearerMiddlewareTests {
 
     @Test("the issuer unreachable → 503 with Retry-After for Bearer tokens, not 401")
     func issuerDown() async throws {
-        let port = try ResourceAuthenticatorTests.freePort()
+        let port = try LoopbackPort.free()
         let base = "http://127.0.0.1:\(port)"
         let jwks = RemoteJWKS(authServer: base)
         let key = try await SigningKeyMaterial.generate(.eddsa).material

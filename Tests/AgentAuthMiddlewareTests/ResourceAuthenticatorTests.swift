@@ -3,7 +3,7 @@ import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
 import AgentAuthServer
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -40,29 +40,17 @@ struct ResourceAuthenticatorTests {
     }
 
     static func withAuthServer(_ body: @Sendable (Fixture) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-mw-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("auth.sqlite").path)
-        let administration = AgentAdministration(store: store)
-        let masterKey = MasterKey.generate().key
-        let (_, adminKey) = try #require(try await administration.initialize(masterKey: masterKey))
-        let gateway = try await administration.createAgent(name: "example api", by: .test)
-        let introspection = try await APIKeyAdministration(store: administration.store).createAPIKey(
-            agentID: gateway.id,
-            APIKeyRequest(scopes: ["introspect"]),
-            by: .test
-        )
-        let app = try await buildApplication(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), store: store, masterKey: masterKey)
-        try await app.test(.live) { client in
-            try await body(
-                Fixture(adminKey: adminKey.plaintext, authPort: try #require(client.port), introspectionKey: introspection.plaintext, store: store)
+        try await TestAuthServer.with { server in
+            let gateway = try await AgentAdministration(store: server.store).createAgent(name: "example api", by: .test)
+            let introspection = try await APIKeyAdministration(store: server.store).createAPIKey(
+                agentID: gateway.id,
+                APIKeyRequest(scopes: ["introspect"]),
+                by: .test
             )
+            try await server.serve { auth in
+                try await body(Fixture(adminKey: server.adminKey, authPort: auth.port, introspectionKey: introspection.plaintext, store: server.store))
+            }
         }
-    }
-
-    static func freePort() throws -> Int {
-        try LoopbackPort.free()
     }
 
     static func get(_ client: any TestClientProtocol, _ path: String, headers: HTTPFields) async throws -> TestResponse {

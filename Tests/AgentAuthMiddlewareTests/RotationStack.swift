@@ -2,16 +2,14 @@ import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
-import AgentAuthStoreConformance
+import AgentAuthServer
+import AgentAuthTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
 import JWTKit
-import Logging
 import Synchronization
 import Testing
-
-@testable import AgentAuthServer
 
 /// Wall-clock time plus an offset the test moves: the auth server and the resource server read
 /// the same one, so a retired key's minute of publication passes in a moment.
@@ -49,88 +47,68 @@ struct RotationStack: Sendable {
         followRotations: Bool = true,
         _ body: @Sendable (RotationStack) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-rotation-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("auth.sqlite").path)
-        let masterKey = MasterKey.generate().key
-        let administration = AgentAdministration(store: store)
-        let (admin, adminKey) = try #require(try await administration.initialize(masterKey: masterKey))
-        let gateway = try await administration.createAgent(name: "resource server", by: .test)
-        let introspectionKey = try await APIKeyAdministration(store: administration.store).createAPIKey(
-            agentID: gateway.id,
-            APIKeyRequest(scopes: ["introspect"]),
-            by: .test
-        ).plaintext
-        var logger = Logger(label: "agentauth-rotation-test")
-        logger.logLevel = .critical
-        let clock = OffsetClock()
-
-        let authPort = try LoopbackPort.free()
-        let auth = "http://127.0.0.1:\(authPort)"
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: authPort, issuer: auth, signingKeyActivationDelay: activationDelay)
-        let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey, now: clock.now)
-        try await components.prepare()
-        let authApp = Application(
-            router: buildRouter(components: components),
-            server: .agentAuthHTTP1(),
-            configuration: .init(address: .hostname("127.0.0.1", port: authPort)),
-            services: backgroundServices(components: components, logger: logger),
-            logger: logger
-        )
-
-        let jwks = RemoteJWKS(authServer: auth, refreshInterval: refreshInterval, logger: logger, now: clock.now)
-        let feed = RevocationFeedFollower(
-            authServer: auth,
-            credential: introspectionKey,
-            keySource: followRotations ? jwks : nil,
-            waitSeconds: 1,
-            logger: logger
-        )
-        let tokens = TokenVerifier(
-            policy: .init(issuer: auth, audiences: ["agentauth"]),
-            keys: jwks,
-            revocations: feed.revocations,
-            cache: VerifiedTokenCache(),
-            now: clock.now
-        )
-        let apiPort = try LoopbackPort.free()
-        let router = Router(context: AgentAuthRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
-        router.get("healthz") { _, _ in HTTPResponse.Status.ok }
-        router.group("v1").add(middleware: ResourceAuthenticator(introspection: nil, tokens: tokens, feed: feed))
-            .group("conversations").add(middleware: RequireScope(Scope("conversations:read")!)).get { _, _ in ["ok": true] }
-        let apiApp = Application(
-            router: router,
-            server: .agentAuthHTTP1(),
-            configuration: .init(address: .hostname("127.0.0.1", port: apiPort)),
-            services: [feed, jwks],
-            logger: logger
-        )
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await authApp.run() }
-            group.addTask { try await apiApp.run() }
-            defer { group.cancelAll() }
-            let stack = RotationStack(
-                auth: auth,
-                api: "http://127.0.0.1:\(apiPort)",
-                store: store,
-                masterKey: masterKey,
-                adminKey: adminKey.plaintext,
-                agentID: admin.id,
-                introspectionKey: introspectionKey,
-                clock: clock,
-                jwks: jwks,
-                feed: feed
-            )
-            let up = try await stack.eventually(within: .seconds(10)) {
-                let authUp = (try? await HTTPTestClient.get(auth + "/healthz"))?.status == 200
-                let apiUp = (try? await HTTPTestClient.get(stack.api + "/healthz"))?.status == 200
-                return authUp && apiUp && feed.acceptsTokens
+        try await TestAuthServer.with { server in
+            let gateway = try await AgentAdministration(store: server.store).createAgent(name: "resource server", by: .test)
+            let introspectionKey = try await APIKeyAdministration(store: server.store).createAPIKey(
+                agentID: gateway.id,
+                APIKeyRequest(scopes: ["introspect"]),
+                by: .test
+            ).plaintext
+            let logger = TestAuthServer.quietLogger
+            let clock = OffsetClock()
+            try await server.serve(now: clock.now, logger: logger, configure: { $0.signingKeyActivationDelay = activationDelay }) { authServer in
+                let auth = authServer.url
+                let jwks = RemoteJWKS(authServer: auth, refreshInterval: refreshInterval, logger: logger, now: clock.now)
+                let feed = RevocationFeedFollower(
+                    authServer: auth,
+                    credential: introspectionKey,
+                    keySource: followRotations ? jwks : nil,
+                    waitSeconds: 1,
+                    logger: logger
+                )
+                let tokens = TokenVerifier(
+                    policy: .init(issuer: auth, audiences: ["agentauth"]),
+                    keys: jwks,
+                    revocations: feed.revocations,
+                    cache: VerifiedTokenCache(),
+                    now: clock.now
+                )
+                let router = Router(context: AgentAuthRequestContext.self)
+                router.add(middleware: JSONErrorMiddleware())
+                router.get("healthz") { _, _ in HTTPResponse.Status.ok }
+                router.group("v1").add(middleware: ResourceAuthenticator(introspection: nil, tokens: tokens, feed: feed))
+                    .group("conversations").add(middleware: RequireScope(Scope("conversations:read")!)).get { _, _ in ["ok": true] }
+                try await LoopbackServer.run { apiPort, onRunning in
+                    Application(
+                        router: router,
+                        server: .agentAuthHTTP1(),
+                        configuration: .init(address: .hostname("127.0.0.1", port: apiPort)),
+                        services: [feed, jwks],
+                        onServerRunning: onRunning,
+                        logger: logger
+                    )
+                } _: { apiPort in
+                    let stack = RotationStack(
+                        auth: auth,
+                        api: "http://127.0.0.1:\(apiPort)",
+                        store: server.store,
+                        masterKey: server.masterKey,
+                        adminKey: server.adminKey,
+                        agentID: server.adminAgentID,
+                        introspectionKey: introspectionKey,
+                        clock: clock,
+                        jwks: jwks,
+                        feed: feed
+                    )
+                    let up = try await stack.eventually(within: .seconds(10)) {
+                        let authUp = (try? await HTTPTestClient.get(auth + "/healthz"))?.status == 200
+                        let apiUp = (try? await HTTPTestClient.get(stack.api + "/healthz"))?.status == 200
+                        return authUp && apiUp && feed.acceptsTokens
+                    }
+                    try #require(up != nil, "the servers came up and the feed answered")
+                    try await body(stack)
+                }
             }
-            try #require(up != nil, "the servers came up and the feed answered")
-            try await body(stack)
         }
     }
 

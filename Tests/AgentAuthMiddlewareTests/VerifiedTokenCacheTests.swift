@@ -2,6 +2,7 @@ import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
+import AgentAuthTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -51,17 +52,13 @@ struct VerifiedTokenCacheTests {
     }
 
     static func withFixture(_ body: @Sendable (Fixture) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-token-cache-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("auth.sqlite").path)
-        let masterKey = MasterKey.generate().key
-        let (agent, _) = try #require(try await AgentAdministration(store: store).initialize(masterKey: masterKey))
-        let clock = ManualClock()
-        let keys = SigningKeyRing(store: store, masterKey: masterKey, now: clock.now)
-        try await keys.reload()
-        let issuer = TokenIssuer(issuer: "https://auth.example", keys: keys, now: clock.now)
-        try await body(Fixture(issuer: issuer, keys: keys, agentID: agent.id, clock: clock))
+        try await TestAuthServer.with { server in
+            let clock = ManualClock()
+            let keys = SigningKeyRing(store: server.store, masterKey: server.masterKey, now: clock.now)
+            try await keys.reload()
+            let issuer = TokenIssuer(issuer: "https://auth.example", keys: keys, now: clock.now)
+            try await body(Fixture(issuer: issuer, keys: keys, agentID: server.adminAgentID, clock: clock))
+        }
     }
 
     static func router(_ verifier: TokenVerifier) -> Router<AgentAuthRequestContext> {

@@ -1,6 +1,7 @@
 import AgentAuthCore
 import AgentAuthPostgres
 import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import Logging
 import PostgresNIO
@@ -56,7 +57,7 @@ struct PostgresStoreTests {
     @Test("a bad URL or an unreachable server is a clear store error")
     func unreachable() async throws {
         await #expect(throws: StoreError.self) { _ = try await PostgresStore(url: "mysql://x") }
-        let port = try ThrowawayPostgres.freePort()
+        let port = try LoopbackPort.free()
         await #expect(throws: StoreError.self) { _ = try await PostgresStore(url: "postgres://agentauth@127.0.0.1:\(port)/none") }
     }
 

@@ -2,6 +2,7 @@ import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthSQLite
 import AgentAuthServer
+import AgentAuthTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -224,10 +225,8 @@ struct AdminAPITests {
     @Test("last-used times are written in batches, not on the request")
     func lastUsedIsBatched() async throws {
         try await TestEnvironment.with { env in
-            let components = ServerComponents(configuration: env.configuration(), store: env.store, masterKey: env.masterKey)
-            let usage = components.usage
-            try await Application(router: buildRouter(components: components)).test(.router) { client in
-                let api = TestAPI(client: client, adminKey: env.adminKey)
+            try await env.test(components: env.server.components(env.configuration())) { api, components in
+                let usage = components.usage
                 let agent = try await api.createAgent()
                 let (id, key) = try await api.createKey(agent: agent, scopes: ["introspect"])
                 #expect(try await api.introspect(key, as: key).status == .ok)

@@ -1,6 +1,6 @@
 import AgentAuthHTTP
 import AgentAuthServer
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -16,8 +16,7 @@ struct ConnectionLimitsTests {
         try await TestEnvironment.with { env in
             var configuration = env.configuration()
             configuration.connectionLimits = limits
-            let app = try await buildApplication(configuration: configuration, store: env.store, masterKey: env.masterKey, logger: env.logger)
-            try await app.test(.live) { client in
+            try await env.server.application(configuration, logger: env.logger).test(.live) { client in
                 try await body(try #require(client.port), env.adminKey)
             }
         }

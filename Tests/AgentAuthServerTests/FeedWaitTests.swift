@@ -1,6 +1,7 @@
 import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthSQLite
+import AgentAuthTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -128,11 +129,7 @@ struct FeedWaitTests {
         try await TestEnvironment.with { env in
             var configuration = env.configuration()
             configuration.maxFeedPollsPerCredential = maxPolls
-            let components = ServerComponents(configuration: configuration, store: env.store, masterKey: env.masterKey)
-            try await components.prepare()
-            try await Application(router: buildRouter(components: components), logger: env.logger).test(.router) { client in
-                try await body(TestAPI(client: client, adminKey: env.adminKey), components)
-            }
+            try await env.test(components: env.server.components(configuration), body)
         }
     }
 

@@ -2,6 +2,7 @@ import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthSQLite
 import AgentAuthServer
+import AgentAuthTesting
 import AsyncHTTPClient
 import Foundation
 import GRDB
@@ -124,7 +125,7 @@ struct RevocationTests {
                         try db.execute(sql: "ROLLBACK")
                     }
                 }
-                try await RawHTTP.offPool { locked.wait() }
+                try await RawConnection.offPool { locked.wait() }
                 let response = try await api.request(.post, "/oauth/revoke", headers: Self.basic(id, secret), form: "token=\(token)")
                 release.signal()
                 #expect(response.status == .serviceUnavailable)

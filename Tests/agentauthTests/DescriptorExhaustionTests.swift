@@ -1,4 +1,4 @@
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import NIOHTTP1
 import Testing
@@ -85,7 +85,7 @@ extension TimedProcessTests {
                 let result = try await ChildProcess.run(
                     Self.prlimit,
                     [
-                        "--nofile=256", "--", Binaries.url("agentauth").path, "serve", "--port", "\(try Binaries.freePort())", "--max-connections",
+                        "--nofile=256", "--", Binaries.url("agentauth").path, "serve", "--port", "\(try LoopbackPort.free())", "--max-connections",
                         "200",
                     ],
                     directory: directory.path

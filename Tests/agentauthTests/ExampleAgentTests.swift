@@ -1,4 +1,4 @@
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import NIOHTTP1
 import Testing
@@ -28,7 +28,7 @@ struct ExampleAgentTests {
             defer { exampleAPI.stop() }
             let api = example.base
 
-            let agent = try RunningProcess(
+            let agent = try await RunningProcess(
                 "example-agent",
                 [],
                 in: directory,
@@ -48,7 +48,7 @@ struct ExampleAgentTests {
             #expect(agent.output.contains("sub-agent: 200"))
             #expect(!agent.output.contains("cs-agent-"), "no secret in the agent's output")
 
-            let wrong = try RunningProcess(
+            let wrong = try await RunningProcess(
                 "example-agent",
                 [],
                 in: directory,

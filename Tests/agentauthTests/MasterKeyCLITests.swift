@@ -1,3 +1,4 @@
+import AgentAuthTesting
 import Foundation
 import Testing
 
@@ -76,8 +77,8 @@ struct MasterKeyCLITests {
             #expect(verified.status == 0, "\(verified.stderr)")
             #expect(verified.stdout.contains("audit log intact: 11 events"))
 
-            let port = try Binaries.freePort()
-            let server = try RunningProcess(
+            let port = try LoopbackPort.free()
+            let server = try await RunningProcess(
                 "agentauth",
                 ["serve", "--database", layout.database, "--master-key-file", layout.keyFile, "--port", "\(port)"],
                 in: directory
@@ -91,8 +92,8 @@ struct MasterKeyCLITests {
     func firstServe() async throws {
         try await withTemporaryDirectory { directory in
             let layout = try Layout(directory)
-            let port = try Binaries.freePort()
-            let server = try RunningProcess(
+            let port = try LoopbackPort.free()
+            let server = try await RunningProcess(
                 "agentauth",
                 ["serve", "--database", layout.database, "--master-key-file", layout.keyFile, "--port", "\(port)"],
                 in: directory
@@ -140,7 +141,7 @@ struct MasterKeyCLITests {
             let verified = try await layout.run(["audit", "verify"])
             #expect(verified.status == 0, "\(verified.stderr)")
 
-            let port = try Binaries.freePort()
+            let port = try LoopbackPort.free()
             let server = try await Binaries.agentauth(
                 ["serve", "--database", layout.database, "--master-key-file", otherKey, "--port", "\(port)"],
                 in: directory

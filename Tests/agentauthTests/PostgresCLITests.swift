@@ -1,4 +1,4 @@
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import NIOHTTP1
 import Testing
@@ -33,8 +33,8 @@ struct PostgresCLITests {
             let clientID = try #require(client.json["client_id"] as? String)
             let secret = try #require(client.json["client_secret"] as? String)
 
-            let port = try Binaries.freePort()
-            let server = try RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
+            let port = try LoopbackPort.free()
+            let server = try await RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
             defer { server.stop() }
             try await server.waitForOutput("AgentAuth listening")
             let base = "http://127.0.0.1:\(port)"
@@ -70,9 +70,9 @@ struct PostgresCLITests {
             let adminKey = try #require(initialized.json["admin_key"] as? String)
             var nodes: [(process: RunningProcess, base: String)] = []
             for _ in 0..<2 {
-                let port = try Binaries.freePort()
+                let port = try LoopbackPort.free()
                 // Both nodes share the issuer, as they would behind one load balancer.
-                let process = try RunningProcess(
+                let process = try await RunningProcess(
                     "agentauth",
                     ["serve", "--database", url, "--port", "\(port)", "--issuer", "https://auth.test", "--signing-key-activation-delay", "3"],
                     in: directory
@@ -163,8 +163,8 @@ struct PostgresCLITests {
         try await withTemporaryDirectory { directory in
             let initialized = try await Binaries.agentauth(["init", "--json", "--database", url], in: directory)
             let adminKey = try #require(initialized.json["admin_key"] as? String)
-            let port = try Binaries.freePort()
-            let node = try RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
+            let port = try LoopbackPort.free()
+            let node = try await RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
             try await node.waitForOutput("AgentAuth listening")
             let base = "http://127.0.0.1:\(port)"
             try await WalkthroughTests.waitUntilHealthy(base)
@@ -204,7 +204,7 @@ struct PostgresCLITests {
         "PostgreSQL restarted mid-run: 503 with Retry-After and a failing /readyz while it is down, JWTs still verified at the API, and both nodes serve again by themselves"
     )
     func databaseRestart() async throws {
-        let postgres = try await Task.detached { try PostgresInstance() }.value
+        let postgres = try await PostgresInstance()
         defer { postgres.destroy() }
         let url = postgres.url + "/postgres"
         try await withTemporaryDirectory { directory in
@@ -214,8 +214,8 @@ struct PostgresCLITests {
             var nodes: [RunningProcess] = []
             defer { for node in nodes { node.stop() } }
             for _ in 0..<2 {
-                let port = try Binaries.freePort()
-                let node = try RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
+                let port = try LoopbackPort.free()
+                let node = try await RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
                 nodes.append(node)
                 try await node.waitForOutput("AgentAuth listening")
                 bases.append("http://127.0.0.1:\(port)")
@@ -251,7 +251,7 @@ struct PostgresCLITests {
 
             #expect(try await HTTP.send(.GET, "\(bases[1])/readyz", timeout: 20).status == 503)
 
-            try await Task.detached { try postgres.start() }.value
+            try await postgres.start()
             for node in bases {
                 let recovered = try await Self.within(.seconds(20)) {
                     (try? await HTTP.send(.POST, "\(node)/admin/agents", headers: admin, body: #"{"name":"after"}"#, timeout: 5))?.status == 201

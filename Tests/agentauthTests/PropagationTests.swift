@@ -1,4 +1,4 @@
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import NIOHTTP1
 import Testing
@@ -185,19 +185,19 @@ extension TimedProcessTests {
 
                 // Tamper with the database as an attacker with file access would.
                 let database = directory.appendingPathComponent("agentauth.sqlite").path
-                try Self.sqlite(database, "UPDATE audit_events SET type = 'agent.enabled' WHERE seq = 3")
+                try await Self.sqlite(database, "UPDATE audit_events SET type = 'agent.enabled' WHERE seq = 3")
                 let edited = try await Binaries.agentauth(["audit", "verify"], in: directory)
                 #expect(edited.status == 1)
                 #expect(edited.stderr.contains("event 3 was edited"))
-                try Self.sqlite(database, "UPDATE audit_events SET type = 'agent.created' WHERE seq = 3")
+                try await Self.sqlite(database, "UPDATE audit_events SET type = 'agent.created' WHERE seq = 3")
                 #expect(try await Binaries.agentauth(["audit", "verify"], in: directory).status == 0, "restoring the row restores the chain")
                 // Deleting the newest event leaves a consistent chain; the anchor recorded earlier catches it.
-                try Self.sqlite(database, "DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)")
+                try await Self.sqlite(database, "DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)")
                 #expect(try await Binaries.agentauth(["audit", "verify"], in: directory).status == 0)
                 let truncated = try await Binaries.agentauth(["audit", "verify", "--anchor", anchor], in: directory)
                 #expect(truncated.status == 1)
                 #expect(truncated.stderr.contains("no longer in the chain"))
-                try Self.sqlite(database, "DELETE FROM audit_events WHERE seq = 5")
+                try await Self.sqlite(database, "DELETE FROM audit_events WHERE seq = 5")
                 let deleted = try await Binaries.agentauth(["audit", "verify"], in: directory)
                 #expect(deleted.status == 1)
                 #expect(deleted.stderr.contains("before event 6"))
@@ -205,12 +205,12 @@ extension TimedProcessTests {
         }
 
         /// Runs SQL with python3's sqlite3 module: an outside tool, as an attacker would use.
-        static func sqlite(_ path: String, _ sql: String) throws {
-            let process = try ChildProcess(
+        static func sqlite(_ path: String, _ sql: String) async throws {
+            let result = try await ChildProcess.run(
                 "/usr/bin/env",
                 ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, sql]
             )
-            guard process.terminationStatus == 0 else { throw CLIFailure("sqlite3 failed: \(sql)") }
+            guard result.status == 0 else { throw CLIFailure("sqlite3 failed: \(sql)") }
         }
     }
 }

@@ -1,3 +1,4 @@
+import AgentAuthTesting
 import Foundation
 import NIOHTTP1
 import Testing
@@ -31,8 +32,8 @@ struct WalkthroughTests {
             )
             let introspectionKey = try #require(gatewayKey.json["key"] as? String)
 
-            let apiPort = try Binaries.freePort()
-            let exampleAPI = try RunningProcess(
+            let apiPort = try LoopbackPort.free()
+            let exampleAPI = try await RunningProcess(
                 "example-agent-api",
                 ["--auth-server", auth, "--port", "\(apiPort)"],
                 in: directory,
@@ -97,8 +98,8 @@ struct WalkthroughTests {
     func restart() async throws {
         try await withTemporaryDirectory { directory in
             #expect(try await Binaries.agentauth(["init", "--json"], in: directory).status == 0)
-            let port = try Binaries.freePort()
-            let server = try RunningProcess("agentauth", ["serve", "--port", "\(port)"], in: directory)
+            let port = try LoopbackPort.free()
+            let server = try await RunningProcess("agentauth", ["serve", "--port", "\(port)"], in: directory)
             defer { server.stop() }
             try await server.waitForOutput("AgentAuth listening")
             try await Self.waitUntilHealthy("http://127.0.0.1:\(port)")

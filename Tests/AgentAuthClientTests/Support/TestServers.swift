@@ -2,15 +2,12 @@ import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthMiddleware
 import AgentAuthSQLite
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
-import Logging
 import NIOCore
 import NIOHTTP1
-
-@testable import AgentAuthServer
 
 /// A real auth server (SQLite in a temp dir, its issuer its own URL, every background service
 /// running) with `TokenEndpointFaults` in front of its token endpoint, and a real resource
@@ -27,104 +24,57 @@ struct TestServers: Sendable {
     var tokenURL: String { issuer + "/oauth/token" }
 
     static func with(clock: SharedClock = SharedClock(), _ body: @Sendable (TestServers) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-sdk-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
-        let masterKey = MasterKey.generate().key
-        guard let (_, adminKey) = try await AgentAdministration(store: store).initialize(masterKey: masterKey) else {
-            throw TestFailure("a new store must initialise")
-        }
-        var logger = Logger(label: "agentauth-sdk-test")
-        logger.logLevel = .critical
-        let faults = TokenEndpointFaults()
-        let introspectionKey = try await Self.introspectionKey(store: store)
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            defer { group.cancelAll() }
-            let authPort = try await Self.launch(in: &group) { port, onRunning in
-                let configuration = ServerConfiguration(host: "127.0.0.1", port: port, issuer: "http://127.0.0.1:\(port)")
-                let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey, now: clock.date)
-                try await components.prepare()
-                return Application(
-                    responder: FaultInjectingResponder(inner: buildRouter(components: components).buildResponder(), faults: faults),
-                    server: .agentAuthHTTP1(),
-                    configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                    services: backgroundServices(components: components, logger: logger),
-                    onServerRunning: onRunning,
-                    logger: logger
-                )
-            }
-            let issuer = "http://127.0.0.1:\(authPort)"
-            let apiPort = try await Self.launch(in: &group) { port, onRunning in
-                let feed = RevocationFeedFollower(authServer: issuer, credential: introspectionKey, waitSeconds: 1, logger: logger)
-                let tokens = TokenVerifier(
-                    policy: .init(issuer: issuer, audiences: ["agentauth"]),
-                    keys: RemoteJWKS(authServer: issuer, logger: logger),
-                    revocations: feed.revocations,
-                    now: clock.date
-                )
-                let router = Router(context: AgentAuthRequestContext.self)
-                router.add(middleware: JSONErrorMiddleware())
-                router.group("v1")
-                    .add(
-                        middleware: ResourceAuthenticator(
-                            introspection: IntrospectionClient(authServer: issuer, introspectionKey: introspectionKey),
-                            tokens: tokens
-                        )
+        try await TestAuthServer.with { server in
+            let logger = TestAuthServer.quietLogger
+            let faults = TokenEndpointFaults()
+            let introspectionKey = try await Self.introspectionKey(store: server.store)
+            try await server.serve(now: clock.date, logger: logger, wrap: { FaultInjectingResponder(inner: $0, faults: faults) }) { auth in
+                let issuer = auth.url
+                try await LoopbackServer.run { port, onRunning in
+                    let feed = RevocationFeedFollower(authServer: issuer, credential: introspectionKey, waitSeconds: 1, logger: logger)
+                    let tokens = TokenVerifier(
+                        policy: .init(issuer: issuer, audiences: ["agentauth"]),
+                        keys: RemoteJWKS(authServer: issuer, logger: logger),
+                        revocations: feed.revocations,
+                        now: clock.date
                     )
-                    .add(middleware: RequireScope(Scope("conversations:read")!))
-                    .get("conversations") { _, _ in ["conversations": [String]()] }
-                // Where a redirect would lead an authenticated request that followed it.
-                router.get("redirect") { _, _ in
-                    Response(status: .temporaryRedirect, headers: [.location: "http://127.0.0.1:\(port)/v1/conversations"])
-                }
-                return Application(
-                    router: router,
-                    server: .agentAuthHTTP1(),
-                    configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                    services: [feed],
-                    onServerRunning: onRunning,
-                    logger: logger
-                )
-            }
-            let servers = TestServers(
-                issuer: issuer,
-                api: "http://127.0.0.1:\(apiPort)",
-                store: store,
-                faults: faults,
-                adminKey: adminKey.plaintext,
-                clock: clock
-            )
-            try await servers.waitUntilUp()
-            try await body(servers)
-        }
-    }
-
-    /// Runs the application `make` builds for a free port, and returns the port once it listens.
-    /// A port found free can be taken before the server binds it (the suite runs in parallel,
-    /// and clients' connections take ephemeral ports too): then another port is tried.
-    private static func launch<App: ApplicationProtocol>(
-        in group: inout ThrowingTaskGroup<Void, any Error>,
-        _ make: (Int, @escaping @Sendable (any Channel) async -> Void) async throws -> App
-    ) async throws -> Int {
-        for _ in 0..<10 {
-            let port = try LoopbackPort.free()
-            let (events, continuation) = AsyncStream<Bool>.makeStream()
-            let app = try await make(port) { _ in continuation.yield(true) }
-            group.addTask {
-                do {
-                    try await app.run()
-                } catch {
-                    continuation.yield(false)
+                    let router = Router(context: AgentAuthRequestContext.self)
+                    router.add(middleware: JSONErrorMiddleware())
+                    router.group("v1")
+                        .add(
+                            middleware: ResourceAuthenticator(
+                                introspection: IntrospectionClient(authServer: issuer, introspectionKey: introspectionKey),
+                                tokens: tokens
+                            )
+                        )
+                        .add(middleware: RequireScope(Scope("conversations:read")!))
+                        .get("conversations") { _, _ in ["conversations": [String]()] }
+                    // Where a redirect would lead an authenticated request that followed it.
+                    router.get("redirect") { _, _ in
+                        Response(status: .temporaryRedirect, headers: [.location: "http://127.0.0.1:\(port)/v1/conversations"])
+                    }
+                    return Application(
+                        router: router,
+                        server: .agentAuthHTTP1(),
+                        configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                        services: [feed],
+                        onServerRunning: onRunning,
+                        logger: logger
+                    )
+                } _: { apiPort in
+                    let servers = TestServers(
+                        issuer: issuer,
+                        api: "http://127.0.0.1:\(apiPort)",
+                        store: server.store,
+                        faults: faults,
+                        adminKey: server.adminKey,
+                        clock: clock
+                    )
+                    try await servers.waitUntilUp()
+                    try await body(servers)
                 }
             }
-            for await listening in events {
-                if listening { return port }
-                break
-            }
         }
-        throw TestFailure("no free port could be bound")
     }
 
     private static func introspectionKey(store: SQLiteStore) async throws -> String {
@@ -204,9 +154,4 @@ struct TestServers: Sendable {
         _ = try await response.body.collect(upTo: 1 << 16)
         return Int(response.status.code)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -2,6 +2,7 @@ import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthSQLite
 import AgentAuthServer
+import AgentAuthTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -9,35 +10,24 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A real auth server on a fresh SQLite file in a temp directory, bootstrapped with an admin key.
+/// The test auth server (`TestAuthServer`) with what the server's own tests add: every log
+/// line recorded, a fixed issuer, and request helpers.
 struct TestEnvironment: Sendable {
-    let directory: URL
-    let store: SQLiteStore
-    let adminKey: String
-    let adminAgentID: String
-    let masterKey: MasterKey
+    let server: TestAuthServer
     let logs: RecordingLogHandler.Storage
+
+    var directory: URL { server.directory }
+    var store: SQLiteStore { server.store }
+    var adminKey: String { server.adminKey }
+    var adminAgentID: String { server.adminAgentID }
+    var masterKey: MasterKey { server.masterKey }
 
     static let issuer = "http://agentauth.test"
 
     static func with<T>(_ body: (TestEnvironment) async throws -> T) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("agentauth.sqlite").path)
-        let masterKey = MasterKey.generate().key
-        guard let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: masterKey) else {
-            throw TestFailure("a new store must initialise")
+        try await TestAuthServer.with { server in
+            try await body(TestEnvironment(server: server, logs: .init()))
         }
-        let environment = TestEnvironment(
-            directory: directory,
-            store: store,
-            adminKey: key.plaintext,
-            adminAgentID: agent.id,
-            masterKey: masterKey,
-            logs: .init()
-        )
-        return try await body(environment)
     }
 
     var logger: Logger {
@@ -63,12 +53,7 @@ struct TestEnvironment: Sendable {
     }
 
     func application(clientFailureLimit: Int = 10, activationDelay: Duration) async throws -> some ApplicationProtocol {
-        try await buildApplication(
-            configuration: configuration(clientFailureLimit: clientFailureLimit, activationDelay: activationDelay),
-            store: store,
-            masterKey: masterKey,
-            logger: logger
-        )
+        try await server.application(configuration(clientFailureLimit: clientFailureLimit, activationDelay: activationDelay), logger: logger)
     }
 
     /// Runs `body` against the app, in process (`.router`) unless a real socket is asked for.
@@ -83,23 +68,22 @@ struct TestEnvironment: Sendable {
         }
     }
 
-    /// Runs `body` in process against a server whose clock is `clock`.
-    func test<T>(clock: TestClock, maxDelegationDepth: Int = 3, _ body: @Sendable (TestAPI, ServerComponents) async throws -> T) async throws -> T {
-        let components = ServerComponents(
-            configuration: configuration(maxDelegationDepth: maxDelegationDepth),
-            store: store,
-            masterKey: masterKey,
-            now: clock.now
-        )
-        try await components.keyRing.reload()
-        return try await Application(router: buildRouter(components: components), logger: logger).test(.router) { client in
+    /// Runs `body` in process against the router alone (no background services), on `components`
+    /// the test may look inside.
+    func test<T>(components: ServerComponents, _ body: @Sendable (TestAPI, ServerComponents) async throws -> T) async throws -> T {
+        try await Application(router: server.router(components), logger: logger).test(.router) { client in
             try await body(TestAPI(client: client, adminKey: adminKey), components)
         }
     }
 
+    /// Runs `body` in process against a server whose clock is `clock`.
+    func test<T>(clock: TestClock, maxDelegationDepth: Int = 3, _ body: @Sendable (TestAPI, ServerComponents) async throws -> T) async throws -> T {
+        try await test(components: server.components(configuration(maxDelegationDepth: maxDelegationDepth), now: clock.now), body)
+    }
+
     /// The server's active signing key, for forging tokens that are validly signed.
     func activeSigningKey() async throws -> SigningKeyMaterial {
-        try await SigningKeyRing(store: store, masterKey: masterKey).activeKey()
+        try await server.activeSigningKey()
     }
 }
 
@@ -116,11 +100,6 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Request helpers over a Hummingbird test client.

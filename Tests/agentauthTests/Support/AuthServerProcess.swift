@@ -1,3 +1,4 @@
+import AgentAuthTesting
 import Foundation
 import Testing
 
@@ -12,8 +13,8 @@ struct AuthServerProcess {
     var admin: [(String, String)] { [("X-API-Key", adminKey), ("Content-Type", "application/json")] }
 
     static func start(in directory: URL, arguments: [String] = [], launcher: [String] = []) async throws -> AuthServerProcess {
-        let port = try Binaries.freePort()
-        let process = try RunningProcess("agentauth", ["serve", "--port", "\(port)"] + arguments, in: directory, launcher: launcher)
+        let port = try LoopbackPort.free()
+        let process = try await RunningProcess("agentauth", ["serve", "--port", "\(port)"] + arguments, in: directory, launcher: launcher)
         try await process.waitForOutput("AgentAuth listening")
         guard let adminKey = process.output.firstMatch(of: /sk-agent-[0-9A-Za-z]{49}/).map({ String($0.output) }) else {
             throw CLIFailure("serve printed no admin key:\n\(process.output)")

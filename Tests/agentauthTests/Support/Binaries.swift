@@ -1,4 +1,4 @@
-import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 
 #if canImport(Glibc)
@@ -30,8 +30,7 @@ enum Binaries {
         }
     }
 
-    /// Runs `agentauth` with `arguments` in `directory` and waits for it, on a Dispatch thread
-    /// so that the wait does not hold one of the cooperative pool's few threads.
+    /// Runs `agentauth` with `arguments` in `directory` and waits for it.
     static func agentauth(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> Result {
         let result = try await ChildProcess.run(
             url("agentauth").path,
@@ -41,67 +40,40 @@ enum Binaries {
         )
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
-
-    /// A free loopback port (bound, read and released; the tiny race is acceptable in tests).
-    static func freePort() throws -> Int {
-        try LoopbackPort.free()
-    }
 }
 
-/// A long-running child process (server) whose output is collected as it arrives.
-final class RunningProcess: @unchecked Sendable {
+/// A built executable running as a long-lived child (a server), its output collected as it
+/// arrives; stopped with SIGTERM when dropped.
+final class RunningProcess: Sendable {
     let process: ChildProcess
     let name: String
-    /// Kept for the child's lifetime: a dropped `Pipe` closes its read end, and the child's next
-    /// write would kill it with SIGPIPE.
-    private let pipe = Pipe()
-    private let lock = NSLock()
-    private var collected = ""
 
     /// Starts the built `executable`; with a `launcher` (e.g. `["/usr/bin/prlimit", "--nofile=256", "--"]`),
     /// through it, which then execs the executable in the same process.
-    init(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:], launcher: [String] = []) throws {
+    init(_ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:], launcher: [String] = []) async throws {
         name = executable
         let command = launcher + [Binaries.url(executable).path] + arguments
-        process = try ChildProcess(
+        process = try await ChildProcess(
             command[0],
             Array(command.dropFirst()),
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-            directory: directory.path,
-            stdout: pipe,
-            stderr: pipe
+            directory: directory.path
         )
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.collected += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
-        }
     }
 
-    var output: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return collected
-    }
+    var output: String { process.output }
 
     /// Waits until the output contains `text`, or fails after `timeout`.
     func waitForOutput(_ text: String, timeout: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !output.contains(text) {
-            guard process.isRunning, ContinuousClock.now < deadline else {
-                throw CLIFailure("\(name) did not print \(text.debugDescription); output:\n\(output)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            try await process.waitForOutput(text, timeout: timeout)
+        } catch {
+            throw CLIFailure("\(name) did not print \(text.debugDescription); output:\n\(output)")
         }
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        if process.isRunning { process.stop() }
     }
 
     deinit { stop() }

@@ -1,3 +1,4 @@
+import AgentAuthTesting
 import Foundation
 import NIOHTTP1
 import Testing
@@ -12,8 +13,8 @@ struct ExampleAPIProcess {
         let gateway = try await HTTP.send(.POST, "\(authServer)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
         let gatewayID = try #require(gateway.json["id"] as? String)
         let key = try await HTTP.send(.POST, "\(authServer)/admin/agents/\(gatewayID)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
-        let port = try Binaries.freePort()
-        let process = try RunningProcess(
+        let port = try LoopbackPort.free()
+        let process = try await RunningProcess(
             "example-agent-api",
             ["--auth-server", authServer, "--port", "\(port)"] + arguments,
             in: directory,

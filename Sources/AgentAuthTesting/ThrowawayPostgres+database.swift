@@ -5,7 +5,7 @@ extension ThrowawayPostgres {
     /// A new, empty database on the test server (one per test, so tests never share tables);
     /// returns its URL.
     public static func newDatabase(prefix: String) async throws -> String {
-        let base = try await Task.detached { try baseURL() }.value
+        let base = try await baseURL()
         guard let components = URLComponents(string: base), let host = components.host, let user = components.user else {
             throw Failure("bad test URL")
         }

@@ -11,11 +11,24 @@ public final class RawConnection: @unchecked Sendable {
     public let descriptor: Int32
 
     /// Connects (blocking, for at most `connectTimeout`: a listen queue that is full drops the
-    /// SYN, and the kernel would otherwise retry for minutes); throws when the socket can't be
-    /// made or the connection is refused or times out.
-    public init(port: Int, connectTimeout: Duration = .seconds(10)) throws {
+    /// SYN, and the kernel would otherwise retry for minutes), from the loopback address
+    /// `source` when given (any 127.x.y.z is local on Linux); throws when the socket can't be
+    /// made or bound, or the connection is refused or times out.
+    public init(port: Int, from source: String? = nil, connectTimeout: Duration = .seconds(10)) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawConnectionError("socket: \(String(cString: strerror(errno)))") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw RawConnectionError("bind to \(source) failed")
+            }
+        }
         // On Linux the send timeout also bounds connect(2).
         var timeout = timeval(tv_sec: Int(connectTimeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

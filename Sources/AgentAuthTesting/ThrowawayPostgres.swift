@@ -11,27 +11,22 @@ import Glibc
 public enum ThrowawayPostgres {
     nonisolated(unsafe) static var pid: pid_t = 0
     nonisolated(unsafe) static var directory: String = ""
-    static let lock = NSLock()
-    nonisolated(unsafe) static var started: Result<String, any Error>?
+    /// Started once, by whichever test asks first; later ones wait for the same start.
+    static let server = Task<String, any Error> { try await start() }
 
     /// The base URL (without database) of a running server.
-    public static func baseURL() throws -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        if let started { return try started.get() }
-        let result = Result { try start() }
-        started = result
-        return try result.get()
+    public static func baseURL() async throws -> String {
+        try await server.value
     }
 
-    static func start() throws -> String {
+    static func start() async throws -> String {
         if let url = ProcessInfo.processInfo.environment["AGENTAUTH_TEST_POSTGRES_URL"], !url.isEmpty {
             return url.hasSuffix("/") ? String(url.dropLast()) : url
         }
         // On a fresh Debian machine where the tests run as root (as here and in CI), install
         // PostgreSQL rather than fail: `swift test` must work as the README says.
         if binDirectory() == nil, getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-get") {
-            try? run(
+            try? await run(
                 "/bin/sh",
                 ["-c", "DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql"]
             )
@@ -45,14 +40,14 @@ public enum ThrowawayPostgres {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         directory = dir
-        if root { try run("/bin/chown", ["postgres:postgres", dir]) }
+        if root { try await run("/bin/chown", ["postgres:postgres", dir]) }
         let data = dir + "/data"
-        try run(bin + "/initdb", ["-D", data, "-U", "agentauth", "--auth=trust", "-E", "UTF8", "--no-instructions"], asPostgres: root)
-        let port = try freePort()
+        try await run(bin + "/initdb", ["-D", data, "-U", "agentauth", "--auth=trust", "-E", "UTF8", "--no-instructions"], asPostgres: root)
+        let port = try LoopbackPort.free()
         let arguments = [
             "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200",
         ]
-        let server = try ChildProcess(
+        let server = try await ChildProcess(
             root ? "/usr/sbin/runuser" : bin + "/postgres",
             root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
         )
@@ -72,10 +67,10 @@ public enum ThrowawayPostgres {
         // Ready when it accepts connections.
         for _ in 0..<200 {
             if canConnect(port: port) {
-                usleep(200_000)
+                try await Task.sleep(for: .milliseconds(200))
                 return "postgres://agentauth@127.0.0.1:\(port)"
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw Failure("the throwaway PostgreSQL did not start")
     }
@@ -91,16 +86,12 @@ public enum ThrowawayPostgres {
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) throws {
-        let process = try ChildProcess(
+    static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) async throws {
+        let result = try await ChildProcess.run(
             asPostgres ? "/usr/sbin/runuser" : executable,
             asPostgres ? ["-u", "postgres", "--", executable] + arguments : arguments
         )
-        guard process.terminationStatus == 0 else { throw Failure("\(executable) failed with status \(process.terminationStatus)") }
-    }
-
-    public static func freePort() throws -> Int {
-        try LoopbackPort.free()
+        guard result.status == 0 else { throw Failure("\(executable) failed with status \(result.status): \(result.stderr)") }
     }
 
     static func canConnect(port: Int) -> Bool {
@@ -118,63 +109,5 @@ public enum ThrowawayPostgres {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
         public init(_ description: String) { self.description = description }
-    }
-}
-
-/// A PostgreSQL server of one test's own, which the test may stop and start again (same data,
-/// same port): for outage and recovery tests. Removed by `destroy()`.
-public final class PostgresInstance: @unchecked Sendable {
-    public let port: Int
-    let directory: String
-    let bin: String
-    let root: Bool
-
-    public var url: String { "postgres://agentauth@127.0.0.1:\(port)" }
-
-    public init() throws {
-        guard let bin = ThrowawayPostgres.binDirectory() else { throw ThrowawayPostgres.Failure("PostgreSQL is not installed") }
-        self.bin = bin
-        root = getuid() == 0
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentauth-pg-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if root { try ThrowawayPostgres.run("/bin/chown", ["postgres:postgres", directory]) }
-        try ThrowawayPostgres.run(
-            bin + "/initdb",
-            ["-D", directory + "/data", "-U", "agentauth", "--auth=trust", "-E", "UTF8", "--no-instructions"],
-            asPostgres: root
-        )
-        port = try ThrowawayPostgres.freePort()
-        try start()
-    }
-
-    /// Starts the server and waits until it accepts connections.
-    public func start() throws {
-        let arguments = ["-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
-        _ = try ChildProcess(
-            root ? "/usr/sbin/runuser" : bin + "/postgres",
-            root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments
-        )
-        for _ in 0..<200 {
-            if ThrowawayPostgres.canConnect(port: port) {
-                usleep(200_000)
-                return
-            }
-            usleep(50_000)
-        }
-        throw ThrowawayPostgres.Failure("PostgreSQL did not start")
-    }
-
-    /// Stops the server at once (what a crash or a restart looks like to clients).
-    public func stop() {
-        let pidFile = directory + "/data/postmaster.pid"
-        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let line = text.split(separator: "\n").first, let pid = pid_t(line) {
-            kill(pid, SIGQUIT)
-        }
-        for _ in 0..<100 where FileManager.default.fileExists(atPath: pidFile) { usleep(50_000) }
-    }
-
-    public func destroy() {
-        stop()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 }
