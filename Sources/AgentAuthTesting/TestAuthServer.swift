@@ -44,6 +44,14 @@ public struct TestAuthServer: Sendable {
         return logger
     }
 
+    /// A new agent standing for a resource server, with an `introspect` API key: the credential
+    /// a resource server calls introspection and the revocation feed with. Returns the key.
+    public func introspectionKey(agentName: String = "example-api") async throws -> String {
+        let resource = try await AgentAdministration(store: store).createAgent(name: agentName, by: .test)
+        return try await APIKeyAdministration(store: store).createAPIKey(agentID: resource.id, APIKeyRequest(scopes: ["introspect"]), by: .test)
+            .plaintext
+    }
+
     // MARK: In process
 
     /// The whole server (router, middleware, background services) as `agentauth serve` builds it.

@@ -41,14 +41,9 @@ struct ResourceAuthenticatorTests {
 
     static func withAuthServer(_ body: @Sendable (Fixture) async throws -> Void) async throws {
         try await TestAuthServer.with { server in
-            let gateway = try await AgentAdministration(store: server.store).createAgent(name: "example api", by: .test)
-            let introspection = try await APIKeyAdministration(store: server.store).createAPIKey(
-                agentID: gateway.id,
-                APIKeyRequest(scopes: ["introspect"]),
-                by: .test
-            )
+            let introspectionKey = try await server.introspectionKey(agentName: "example api")
             try await server.serve { auth in
-                try await body(Fixture(adminKey: server.adminKey, authPort: auth.port, introspectionKey: introspection.plaintext, store: server.store))
+                try await body(Fixture(adminKey: server.adminKey, authPort: auth.port, introspectionKey: introspectionKey, store: server.store))
             }
         }
     }

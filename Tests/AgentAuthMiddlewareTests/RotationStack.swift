@@ -48,12 +48,7 @@ struct RotationStack: Sendable {
         _ body: @Sendable (RotationStack) async throws -> Void
     ) async throws {
         try await TestAuthServer.with { server in
-            let gateway = try await AgentAdministration(store: server.store).createAgent(name: "resource server", by: .test)
-            let introspectionKey = try await APIKeyAdministration(store: server.store).createAPIKey(
-                agentID: gateway.id,
-                APIKeyRequest(scopes: ["introspect"]),
-                by: .test
-            ).plaintext
+            let introspectionKey = try await server.introspectionKey(agentName: "resource server")
             let logger = TestAuthServer.quietLogger
             let clock = OffsetClock()
             try await server.serve(now: clock.now, logger: logger, configure: { $0.signingKeyActivationDelay = activationDelay }) { authServer in

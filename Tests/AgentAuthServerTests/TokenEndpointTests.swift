@@ -1,6 +1,7 @@
 import AgentAuthCore
 import AgentAuthHTTP
 import AgentAuthServer
+import AgentAuthTesting
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -27,7 +27,7 @@ struct TestServers: Sendable {
         try await TestAuthServer.with { server in
             let logger = TestAuthServer.quietLogger
             let faults = TokenEndpointFaults()
-            let introspectionKey = try await Self.introspectionKey(store: server.store)
+            let introspectionKey = try await server.introspectionKey()
             try await server.serve(now: clock.date, logger: logger, wrap: { FaultInjectingResponder(inner: $0, faults: faults) }) { auth in
                 let issuer = auth.url
                 try await LoopbackServer.run { port, onRunning in
@@ -75,16 +75,6 @@ struct TestServers: Sendable {
                 }
             }
         }
-    }
-
-    private static func introspectionKey(store: SQLiteStore) async throws -> String {
-        let administration = AgentAdministration(store: store)
-        let resource = try await administration.createAgent(name: "example-api", by: .test)
-        return try await APIKeyAdministration(store: administration.store).createAPIKey(
-            agentID: resource.id,
-            APIKeyRequest(scopes: ["introspect"]),
-            by: .test
-        ).plaintext
     }
 
     private func waitUntilUp() async throws {
