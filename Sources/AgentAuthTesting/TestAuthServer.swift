@@ -1,14 +1,11 @@
 public import AgentAuthCore
 public import AgentAuthHTTP
 public import AgentAuthSQLite
+public import AgentAuthServer
 public import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
-
-// The background services (usage and audit flushes, revocation sync) are internal to the
-// server; a test server runs them with its own clock. This is why the target is not a product.
-@testable public import AgentAuthServer
 
 /// The one real auth server of the tests: a fresh SQLite file in a temp directory, a master
 /// key, the bootstrap admin agent and its key. From it a test builds the server in process

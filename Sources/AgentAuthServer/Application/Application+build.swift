@@ -3,7 +3,7 @@ public import AgentAuthHTTP
 import Foundation
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Builds the auth server: router, middleware and background services, on the given store.
 /// The signing keys are loaded (and the first one created, for a store that predates them)
@@ -31,8 +31,9 @@ public func buildApplication(
 }
 
 /// Batch writers and followers that run beside the HTTP server (shut down after it, so the
-/// last requests' audit events and usage are flushed).
-func backgroundServices(components: ServerComponents, logger: Logger) -> [any Service] {
+/// last requests' audit events and usage are flushed). Public for servers assembled around
+/// `buildRouter` (the tests' `TestAuthServer` runs them on its own clock).
+public func backgroundServices(components: ServerComponents, logger: Logger) -> [any Service] {
     var services: [any Service] = [
         PeriodicService(name: "API-key usage flush", interval: components.configuration.usageFlushInterval, logger: logger) { _ in
             try await components.usage.flush()
