@@ -70,7 +70,7 @@ public final class ChildProcess: Sendable {
     }
 
     deinit {
-        close(processDescriptor)
+        if processDescriptor >= 0 { close(processDescriptor) }
     }
 
     /// What the child wrote to stdout and stderr so far, line by line.
@@ -108,6 +108,11 @@ public final class ChildProcess: Sendable {
     /// Blocks until the child has exited (its pidfd turns readable); needs no other thread, so it
     /// is safe where a test's `defer` must wait.
     public func waitUntilExit() {
+        // A kernel without pidfds (before 5.3): wait for the reading task to see the end.
+        guard processDescriptor >= 0 else {
+            _ = storage.waitForStatus()
+            return
+        }
         var poller = pollfd(fd: processDescriptor, events: Int16(POLLIN), revents: 0)
         while poll(&poller, 1, -1) < 0 && errno == EINTR {}
     }
