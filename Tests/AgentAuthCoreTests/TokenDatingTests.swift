@@ -1,6 +1,7 @@
 import AgentAuthCore
 import AgentAuthSQLite
 import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import Testing
 
