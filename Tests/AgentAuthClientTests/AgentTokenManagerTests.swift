@@ -281,8 +281,9 @@ struct AgentTokenManagerTests {
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-            // Whole seconds: the date is 2–3 s ahead.
-            let date = formatter.string(from: Date().addingTimeInterval(3))
+            // Whole seconds: the date is 3–4 s ahead, so a slow set-up on a loaded machine still
+            // leaves more than a second to wait.
+            let date = formatter.string(from: Date().addingTimeInterval(4))
             servers.faults.failNext(.answer(.serviceUnavailable, retryAfter: date))
             _ = try await servers.manager(credentials).token()
             let arrivals = servers.faults.arrivals
