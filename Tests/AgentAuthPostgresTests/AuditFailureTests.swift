@@ -1,5 +1,6 @@
 import AgentAuthPostgres
 import AgentAuthStoreConformance
+import AgentAuthTesting
 import Foundation
 import Logging
 import PostgresNIO
@@ -14,29 +15,18 @@ struct AuditFailureTests {
             try await PostgresStoreTests.whileRunning(store) {
                 try await AuditFailureConformance.run(store) {
                     // Another session, as an operator or a failing disk would: every audit insert now fails.
-                    let components = try #require(URLComponents(string: url))
-                    let client = PostgresClient(
-                        configuration: .init(
-                            host: try #require(components.host),
-                            port: components.port ?? 5432,
-                            username: try #require(components.user),
-                            password: components.password,
-                            database: String(components.path.dropFirst()),
-                            tls: .disable
-                        ),
-                        backgroundLogger: Logger(label: "test")
-                    )
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { await client.run() }
-                        defer { group.cancelAll() }
-                        try await client.query(
+                    try await ThrowawayPostgres.withConnection(to: url) { connection in
+                        let logger = Logger(label: "test")
+                        _ = try await connection.query(
                             """
                             CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
                             BEGIN RAISE EXCEPTION 'audit write refused'; END $$
-                            """
+                            """,
+                            logger: logger
                         )
-                        try await client.query(
-                            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+                        _ = try await connection.query(
+                            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+                            logger: logger
                         )
                     }
                 }

@@ -100,32 +100,15 @@ struct PostgresStoreTests {
     /// How many sessions PostgreSQL has open on the database of `url`, counted from a connection
     /// to another database.
     static func connections(to url: String) async throws -> Int {
-        let components = try #require(URLComponents(string: url))
-        let database = String(components.path.dropFirst())
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: try #require(components.host),
-                port: components.port ?? 5432,
-                username: try #require(components.user),
-                password: components.password,
-                database: "postgres",
-                tls: .disable
-            ),
-            id: 99,
-            logger: Logger(label: "test")
-        )
-        do {
+        let database = String(try #require(URLComponents(string: url)).path.dropFirst())
+        return try await ThrowawayPostgres.withConnection(to: url, database: "postgres") { connection in
             let rows = try await connection.query(
                 "SELECT count(*)::INT FROM pg_stat_activity WHERE datname = \(database)",
                 logger: Logger(label: "test")
             )
             var count = 0
             for try await value in rows.decode(Int.self) { count = value }
-            try await connection.close()
             return count
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 }
