@@ -64,84 +64,118 @@ public func backgroundServices(components: ServerComponents, logger: Logger) -> 
 /// The router alone, for in-process tests and for embedding: each controller gets only the
 /// parts it uses.
 public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequestContext> {
-    let c = components
     let clientGate = ClientAuthenticationGate(
-        authenticator: c.clients,
-        clientFailures: c.clientFailures,
-        addressFailures: c.addressFailures,
-        audit: c.audit
+        authenticator: components.clients,
+        clientFailures: components.clientFailures,
+        addressFailures: components.addressFailures,
+        audit: components.audit
     )
-    let credentialAuthenticator = CredentialAuthenticator(apiKeys: c.apiKeys, tokens: c.tokens, agentStatus: c.agentStatus, audit: c.audit)
-    let callers = CallerAuthorization(clientGate: clientGate, credentialAuthenticator: credentialAuthenticator, audit: c.audit)
-    let configuration = c.configuration
+    let credentialAuthenticator = CredentialAuthenticator(
+        apiKeys: components.apiKeys,
+        tokens: components.tokens,
+        agentStatus: components.agentStatus,
+        audit: components.audit
+    )
+    let callers = CallerAuthorization(clientGate: clientGate, credentialAuthenticator: credentialAuthenticator, audit: components.audit)
+    let configuration = components.configuration
     let adminAudience: Set<String> = [configuration.effectiveAdminAudience]
 
     let router = Router(context: AgentAuthRequestContext.self)
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: RequestLimitsMiddleware())
-    HealthController(store: c.store).addRoutes(to: router)
-    DiscoveryController(issuer: configuration.effectiveIssuer, keyRing: c.keyRing).addRoutes(to: router)
+    HealthController(store: components.store).addRoutes(to: router)
+    DiscoveryController(issuer: configuration.effectiveIssuer, keyRing: components.keyRing).addRoutes(to: router)
     router.group("oauth")
         .addRoutes(
             TokenController(
                 clientGate: clientGate,
-                clientCredentials: ClientCredentialsGrant(issuer: c.issuer, explicitAudiences: adminAudience),
+                clientCredentials: ClientCredentialsGrant(issuer: components.issuer, explicitAudiences: adminAudience),
                 tokenExchange: TokenExchangeGrant(
-                    issuer: c.issuer,
-                    store: c.store,
+                    issuer: components.issuer,
+                    store: components.store,
                     maxDepth: configuration.maxDelegationDepth,
                     explicitAudiences: adminAudience
                 ),
-                exchangeTokens: c.anyAudienceTokens,
-                agentStatus: c.agentStatus,
-                audit: c.audit,
-                now: c.now
+                exchangeTokens: components.anyAudienceTokens,
+                agentStatus: components.agentStatus,
+                audit: components.audit,
+                now: components.now
             ).endpoints
         )
-        .addRoutes(IntrospectionController(callers: callers, apiKeys: c.apiKeys, tokens: c.anyAudienceTokens, agentStatus: c.agentStatus).endpoints)
+        .addRoutes(
+            IntrospectionController(
+                callers: callers,
+                apiKeys: components.apiKeys,
+                tokens: components.anyAudienceTokens,
+                agentStatus: components.agentStatus
+            ).endpoints
+        )
         .addRoutes(
             RevocationController(
                 callers: callers,
-                apiKeys: c.apiKeys,
-                tokens: c.anyAudienceTokens,
-                keyAdministration: APIKeyAdministration(store: c.store, now: c.now),
-                tokenRevocation: TokenRevocation(store: c.store, now: c.now),
-                revocationSync: c.revocationSync,
-                audit: c.audit,
-                chainKey: c.chainKey
+                apiKeys: components.apiKeys,
+                tokens: components.anyAudienceTokens,
+                keyAdministration: APIKeyAdministration(store: components.store, now: components.now),
+                tokenRevocation: TokenRevocation(store: components.store, now: components.now),
+                revocationSync: components.revocationSync,
+                audit: components.audit,
+                chainKey: components.chainKey
             ).endpoints
         )
-        .addRoutes(RevocationFeedController(callers: callers, store: c.store, revocationSync: c.revocationSync, feedPolls: c.feedPolls).endpoints)
+        .addRoutes(
+            RevocationFeedController(
+                callers: callers,
+                store: components.store,
+                revocationSync: components.revocationSync,
+                feedPolls: components.feedPolls
+            ).endpoints
+        )
     router.group("admin")
         .add(middleware: NoStoreMiddleware())
         .add(middleware: credentialAuthenticator)
-        .add(middleware: AuditRefusalsMiddleware(audit: c.audit, type: .adminRefused))
+        .add(middleware: AuditRefusalsMiddleware(audit: components.audit, type: .adminRefused))
         .add(middleware: RequireScope(.admin))
         .addRoutes(
-            AgentsController(agents: AgentAdministration(store: c.store, now: c.now), revocationSync: c.revocationSync, chainKey: c.chainKey)
-                .endpoints
+            AgentsController(
+                agents: AgentAdministration(store: components.store, now: components.now),
+                revocationSync: components.revocationSync,
+                chainKey: components.chainKey
+            )
+            .endpoints
         )
         .addRoutes(
-            APIKeysController(keys: APIKeyAdministration(store: c.store, now: c.now), revocationSync: c.revocationSync, chainKey: c.chainKey)
-                .endpoints
+            APIKeysController(
+                keys: APIKeyAdministration(store: components.store, now: components.now),
+                revocationSync: components.revocationSync,
+                chainKey: components.chainKey
+            )
+            .endpoints
         )
         .addRoutes(
             ClientsController(
-                clients: ClientAdministration(store: c.store, defaultAudience: configuration.defaultAudience, now: c.now),
-                chainKey: c.chainKey
+                clients: ClientAdministration(store: components.store, defaultAudience: configuration.defaultAudience, now: components.now),
+                chainKey: components.chainKey
             ).endpoints
         )
         .addRoutes(
             SigningKeysController(
-                signingKeys: SigningKeyAdministration(keyRing: c.keyRing, store: c.store, leeway: c.tokens.policy.leeway, now: c.now),
+                signingKeys: SigningKeyAdministration(
+                    keyRing: components.keyRing,
+                    store: components.store,
+                    leeway: components.tokens.policy.leeway,
+                    now: components.now
+                ),
                 defaultAlgorithm: configuration.signingAlgorithm,
                 activationDelay: configuration.signingKeyActivationDelay / .seconds(1),
-                revocationSync: c.revocationSync,
-                chainKey: c.chainKey,
-                now: c.now
+                revocationSync: components.revocationSync,
+                chainKey: components.chainKey,
+                now: components.now
             ).endpoints
         )
-        .addRoutes(DelegationController(delegation: DelegationAdministration(store: c.store, now: c.now), chainKey: c.chainKey).endpoints)
-        .addRoutes(AuditController(store: c.store).endpoints)
+        .addRoutes(
+            DelegationController(delegation: DelegationAdministration(store: components.store, now: components.now), chainKey: components.chainKey)
+                .endpoints
+        )
+        .addRoutes(AuditController(store: components.store).endpoints)
     return router
 }
