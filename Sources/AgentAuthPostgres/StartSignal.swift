@@ -2,7 +2,9 @@ import Foundation
 import Synchronization
 
 /// A one-way signal: `wait()` returns once `fire()` has been called (at once after that), and
-/// throws `CancellationError` when its task is cancelled first.
+/// throws `CancellationError` when its task is cancelled first. Written here because neither
+/// NIO, swift-async-algorithms nor the standard library has a one-shot latch that many tasks
+/// await with cancellation; an `AsyncStream` per waiter would do the same with more machinery.
 final class StartSignal: Sendable {
     private enum State {
         case waiting([UUID: CheckedContinuation<Void, any Error>])
