@@ -182,7 +182,13 @@ struct VerifiedTokenCacheTests {
                     let again = try await Self.get(client, bearer: token.token)
                     #expect(again == .ok)
                 }
-                let tampered = try await Self.get(client, bearer: String(tokens[9].token.dropLast(2)) + "AA")
+                // The signature's first character carries six whole bits, so a different one is a different
+                // signature (the last characters may carry padding bits, or already be the ones put there).
+                let signed = tokens[9].token
+                let signatureStart = signed.index(after: signed.lastIndex(of: ".")!)
+                let replacement: Character = signed[signatureStart] == "A" ? "B" : "A"
+                let forged = signed.replacingCharacters(in: signatureStart...signatureStart, with: String(replacement))
+                let tampered = try await Self.get(client, bearer: forged)
                 #expect(tampered == .unauthorized)
             }
             #expect(cache.count <= 4)
