@@ -155,7 +155,7 @@ public final class RevocationFeedFollower: Service, Sendable {
                 case .apiKey: apiKeyCache.evict(keyID: event.subject)
                 case .agent: apiKeyCache.evict(agentID: event.subject)
                 case .signingKey: rotations.append(event)
-                case .token: break
+                case .token, .client, .limits, .quota: break
                 }
             }
             if !rotations.isEmpty { await keySource?.apply(rotations) }

@@ -40,7 +40,7 @@ extension PostgresStore {
             keyHash: try row["key_hash"].decode(String.self),
             display: try row["display"].decode(String.self),
             scopes: (try? ScopeSet(parsing: try row["scopes"].decode(String.self))) ?? ScopeSet(),
-            rateLimit: RateLimitTier(rawValue: try row["rate_limit"].decode(String.self)) ?? .standard,
+            rateLimit: try row["rate_limit"].decode(String?.self),
             status: APIKey.Status(rawValue: try row["status"].decode(String.self)) ?? .revoked,
             createdAt: try date(row["created_at"])!,
             expiresAt: try date(row["expires_at"]),
@@ -116,7 +116,7 @@ extension PostgresStore {
 
     static func insert(_ key: APIKey, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let scopes = key.scopes.description
-        let tier = key.rateLimit.rawValue
+        let tier = key.rateLimit ?? "unlimited"
         let status = key.status.rawValue
         let created = key.createdAt.timeIntervalSince1970
         let expires = key.expiresAt?.timeIntervalSince1970

@@ -19,7 +19,7 @@ extension SQLiteStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                key.id, key.agentID, key.name, key.keyHash, key.display, key.scopes.description, key.rateLimit.rawValue,
+                key.id, key.agentID, key.name, key.keyHash, key.display, key.scopes.description, key.rateLimit ?? "unlimited",
                 key.status.rawValue, key.createdAt.timeIntervalSince1970, key.expiresAt?.timeIntervalSince1970,
                 key.revokedAt?.timeIntervalSince1970, key.lastUsedAt?.timeIntervalSince1970, key.replacedBy,
             ]
@@ -161,7 +161,7 @@ extension SQLiteStore {
             display: row["display"],
             // Stored scopes were validated on the way in; an unreadable list grants nothing.
             scopes: (try? ScopeSet(parsing: scopeString)) ?? ScopeSet(),
-            rateLimit: RateLimitTier(rawValue: row["rate_limit"]) ?? .standard,
+            rateLimit: row["rate_limit"],
             // An unknown status is treated as revoked: fail closed.
             status: APIKey.Status(rawValue: row["status"]) ?? .revoked,
             createdAt: date(row["created_at"])!,

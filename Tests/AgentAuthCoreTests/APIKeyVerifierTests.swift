@@ -26,6 +26,9 @@ final class CountingKeyStore: APIKeyStore {
     func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date, audit: AuditRecord?) async throws -> APIKey {
         try await inner.rollAPIKey(id: id, replacement: replacement, graceUntil: graceUntil, at: at, audit: audit)
     }
+    func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+        try await inner.updateAPIKey(key, at: at, audit: audit)
+    }
     func recordAPIKeyUsage(_ usage: [String: Date]) async throws { try await inner.recordAPIKeyUsage(usage) }
 }
 
@@ -116,7 +119,7 @@ struct APIKeyVerifierTests {
             clock.withLock { $0 = $0.addingTimeInterval(100) }
             let (replacement, previous) = try await keys.rollAPIKey(id: old.record.id, graceSeconds: 30, by: .test)
             #expect(previous.replacedBy == replacement.record.id)
-            #expect(replacement.record.name == "ci" && replacement.record.rateLimit == .low && replacement.record.scopes == old.record.scopes)
+            #expect(replacement.record.name == "ci" && replacement.record.rateLimit == "low" && replacement.record.scopes == old.record.scopes)
             #expect(replacement.record.expiresAt == now().addingTimeInterval(3600))
             clock.withLock { $0 = $0.addingTimeInterval(29) }
             _ = try await verifier.verify(old.plaintext)

@@ -201,7 +201,7 @@ struct RevocationFeedPagingTests {
             try await feed.pollOnce()
             #expect(feed.acceptsTokens && feed.isFresh, "the last page is in")
             #expect(feed.revocations.revokedTokenCount == 2_501, "cursor \(feed.revocations.cursor)")
-            #expect(feed.revocations.isRevoked(tokenIDs: ["at_last"], agentIDs: [], issuedAt: now))
+            #expect(feed.revocations.isRevoked(tokenIDs: ["at_last"], agentIDs: [], clientID: nil, issuedAt: now))
         }
     }
 }

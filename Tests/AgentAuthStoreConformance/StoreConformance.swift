@@ -74,7 +74,7 @@ public enum StoreConformance {
             keyHash: SecretFormat.storageHash(secret),
             display: SecretFormat.apiKey.display(secret),
             scopes: try! ScopeSet(validating: scopes),
-            rateLimit: .standard,
+            rateLimit: "standard",
             status: .active,
             createdAt: createdAt,
             expiresAt: expiresAt

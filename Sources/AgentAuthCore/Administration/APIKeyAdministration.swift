@@ -28,7 +28,7 @@ public struct APIKeyAdministration: Sendable {
             throw AdministrationError.invalidRequest("scopes: \(error)")
         }
         let name = try request.name.map { try AgentAdministration.validatedName($0, field: "name", maxLength: Self.maxKeyNameLength) }
-        let rateLimit = try request.rateLimit.map(Self.validatedTier) ?? .standard
+        let rateLimit = try request.rateLimit.map(Self.validatedTierName)
         let created = now()
         var expiresAt: Date?
         if let expiresIn = request.expiresIn {
@@ -111,7 +111,8 @@ public struct APIKeyAdministration: Sendable {
         agentID: String,
         name: String?,
         scopes: ScopeSet,
-        rateLimit: RateLimitTier,
+        rateLimit: String?,
+        quota: Quota? = nil,
         expiresAt: Date?,
         createdAt: Date
     )
@@ -126,6 +127,7 @@ public struct APIKeyAdministration: Sendable {
             display: SecretFormat.apiKey.display(plaintext),
             scopes: scopes,
             rateLimit: rateLimit,
+            quota: quota,
             status: .active,
             createdAt: createdAt,
             expiresAt: expiresAt
@@ -133,11 +135,12 @@ public struct APIKeyAdministration: Sendable {
         return IssuedAPIKey(record: record, plaintext: plaintext)
     }
 
-    static func validatedTier(_ value: String) throws -> RateLimitTier {
-        guard let tier = RateLimitTier(rawValue: value) else {
-            let names = RateLimitTier.allCases.map(\.rawValue).joined(separator: ", ")
-            throw AdministrationError.invalidRequest("rate_limit must be one of: \(names)")
+    /// A tier name of the right form; whether it is defined is checked by the store, in the
+    /// change's transaction (a tier deleted meanwhile can't be assigned).
+    static func validatedTierName(_ value: String) throws -> String {
+        guard value == RateLimitTier.unlimitedName || RateLimitTier.isValidName(value) else {
+            throw AdministrationError.invalidRequest("rate_limit must name a tier (letters, digits, '.', '_', '-', at most \(RateLimitTier.maxNameLength))")
         }
-        return tier
+        return value
     }
 }

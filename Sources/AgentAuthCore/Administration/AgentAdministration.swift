@@ -23,7 +23,7 @@ public struct AgentAdministration: Sendable {
             agentID: agent.id,
             name: "bootstrap admin key",
             scopes: ScopeSet([.admin]),
-            rateLimit: .unlimited,
+            rateLimit: nil,
             expiresAt: nil,
             createdAt: now()
         )

@@ -39,6 +39,18 @@ extension AuditEventType {
     public static let clientSecretRotated = AuditEventType(rawValue: "client.secret_rotated")
     public static let signingKeyRotated = AuditEventType(rawValue: "signing_key.rotated")
     public static let tokenRevoked = AuditEventType(rawValue: "token.revoked")
+    public static let agentUpdated = AuditEventType(rawValue: "agent.updated")
+    public static let keyUpdated = AuditEventType(rawValue: "key.updated")
+    public static let clientUpdated = AuditEventType(rawValue: "client.updated")
+    public static let clientDisabled = AuditEventType(rawValue: "client.disabled")
+    public static let clientEnabled = AuditEventType(rawValue: "client.enabled")
+    public static let clientDeleted = AuditEventType(rawValue: "client.deleted")
+    public static let rateLimitSet = AuditEventType(rawValue: "rate_limit.set")
+    public static let rateLimitDeleted = AuditEventType(rawValue: "rate_limit.deleted")
+
+    // Limits reached, found when verifiers report usage.
+    /// A quota is used up for the rest of its period (`subject`, `period`, `until`, `quota`, `used`).
+    public static let quotaExhausted = AuditEventType(rawValue: "quota.exhausted")
 
     // Tokens handed out.
     public static let tokenIssued = AuditEventType(rawValue: "token.issued")

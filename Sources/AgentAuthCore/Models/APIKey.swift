@@ -15,7 +15,10 @@ public struct APIKey: Hashable, Sendable {
     /// `sk-agent-ABCD…WXYZ`.
     public var display: String
     public var scopes: ScopeSet
-    public var rateLimit: RateLimitTier
+    /// The rate-limit tier of this key (`nil`: none; the agent's tier still applies).
+    public var rateLimit: String?
+    /// This key's budget (`nil`: none; the agent's quota still applies).
+    public var quota: Quota?
     public var status: Status
     public var createdAt: Date
     public var expiresAt: Date?
@@ -31,7 +34,8 @@ public struct APIKey: Hashable, Sendable {
         keyHash: String,
         display: String,
         scopes: ScopeSet,
-        rateLimit: RateLimitTier,
+        rateLimit: String?,
+        quota: Quota? = nil,
         status: Status,
         createdAt: Date,
         expiresAt: Date?,
@@ -46,6 +50,7 @@ public struct APIKey: Hashable, Sendable {
         self.display = display
         self.scopes = scopes
         self.rateLimit = rateLimit
+        self.quota = quota
         self.status = status
         self.createdAt = createdAt
         self.expiresAt = expiresAt

@@ -3,6 +3,11 @@ public import Foundation
 /// An OAuth client (RFC 7591 vocabulary). Every client belongs to exactly one agent and
 /// issues tokens whose `sub` is that agent.
 public struct OAuthClient: Hashable, Sendable {
+    public enum Status: String, Hashable, Sendable, Codable {
+        case active
+        case disabled
+    }
+
     public var clientID: String
     public var agentID: String
     /// The scopes the client may be granted (RFC 7591 `scope`).
@@ -21,6 +26,14 @@ public struct OAuthClient: Hashable, Sendable {
     public var previousSecretHash: String?
     public var previousSecretExpiresAt: Date?
     public var createdAt: Date
+    /// RFC 7591 `client_name`: for people.
+    public var name: String?
+    /// The rate-limit tier of this client: at `/oauth/token` and for its tokens at every verifier.
+    public var rateLimit: String?
+    /// A disabled client gets `invalid_client`, and its tokens issued at or before `disabledAt` are refused.
+    public var status: Status
+    /// The latest time the client was disabled (or deleted), kept after re-enabling as an agent's is.
+    public var disabledAt: Date?
 
     public init(
         clientID: String,
@@ -34,7 +47,11 @@ public struct OAuthClient: Hashable, Sendable {
         secretHash: String?,
         previousSecretHash: String? = nil,
         previousSecretExpiresAt: Date? = nil,
-        createdAt: Date
+        createdAt: Date,
+        name: String? = nil,
+        rateLimit: String? = nil,
+        status: Status = .active,
+        disabledAt: Date? = nil
     ) {
         self.clientID = clientID
         self.agentID = agentID
@@ -48,6 +65,10 @@ public struct OAuthClient: Hashable, Sendable {
         self.previousSecretHash = previousSecretHash
         self.previousSecretExpiresAt = previousSecretExpiresAt
         self.createdAt = createdAt
+        self.name = name
+        self.rateLimit = rateLimit
+        self.status = status
+        self.disabledAt = disabledAt
     }
 
     public static let defaultTokenTTL = 1800

@@ -1,17 +1,55 @@
-/// The request-rate tier of an API key. The names are the contract; what each allows
-/// per minute is documented in docs/api-keys.md and enforced by the rate limiter.
-public enum RateLimitTier: String, CaseIterable, Hashable, Sendable, Codable {
-    case low
-    case standard
-    case high
-    case unlimited
+/// A named request rate, defined by the operator (`PUT /admin/rate-limits/{name}`) and assigned
+/// to agents, API keys and OAuth clients by name. Enforced with GCRA (`RateLimiter`): `requests`
+/// per `windowSeconds` on average, at most `burst` at once from rest.
+public struct RateLimitTier: Hashable, Sendable, Codable {
+    public var name: String
+    public var requests: Int
+    public var windowSeconds: Int
+    /// How many requests may come at once after a quiet spell; `requests` when not given.
+    public var burst: Int
 
-    public var requestsPerMinute: Int? {
-        switch self {
-        case .low: 60
-        case .standard: 600
-        case .high: 6000
-        case .unlimited: nil
+    public init(name: String, requests: Int, windowSeconds: Int, burst: Int? = nil) {
+        self.name = name
+        self.requests = requests
+        self.windowSeconds = windowSeconds
+        self.burst = burst ?? requests
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, requests, burst
+        case windowSeconds = "window_seconds"
+    }
+
+    /// The average spacing between requests (GCRA's emission interval), in seconds.
+    public var emissionInterval: Double { Double(windowSeconds) / Double(requests) }
+
+    /// The name that means "no limit": assignable, never defined.
+    public static let unlimitedName = "unlimited"
+
+    /// Tiers every store starts with, so the names API keys have accepted since the first
+    /// release keep their documented meaning.
+    public static let builtIn: [RateLimitTier] = [
+        RateLimitTier(name: "low", requests: 60, windowSeconds: 60),
+        RateLimitTier(name: "standard", requests: 600, windowSeconds: 60),
+        RateLimitTier(name: "high", requests: 6000, windowSeconds: 60),
+    ]
+
+    /// Limits on what a tier may say: names as in HTTP structured-field tokens, so they can be
+    /// sent back in `RateLimit-Policy` as they are.
+    public static let maxNameLength = 64
+    public static let maxRequests = 1_000_000_000
+    /// A month.
+    public static let maxWindowSeconds = 31 * 86_400
+
+    /// Whether `name` can name a tier: 1 to 64 of `A-Z a-z 0-9 . _ -`, starting with a letter.
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...maxNameLength).contains(bytes.count), let first = bytes.first else { return false }
+        let isLetter = { (byte: UInt8) in (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) }
+        guard isLetter(first) else { return false }
+        return bytes.allSatisfy { byte in
+            isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".")
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }
     }
 }

@@ -15,18 +15,26 @@ public struct RevocationEvent: Hashable, Sendable, Codable {
         /// `expiresAt`: the retired key, signing until `at`, leaving the JWKS at `expiresAt`; stop
         /// trusting it then.
         case signingKey = "signing_key"
+        /// An OAuth client is disabled or deleted: its tokens issued at or before `at` are refused.
+        case client
+        /// Rate-limit tiers or assignments changed (subject: the tier name or the agent, key or
+        /// client id): refetch the limits (`GET /oauth/limits`).
+        case limits
+        /// A quota is used up (subject: the agent or key id): answer 429 until `expiresAt`, the
+        /// period's end.
+        case quota
     }
 
     public var seq: Int64
     public var kind: Kind
-    /// The jti, key id, agent id or signing key's kid.
+    /// The jti, key id, agent id, signing key's kid, client id, or tier name.
     public var subject: String
     /// The agent the revoked credential belongs to.
     public var agentID: String?
     /// When it happened (for `.agent`: the disable watermark; for `.signingKey`: the hand-over).
     public var at: Date
     /// When the entry stops mattering (a token's `exp`, a retired signing key's end of
-    /// publication); `nil` for API keys, agents and a new signing key.
+    /// publication, a used-up quota's period end); `nil` for the others.
     public var expiresAt: Date?
 
     public init(seq: Int64 = 0, kind: Kind, subject: String, agentID: String?, at: Date, expiresAt: Date? = nil) {

@@ -9,6 +9,7 @@ public final class RevocationList: Sendable {
     struct State {
         var tokens: [String: Date] = [:]
         var agents: [String: Date] = [:]
+        var clients: [String: Date] = [:]
         var cursor: Int64 = 0
     }
 
@@ -25,7 +26,9 @@ public final class RevocationList: Sendable {
                     state.tokens[event.subject] = event.expiresAt ?? .distantFuture
                 case .agent:
                     state.agents[event.subject] = max(state.agents[event.subject] ?? .distantPast, event.at)
-                case .apiKey, .signingKey:
+                case .client:
+                    state.clients[event.subject] = max(state.clients[event.subject] ?? .distantPast, event.at)
+                case .apiKey, .signingKey, .limits, .quota:
                     break
                 }
                 state.cursor = max(state.cursor, event.seq)
@@ -42,9 +45,10 @@ public final class RevocationList: Sendable {
     public var revokedTokenCount: Int { state.withLock { $0.tokens.count } }
 
     /// Whether a token must be refused: its `jti` or an ancestor's is revoked, or an agent of its
-    /// chain (subject or actor) was disabled at or after it was issued.
-    public func isRevoked(tokenIDs: some Sequence<String>, agentIDs: some Sequence<String>, issuedAt: Date) -> Bool {
+    /// chain (subject or actor) or its client was disabled at or after it was issued.
+    public func isRevoked(tokenIDs: some Sequence<String>, agentIDs: some Sequence<String>, clientID: String?, issuedAt: Date) -> Bool {
         state.withLock { state in
+            if let clientID, let disabledAt = state.clients[clientID], disabledAt >= issuedAt { return true }
             for agentID in agentIDs {
                 if let disabledAt = state.agents[agentID], disabledAt >= issuedAt { return true }
             }
@@ -52,7 +56,7 @@ public final class RevocationList: Sendable {
         }
     }
 
-    /// As `isRevoked(tokenIDs:agentIDs:issuedAt:)` for a token's chain, without building the
+    /// As `isRevoked(tokenIDs:agentIDs:clientID:issuedAt:)` for a token's chain, without building the
     /// chain arrays: this runs on every request.
     public func isRevoked(_ claims: AccessTokenClaims) -> Bool {
         state.withLock { state in
@@ -62,6 +66,7 @@ public final class RevocationList: Sendable {
                     if let disabledAt = state.agents[actor], disabledAt >= claims.issuedAt { return true }
                 }
             }
+            if !state.clients.isEmpty, let disabledAt = state.clients[claims.clientID], disabledAt >= claims.issuedAt { return true }
             if state.tokens.isEmpty { return false }
             if state.tokens[claims.tokenID] != nil { return true }
             for ancestor in claims.ancestors where state.tokens[ancestor] != nil { return true }

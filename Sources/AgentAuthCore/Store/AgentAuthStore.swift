@@ -7,7 +7,7 @@ public import Foundation
 /// implementation passes the shared conformance suite. Both are also swift-service-lifecycle
 /// `Service`s (this module does not depend on it): whoever opens a store runs it in a
 /// `ServiceGroup`, before anything uses it, and stops it after.
-public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore, RevocationStore, AuditStore {
+public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore, RevocationStore, AuditStore, LimitsStore {
     /// Succeeds when the store can serve requests; used by `/readyz`.
     func ping() async throws
 
@@ -36,6 +36,12 @@ public protocol AgentStore: Sendable {
     /// `.agent` revocation event, in the same transaction.
     /// Returns the updated agent, or `nil` when there is no such agent.
     func setAgentStatus(id: String, status: Agent.Status, at: Date, audit: AuditRecord?) async throws -> Agent?
+    /// Writes the agent's changeable fields (`name`, `rateLimit`, `quota`) and nothing else, and
+    /// appends a `.limits` feed event, in one transaction. A changed quota is checked against this
+    /// period's usage at once: the agent's exhaustions are dropped and, when the new quota is used
+    /// up too, recorded again with a `.quota` event. Throws `StoreError.notFound` when the tier is
+    /// not defined (`unlimited` needs no definition). Returns the stored agent, `nil` when there is none.
+    func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent?
     /// Sets which agents may act for this one in token exchange (`nil`: any agent). Returns
     /// `false` when there is no such agent.
     func setDelegationPolicy(agentID: String, mayAct: [String]?, audit: AuditRecord?) async throws -> Bool
@@ -61,6 +67,11 @@ public protocol APIKeyStore: Sendable {
     /// event (so cached results are dropped and the new expiry applies). Throws `.notFound` when the old key
     /// does not exist and `.conflict` when it is revoked, expired or already rolled.
     func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date, audit: AuditRecord?) async throws -> APIKey
+    /// Writes the key's changeable fields (`name`, `scopes`, `rateLimit`, `quota`) and nothing else,
+    /// and appends an `.apiKey` feed event (cached results, with their scopes, are dropped) and a
+    /// `.limits` event, in one transaction; a changed quota is re-checked as for agents. Throws
+    /// `StoreError.notFound` when the tier is not defined. Returns the stored key, `nil` when there is none.
+    func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey?
     /// Writes a batch of last-used times; a time never moves backwards.
     func recordAPIKeyUsage(_ usage: [String: Date]) async throws
 }

@@ -7,6 +7,17 @@ public protocol OAuthClientStore: Sendable {
     func client(id: String) async throws -> OAuthClient?
     /// An agent's clients, oldest first.
     func clients(agentID: String) async throws -> [OAuthClient]
+    /// Writes the client's changeable fields (`name`, `scopes`, `rateLimit`) and nothing else, and
+    /// appends a `.limits` feed event, in one transaction. Throws `StoreError.notFound` when the
+    /// tier is not defined. Returns the stored client, `nil` when there is none.
+    func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
+    /// Sets the status; disabling also moves the `disabledAt` watermark to `at` and appends a
+    /// `.client` feed event, in one transaction (its tokens issued until then are refused
+    /// everywhere). Returns the updated client, `nil` when there is none.
+    func setClientStatus(id: String, status: OAuthClient.Status, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
+    /// Deletes the client and appends a `.client` feed event at `at`, in one transaction. Returns
+    /// the deleted client, `nil` when there was none.
+    func deleteClient(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
     /// In one transaction: the current secret becomes the previous one (valid until
     /// `previousValidUntil`) and `newSecretHash` the current one. Returns the updated client,
     /// `nil` when there is no such client.

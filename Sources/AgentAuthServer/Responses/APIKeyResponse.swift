@@ -38,7 +38,7 @@ public struct APIKeyResponse: ResponseEncodable, Sendable {
         try container.encode(record.agentID, forKey: .agentID)
         try container.encode(record.name, forKey: .name)
         try container.encode(record.status.rawValue, forKey: .status)
-        try container.encode(record.rateLimit.rawValue, forKey: .rateLimit)
+        try container.encode(record.rateLimit, forKey: .rateLimit)
         try container.encode(record.createdAt, forKey: .createdAt)
         try container.encode(record.expiresAt, forKey: .expiresAt)
         try container.encode(record.revokedAt, forKey: .revokedAt)
