@@ -9,18 +9,23 @@ public struct LimitsSnapshot: Hashable, Sendable, Codable {
     public var keys: [String: LimitAssignment]
     public var clients: [String: LimitAssignment]
     public var exhausted: [QuotaExhaustion]
+    /// The revocation feed's latest `seq` when the snapshot was taken: it reflects every event up
+    /// to there, so a verifier skips `.limits` and `.quota` events at or before it.
+    public var cursor: Int64
 
     public init(
         tiers: [String: RateLimitTier] = [:],
         agents: [String: LimitAssignment] = [:],
         keys: [String: LimitAssignment] = [:],
         clients: [String: LimitAssignment] = [:],
-        exhausted: [QuotaExhaustion] = []
+        exhausted: [QuotaExhaustion] = [],
+        cursor: Int64 = 0
     ) {
         self.tiers = tiers
         self.agents = agents
         self.keys = keys
         self.clients = clients
         self.exhausted = exhausted
+        self.cursor = cursor
     }
 }

@@ -39,7 +39,7 @@ public struct UsageReport: Hashable, Sendable, Codable {
         case counts
     }
 
-    /// Bounds on what one report may hold.
-    public static let maxCounts = 10_000
+    /// Bounds on what one report may hold: 500 counts fit the auth server's 64 KiB body limit.
+    public static let maxCounts = 500
     public static let maxBatchIDLength = 64
 }

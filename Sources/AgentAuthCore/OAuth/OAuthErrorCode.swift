@@ -48,6 +48,8 @@ public struct OAuthErrorCode: RawRepresentable, Hashable, Sendable, CustomString
 
     /// Too many failed attempts, or too many open feed polls; see `Retry-After`.
     public static let tooManyRequests = Self(rawValue: "too_many_requests")
+    /// A rate limit or quota of the agent or credential refused the request (429, `Retry-After`).
+    public static let rateLimited = Self(rawValue: "rate_limited")
     /// A request without any credential at a protected resource (RFC 6750 §3.1 sends no error
     /// attribute in the challenge; the JSON body still needs a code).
     public static let unauthorized = Self(rawValue: "unauthorized")

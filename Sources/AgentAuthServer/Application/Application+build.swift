@@ -53,6 +53,13 @@ public func backgroundServices(components: ServerComponents, logger: Logger) -> 
                 olderThan: now.addingTimeInterval(-2 * TimeInterval(OAuthClient.maxTokenTTL))
             )
             components.revocations.prune(now: now)
+            components.limits.prune(now: now)
+            // Batch ids only guard against a report sent twice within moments; counts are kept
+            // for 400 days, so a month's usage can be read back a year later.
+            try await components.store.pruneUsage(
+                batchesBefore: now.addingTimeInterval(-86_400),
+                countsBefore: now.addingTimeInterval(-400 * 86_400)
+            )
         },
     ]
     if let notifier = components.store as? any StoreChangeNotifier {
@@ -98,6 +105,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 ),
                 exchangeTokens: components.anyAudienceTokens,
                 agentStatus: components.agentStatus,
+                limiter: components.limiter,
                 audit: components.audit,
                 now: components.now
             ).endpoints
@@ -122,6 +130,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 chainKey: components.chainKey
             ).endpoints
         )
+        .addRoutes(LimitsController(callers: callers, store: components.store, audit: components.audit, now: components.now).endpoints)
         .addRoutes(
             RevocationFeedController(
                 callers: callers,

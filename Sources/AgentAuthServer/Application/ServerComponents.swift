@@ -16,6 +16,10 @@ public struct ServerComponents: Sendable {
     /// The audit chain's key, for admin changes that store their event in their own transaction.
     let chainKey: AuditChainKey
     public let revocations: RevocationList
+    /// Tiers, assignments and used-up quotas, kept current with the store by `revocationSync`.
+    public let limits: LimitsState
+    /// Rate limits and quotas at `/oauth/token`, per client and agent, in this process.
+    let limiter: RequestLimiter
     let revocationSync: RevocationSync
     /// Long-polls of the revocation feed open per credential.
     let feedPolls: ConcurrentPollLimit
@@ -44,7 +48,9 @@ public struct ServerComponents: Sendable {
         chainKey = AuditChainKey(masterKey: masterKey)
         audit = AuditLog(store: store, key: chainKey, now: now)
         revocations = RevocationList()
-        revocationSync = RevocationSync(store: store, list: revocations, keyRing: keyRing)
+        limits = LimitsState()
+        limiter = RequestLimiter(state: limits, now: now)
+        revocationSync = RevocationSync(store: store, list: revocations, limits: limits, keyRing: keyRing, now: now)
         feedPolls = ConcurrentPollLimit(limit: configuration.maxFeedPollsPerCredential)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer
@@ -64,10 +70,11 @@ public struct ServerComponents: Sendable {
         addressFailures = FailureLimiter(limit: configuration.addressFailureLimit, now: now)
     }
 
-    /// Loads signing keys and revocations before the server takes requests.
+    /// Loads signing keys, revocations and limits before the server takes requests.
     public func prepare() async throws {
         _ = try await keyRing.createInitialKey(configuration.signingAlgorithm)
         try await keyRing.reload()
         try await revocationSync.sync()
+        try await revocationSync.reloadLimits()
     }
 }

@@ -18,6 +18,8 @@ struct TokenController {
     /// Subject and actor tokens of an exchange: any audience, no leeway past `exp`.
     let exchangeTokens: TokenVerifier
     let agentStatus: AgentStatusCheck
+    /// The client's and its agent's rate limits and quotas, in this process.
+    let limiter: RequestLimiter
     let audit: AuditLog
     let now: @Sendable () -> Date
 
@@ -48,6 +50,18 @@ struct TokenController {
         // one disabled before them is refused by the reads themselves.
         let issuedAt = now()
         let client = try await clientGate.authenticate(credentials, context: context).client
+        // Limited per client (and its agent) once the client is known, before any grant work.
+        let limit = limiter.admit(LimitSubject(agentID: client.agentID, credential: .client(client.clientID)))
+        guard limit.allowed else {
+            audit.recordFailure(
+                type: .tokenRefused,
+                agentID: client.agentID,
+                credentialID: client.clientID,
+                clientAddress: context.remoteAddress,
+                reason: OAuthErrorCode.rateLimited.rawValue
+            )
+            throw limit.refusal
+        }
         let audiences = form.values(of: "audience") + form.values(of: "resource")
         try Self.checkResourceURIs(form.values(of: "resource"))
         let issued: TokenIssuer.IssuedToken
@@ -101,6 +115,7 @@ struct TokenController {
         var response = try context.responseEncoder.encode(body, from: request, context: context)
         response.headers[.cacheControl] = "no-store"
         response.headers[.pragma] = "no-cache"
+        limit.addHeaders(to: &response.headers)
         return response
     }
 

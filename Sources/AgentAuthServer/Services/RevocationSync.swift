@@ -1,15 +1,19 @@
 import AgentAuthCore
+import Foundation
 import ServiceLifecycle
 import Synchronization
 
 /// Keeps this node's `RevocationList` equal to the store's revocation events, whoever wrote
-/// them (this node, the CLI, another node), reloads the signing keys when a rotation's events
+/// them (this node, the CLI, another node), and its `LimitsState` too (used-up quotas as they
+/// come, a new snapshot when limits changed), reloads the signing keys when a rotation's events
 /// arrive, and wakes feed requests waiting for a later `seq` (only then: a verifier that learns
 /// of a rotation from this node finds the new key in its JWKS).
 final class RevocationSync: Sendable {
     let store: any AgentAuthStore
     let list: RevocationList
+    let limits: LimitsState
     let keyRing: SigningKeyRing
+    let now: @Sendable () -> Date
     private let latest = Atomic<Int64>(0)
     private let waiters = Mutex(Waiters())
 
@@ -22,10 +26,12 @@ final class RevocationSync: Sendable {
         var pending: [UInt64: (after: Int64, continuation: CheckedContinuation<Void, Never>)] = [:]
     }
 
-    init(store: any AgentAuthStore, list: RevocationList, keyRing: SigningKeyRing) {
+    init(store: any AgentAuthStore, list: RevocationList, limits: LimitsState = LimitsState(), keyRing: SigningKeyRing, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.list = list
+        self.limits = limits
         self.keyRing = keyRing
+        self.now = now
     }
 
     var latestSeq: Int64 { latest.load(ordering: .acquiring) }
@@ -40,14 +46,22 @@ final class RevocationSync: Sendable {
         guard bounds.latest > list.cursor else { return }
         var cursor = list.cursor
         var rotated = false
+        var limitsChanged = false
         while true {
             let events = try await store.revocations(after: cursor, limit: 1000)
             guard let last = events.last else { break }
             list.apply(events)
+            if limits.apply(events) { limitsChanged = true }
             rotated = rotated || events.contains { $0.kind == .signingKey }
             cursor = last.seq
         }
         if rotated { try await keyRing.reload() }
+        if limitsChanged { try await reloadLimits() }
+    }
+
+    /// Replaces the limits with the store's.
+    func reloadLimits() async throws {
+        limits.replace(with: try await LimitsController.snapshot(of: store, now: now()))
     }
 
     /// Returns once an event after `after` is known to this node, or after `timeout`, or when

@@ -1,0 +1,45 @@
+public import AgentAuthCore
+public import HTTPTypes
+
+extension HTTPField.Name {
+    /// draft-ietf-httpapi-ratelimit-headers: the policies that apply to the request.
+    public static let rateLimitPolicy = Self("RateLimit-Policy")!
+    /// draft-ietf-httpapi-ratelimit-headers: where the caller stands against each policy.
+    public static let rateLimit = Self("RateLimit")!
+}
+
+extension LimitDecision {
+    /// Adds `RateLimit-Policy` (`"NAME";q=REQUESTS;w=WINDOW`) and `RateLimit` (`"NAME";r=REMAINING;t=RESET`)
+    /// for each tier that applies, as structured-field lists. Written out here rather than with
+    /// swift-http-structured-headers: tier names are validated to a token alphabet
+    /// (`RateLimitTier.isValidName`), so each item is a plain quoted string with integer
+    /// parameters and needs no escaping, and this runs on every request.
+    public func addHeaders(to headers: inout HTTPFields) {
+        guard !standings.isEmpty else { return }
+        var policies = ""
+        var states = ""
+        for standing in standings {
+            if !policies.isEmpty {
+                policies += ", "
+                states += ", "
+            }
+            let tier = standing.tier
+            policies += "\"\(tier.name)\";q=\(tier.requests);w=\(tier.windowSeconds)"
+            states += "\"\(tier.name)\";r=\(standing.remaining);t=\(standing.resetSeconds)"
+        }
+        headers[.rateLimitPolicy] = policies
+        headers[.rateLimit] = states
+    }
+
+    /// The 429 for a refused request: `Retry-After` in whole seconds (at least 1), the rate-limit
+    /// fields, and `{"error":"rate_limited"}`.
+    public var refusal: OAuthError {
+        var headers: HTTPFields = [.retryAfter: String(retryAfterSeconds)]
+        addHeaders(to: &headers)
+        let description =
+            quotaExhaustedUntil != nil
+            ? "the quota for this period is used up; try again in \(retryAfterSeconds) s"
+            : "rate limit exceeded; try again in \(retryAfterSeconds) s"
+        return OAuthError(.tooManyRequests, code: .rateLimited, description: description, headers: headers)
+    }
+}
