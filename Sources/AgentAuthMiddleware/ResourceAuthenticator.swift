@@ -83,7 +83,7 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
             }
             do {
                 let claims = try await tokens.verify(token)
-                return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)
+                return AgentIdentity(claims)
             } catch TokenRejection.keysUnavailable {
                 context.logger.error("the issuer's keys cannot be fetched")
                 throw OAuthError.temporarilyUnavailable("the auth server's keys cannot be fetched; try again", retryAfter: 2)

@@ -35,6 +35,11 @@ public struct ResourceServerConfiguration: Sendable {
     public var tokenStalenessBound: Duration
     /// How often the issuer's keys are refetched besides the rotations the feed announces.
     public var jwksRefreshInterval: Duration
+    /// How often the requests counted here are reported to the auth server (for quotas and
+    /// usage); at most a second by contract, since it bounds how far a quota can be overshot.
+    public var usageReportInterval: Duration
+    /// How often the rate-limit tiers and assignments are refetched besides the changes the feed announces.
+    public var limitsRefreshInterval: Duration
     /// The HTTP server's connection cap and request deadlines.
     public var connectionLimits: ConnectionLimits
 
@@ -48,6 +53,8 @@ public struct ResourceServerConfiguration: Sendable {
         feedStalenessBound: Duration = .seconds(15),
         tokenStalenessBound: Duration = .seconds(300),
         jwksRefreshInterval: Duration = .seconds(300),
+        usageReportInterval: Duration = .seconds(1),
+        limitsRefreshInterval: Duration = .seconds(60),
         connectionLimits: ConnectionLimits = ConnectionLimits()
     ) {
         self.authServer = authServer
@@ -59,6 +66,8 @@ public struct ResourceServerConfiguration: Sendable {
         self.feedStalenessBound = feedStalenessBound
         self.tokenStalenessBound = tokenStalenessBound
         self.jwksRefreshInterval = jwksRefreshInterval
+        self.usageReportInterval = usageReportInterval
+        self.limitsRefreshInterval = limitsRefreshInterval
         self.connectionLimits = connectionLimits
     }
 

@@ -30,15 +30,25 @@ public import ServiceLifecycle
 /// work, and `RequireScope` answers 401 on protected ones; a credential that does not verify is
 /// refused wherever it is sent.
 ///
+/// After the credential, rate limits and quotas (`RateLimitMiddleware`): 429 with `Retry-After`
+/// past the agent's or the credential's tier or quota, and `RateLimit-Policy` / `RateLimit` on
+/// every authenticated answer where a tier applies.
+///
 /// As a service: follows the auth server's revocation feed (revoked tokens and keys, disabled
-/// agents, signing-key rotations) and refetches the issuer's keys now and then, until shutdown.
+/// agents and clients, signing-key rotations, used-up quotas) and its limits, refetches the
+/// issuer's keys now and then, and reports usage every second, until shutdown.
 public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity>>: RouterMiddleware, Service {
     /// The revocation feed follower: its deny-list, API-key cache and freshness.
     public let feed: RevocationFeedFollower
     /// The issuer's signing keys.
     public let keys: RemoteJWKS
+    /// Rate-limit tiers, assignments and used-up quotas, from the auth server.
+    public let limits: LimitsFollower
+    /// Reports the requests counted here, for quotas and usage.
+    public let usage: UsageReporter
     let authenticator: ResourceAuthenticator<Context>
-    let limits = RequestLimitsMiddleware<Context>()
+    let rateLimits: RateLimitMiddleware<Context>
+    let requestLimits = RequestLimitsMiddleware<Context>()
     let errors = JSONErrorMiddleware<Context>()
 
     public init(configuration: ResourceServerConfiguration, logger: Logger = Logger(label: "agentauth.resource-server")) {
@@ -48,11 +58,24 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
             refreshInterval: configuration.jwksRefreshInterval,
             logger: logger
         )
+        let limits = LimitsFollower(
+            authServer: configuration.authServerBase,
+            credential: configuration.introspectionKey,
+            refreshInterval: configuration.limitsRefreshInterval,
+            logger: logger
+        )
+        let usage = UsageReporter(
+            authServer: configuration.authServerBase,
+            credential: configuration.introspectionKey,
+            interval: configuration.usageReportInterval,
+            logger: logger
+        )
         let feed = RevocationFeedFollower(
             authServer: configuration.authServerBase,
             credential: configuration.introspectionKey,
             apiKeyCache: APIKeyCache(ttl: configuration.apiKeyCacheTTL),
             keySource: keys,
+            limits: limits,
             stalenessBound: configuration.feedStalenessBound,
             tokenStalenessBound: configuration.tokenStalenessBound,
             logger: logger
@@ -65,6 +88,9 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
         )
         self.keys = keys
         self.feed = feed
+        self.limits = limits
+        self.usage = usage
+        self.rateLimits = RateLimitMiddleware(limiter: RequestLimiter(state: limits.state), usage: usage.counter)
         self.authenticator = ResourceAuthenticator(
             introspection: IntrospectionClient(authServer: configuration.authServerBase, introspectionKey: configuration.introspectionKey),
             tokens: tokens,
@@ -84,17 +110,22 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try await errors.handle(request, context: context) { request, context in
-            try await limits.handle(request, context: context) { request, context in
-                try await authenticator.handle(request, context: context, next: next)
+            try await requestLimits.handle(request, context: context) { request, context in
+                try await authenticator.handle(request, context: context) { request, context in
+                    try await rateLimits.handle(request, context: context, next: next)
+                }
             }
         }
     }
 
-    /// Follows the revocation feed and refreshes the issuer's keys until graceful shutdown.
+    /// Follows the revocation feed and the limits, refreshes the issuer's keys and reports usage
+    /// until graceful shutdown (usage once more after it).
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await feed.run() }
             group.addTask { try await keys.run() }
+            group.addTask { try await limits.run() }
+            group.addTask { try await usage.run() }
         }
     }
 }

@@ -31,6 +31,8 @@ public final class RevocationFeedFollower: Service, Sendable {
     /// Told of signing-key rotations (and feed resets), so it fetches a new key before tokens
     /// carry it and drops a retired one the moment it leaves the JWKS.
     public let keySource: (any FeedFollowingKeySource)?
+    /// Told of `.limits` and `.quota` events (and feed resets), to keep rate limits and quotas current.
+    public let limits: LimitsFollower?
     /// When the feed last answered while the deny-list was complete; `nil` until the first
     /// complete load, and again while a reset's reload is under way.
     private let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
@@ -56,6 +58,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         revocations: RevocationList = RevocationList(),
         apiKeyCache: APIKeyCache = APIKeyCache(),
         keySource: (any FeedFollowingKeySource)? = nil,
+        limits: LimitsFollower? = nil,
         httpClient: HTTPClient = RevocationFeedFollower.defaultHTTPClient,
         waitSeconds: Int = 5,
         stalenessBound: Duration = .seconds(15),
@@ -68,6 +71,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         self.revocations = revocations
         self.apiKeyCache = apiKeyCache
         self.keySource = keySource
+        self.limits = limits
         self.httpClient = httpClient
         self.waitSeconds = waitSeconds
         self.stalenessBound = stalenessBound
@@ -147,6 +151,7 @@ public final class RevocationFeedFollower: Service, Sendable {
             revocations.reset()
             apiKeyCache.removeAll()
             await keySource?.feedWasReset()
+            limits?.feedWasReset()
         } else {
             revocations.apply(answer.events)
             var rotations: [RevocationEvent] = []
@@ -159,6 +164,7 @@ public final class RevocationFeedFollower: Service, Sendable {
                 }
             }
             if !rotations.isEmpty { await keySource?.apply(rotations) }
+            limits?.feedDelivered(answer.events)
         }
         let complete = !answer.reset && answer.events.count < Self.pageSize
         caughtUp.withLock { $0 = complete }

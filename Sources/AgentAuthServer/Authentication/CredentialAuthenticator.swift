@@ -51,7 +51,7 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             case .present(let token):
                 let claims = try await tokens.verify(token)
                 try await agentStatus.check(claims)
-                return AgentIdentity(agentID: claims.subject, credentialID: claims.tokenID, kind: .accessToken, scopes: claims.scope)
+                return AgentIdentity(claims)
             case .ambiguous, .malformed:
                 throw OAuthError.invalidToken()
             }

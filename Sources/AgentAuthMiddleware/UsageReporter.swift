@@ -1,0 +1,91 @@
+public import AgentAuthCore
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import ServiceLifecycle
+import Synchronization
+
+/// Reports the requests a resource server counted (`UsageCounter`) to the auth server
+/// (`POST /oauth/usage`) every `interval` (1 s by default, the most the contract allows), and
+/// once more at graceful shutdown. A batch that fails is sent again as it was, same batch id,
+/// until the auth server acknowledges it: the auth server counts each batch id once, so a report
+/// whose answer was lost is not counted twice. Later counts wait behind it.
+public final class UsageReporter: Service, Sendable {
+    let endpoint: String
+    let credential: String
+    let httpClient: HTTPClient
+    let interval: Duration
+    let logger: Logger
+    public let counter: UsageCounter
+    /// Batches made and not yet acknowledged, oldest first.
+    private let pending = Mutex<[UsageReport]>([])
+
+    public init(
+        authServer: String,
+        credential: String,
+        counter: UsageCounter = UsageCounter(),
+        httpClient: HTTPClient = RevocationFeedFollower.defaultHTTPClient,
+        interval: Duration = .seconds(1),
+        logger: Logger = Logger(label: "agentauth.usage")
+    ) {
+        let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
+        self.endpoint = base + "/oauth/usage"
+        self.credential = credential
+        self.counter = counter
+        self.httpClient = httpClient
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            do {
+                try await report()
+            } catch {
+                logger.warning("usage report not delivered; it is sent again", metadata: ["reason": "\(error)"])
+            }
+        }
+        // The last counts, after the HTTP server has stopped taking requests.
+        try? await report()
+    }
+
+    /// Batches everything counted so far and sends every unacknowledged batch, oldest first;
+    /// stops at the first that fails (it stays first in line).
+    public func report() async throws {
+        let counts = counter.take()
+        if !counts.isEmpty {
+            let batches = stride(from: 0, to: counts.count, by: UsageReport.maxCounts).map { start in
+                UsageReport(batchID: UUID().uuidString, counts: Array(counts[start..<min(start + UsageReport.maxCounts, counts.count)]))
+            }
+            pending.withLock { $0.append(contentsOf: batches) }
+        }
+        while let batch = pending.withLock({ $0.first }) {
+            try await send(batch)
+            pending.withLock { queue in
+                if queue.first?.batchID == batch.batchID { queue.removeFirst() }
+            }
+        }
+    }
+
+    /// Batches waiting to be acknowledged.
+    public var pendingBatches: Int { pending.withLock { $0.count } }
+
+    func send(_ batch: UsageReport) async throws {
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: credential)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(batch)))
+        let response = try await httpClient.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 64 * 1024)
+        guard response.status == .ok else { throw ReportRefused(status: Int(response.status.code)) }
+    }
+
+    struct ReportRefused: Error, CustomStringConvertible {
+        let status: Int
+        var description: String { "the auth server answered \(status)" }
+    }
+}
