@@ -79,7 +79,7 @@ public final class RateLimiter: Sendable {
                 let tolerance = Double(limit.tier.burst) * interval
                 let arrival = max(state.arrivals[limit.identity] ?? now, now)
                 let next = arrival + interval
-                if next - now > tolerance {
+                if next - now > tolerance + 1e-9 {
                     allowed = false
                     retryAfter = max(retryAfter, next - now - tolerance)
                 }

@@ -1,0 +1,80 @@
+import AgentAuthCore
+import Foundation
+import Testing
+
+/// What a verifier applies to a request from the limits it knows: tiers of the agent and the
+/// credential, used-up quotas until their period ends, and the feed's events after a snapshot.
+@Suite("Limits state")
+struct LimitsStateTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let tier = RateLimitTier(name: "t", requests: 10, windowSeconds: 60)
+
+    static func snapshot(cursor: Int64 = 10, exhausted: [QuotaExhaustion] = []) -> LimitsSnapshot {
+        LimitsSnapshot(
+            tiers: ["t": tier],
+            agents: ["agt_a": LimitAssignment(rateLimit: "t")],
+            keys: ["key_k": LimitAssignment(rateLimit: "t", quota: Quota(requests: 5, period: .day))],
+            clients: ["cli_c": LimitAssignment(rateLimit: "unknown-tier")],
+            exhausted: exhausted,
+            cursor: cursor
+        )
+    }
+
+    @Test("nothing is limited before a snapshot; then the agent's and the credential's tiers apply")
+    func tiersApply() {
+        let state = LimitsState()
+        let keyRequest = LimitSubject(agentID: "agt_a", credential: .apiKey("key_k"))
+        #expect(state.limits(for: keyRequest, now: Self.now).rateLimits.isEmpty)
+        state.replace(with: Self.snapshot())
+        #expect(state.limits(for: keyRequest, now: Self.now).rateLimits.map(\.identity) == ["agent agt_a", "credential key_k"])
+        let tokenRequest = LimitSubject(agentID: "agt_other", credential: .client("cli_c"))
+        #expect(state.limits(for: tokenRequest, now: Self.now).rateLimits.isEmpty, "an undefined tier limits nothing")
+    }
+
+    @Test("a used-up quota refuses until its period ends, for the agent or the key it belongs to")
+    func quotaEvents() {
+        let state = LimitsState()
+        state.replace(with: Self.snapshot())
+        let end = Quota.Period.day.end(of: Self.now)
+        let reload = state.apply([RevocationEvent(seq: 11, kind: .quota, subject: "key_k", agentID: "agt_a", at: Self.now, expiresAt: end)])
+        #expect(!reload)
+        let subject = LimitSubject(agentID: "agt_a", credential: .apiKey("key_k"))
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == end)
+        #expect(state.limits(for: LimitSubject(agentID: "agt_a", credential: .apiKey("key_other")), now: Self.now).exhaustedUntil == nil)
+        #expect(state.limits(for: subject, now: end).exhaustedUntil == nil, "the period's end lifts it")
+    }
+
+    @Test("events the snapshot already reflects are skipped; a later limits event asks for a new one")
+    func cursor() {
+        let state = LimitsState()
+        state.replace(with: Self.snapshot(cursor: 10))
+        let end = Quota.Period.day.end(of: Self.now)
+        let replayed = state.apply([
+            RevocationEvent(seq: 9, kind: .quota, subject: "agt_a", agentID: "agt_a", at: Self.now, expiresAt: end),
+            RevocationEvent(seq: 10, kind: .limits, subject: "agt_a", agentID: "agt_a", at: Self.now),
+        ])
+        #expect(!replayed)
+        #expect(state.limits(for: LimitSubject(agentID: "agt_a", credential: .apiKey("key_k")), now: Self.now).exhaustedUntil == nil)
+        #expect(state.apply([RevocationEvent(seq: 12, kind: .limits, subject: "t", agentID: nil, at: Self.now)]))
+    }
+
+    @Test("quota periods are UTC hours, days and months")
+    func periods() {
+        let date = ISO8601DateFormatter().date(from: "2026-02-28T23:59:30Z")!
+        let iso = ISO8601DateFormatter()
+        #expect(iso.string(from: Quota.Period.hour.start(of: date)) == "2026-02-28T23:00:00Z")
+        #expect(iso.string(from: Quota.Period.hour.end(of: date)) == "2026-03-01T00:00:00Z")
+        #expect(iso.string(from: Quota.Period.day.start(of: date)) == "2026-02-28T00:00:00Z")
+        #expect(iso.string(from: Quota.Period.day.end(of: date)) == "2026-03-01T00:00:00Z")
+        #expect(iso.string(from: Quota.Period.month.start(of: date)) == "2026-02-01T00:00:00Z")
+        #expect(iso.string(from: Quota.Period.month.end(of: date)) == "2026-03-01T00:00:00Z")
+    }
+
+    @Test("tier names are tokens: letters first, then letters, digits, '.', '_', '-'")
+    func tierNames() {
+        for good in ["gold", "tier-1", "a.b_c", String(repeating: "x", count: 64)] { #expect(RateLimitTier.isValidName(good), "\(good)") }
+        for bad in ["", "1tier", "with space", "quote\"", "semi;colon", "é", String(repeating: "x", count: 65)] {
+            #expect(!RateLimitTier.isValidName(bad), "\(bad)")
+        }
+    }
+}
