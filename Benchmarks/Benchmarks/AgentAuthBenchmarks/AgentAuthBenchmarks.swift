@@ -124,4 +124,26 @@ let benchmarks: @Sendable () -> Void = {
             setup: { try await Fixtures.shared.prepare() }
         )
     }
+
+    // MARK: Rate limits
+
+    for tiers in [0, 2] {
+        Benchmark("Rate limits: RequestLimiter.admit, \(tiers) tiers applying", configuration: fast) { benchmark in
+            let tier = RateLimitTier(name: "bench", requests: 1_000_000_000, windowSeconds: 60)
+            let state = LimitsState()
+            state.replace(
+                with: LimitsSnapshot(
+                    tiers: ["bench": tier],
+                    agents: tiers > 0 ? ["agt_bench": LimitAssignment(rateLimit: "bench")] : [:],
+                    clients: tiers > 0 ? ["cli_bench": LimitAssignment(rateLimit: "bench")] : [:]
+                )
+            )
+            let limiter = RequestLimiter(state: state)
+            let subject = LimitSubject(agentID: "agt_bench", credential: .client("cli_bench"))
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(limiter.admit(subject))
+            }
+        }
+    }
 }
