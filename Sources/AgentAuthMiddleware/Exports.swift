@@ -13,3 +13,12 @@
 @_exported public import struct AgentAuthHTTP.OAuthError
 @_exported public import struct AgentAuthHTTP.RequestLimitsMiddleware
 @_exported public import struct AgentAuthHTTP.RequireScope
+// Rate limits and quotas, for a resource server that composes `RateLimitMiddleware` itself.
+@_exported public import class AgentAuthCore.LimitsState
+@_exported public import struct AgentAuthCore.LimitDecision
+@_exported public import struct AgentAuthCore.LimitSubject
+@_exported public import struct AgentAuthCore.Quota
+@_exported public import class AgentAuthCore.RateLimiter
+@_exported public import struct AgentAuthCore.RateLimitTier
+@_exported public import class AgentAuthCore.RequestLimiter
+@_exported public import class AgentAuthCore.UsageCounter
