@@ -154,6 +154,7 @@ public final class RevocationFeedFollower: Service, Sendable {
             limits?.feedWasReset()
         } else {
             revocations.apply(answer.events)
+            revocations.advance(to: answer.cursor)
             var rotations: [RevocationEvent] = []
             for event in answer.events {
                 switch event.kind {
@@ -183,10 +184,38 @@ public final class RevocationFeedFollower: Service, Sendable {
         if pruneDue { revocations.prune(now: Date()) }
     }
 
+    /// A feed page. Events of a kind this version does not know (a newer auth server's) are
+    /// skipped, and the cursor still moves past them; an event of a known kind that does not
+    /// decode fails the page, as any malformed answer does.
     struct Answer: Decodable {
         let events: [RevocationEvent]
         let cursor: Int64
         let reset: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case events, cursor, reset
+        }
+
+        struct KindProbe: Decodable {
+            let type: String
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            cursor = try container.decode(Int64.self, forKey: .cursor)
+            reset = try container.decode(Bool.self, forKey: .reset)
+            let probes = try container.decode([KindProbe].self, forKey: .events)
+            var list = try container.nestedUnkeyedContainer(forKey: .events)
+            var events: [RevocationEvent] = []
+            for probe in probes {
+                if RevocationEvent.Kind(rawValue: probe.type) == nil {
+                    _ = try list.decode(KindProbe.self)
+                } else {
+                    events.append(try list.decode(RevocationEvent.self))
+                }
+            }
+            self.events = events
+        }
     }
 
     enum FeedError: Error {

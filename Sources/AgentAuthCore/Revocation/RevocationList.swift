@@ -36,6 +36,11 @@ public final class RevocationList: Sendable {
         }
     }
 
+    /// Moves the cursor past events that were read but not applied (kinds this version does not know).
+    public func advance(to cursor: Int64) {
+        state.withLock { $0.cursor = max($0.cursor, cursor) }
+    }
+
     /// Forgets everything (after the feed says the cursor is too old to resume from).
     public func reset() {
         state.withLock { $0 = State() }
