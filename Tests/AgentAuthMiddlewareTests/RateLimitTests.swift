@@ -33,7 +33,12 @@ struct RateLimitTests {
         var store: SQLiteStore { server.store }
 
         /// A new agent and an API key of it with `scopes`, optionally with tiers.
-        func agentWithKey(agentTier: String? = nil, keyTier: String? = nil, keyQuota: Quota? = nil, scopes: [String] = ["conversations:read"])
+        func agentWithKey(
+            agentTier: String? = nil,
+            keyTier: String? = nil,
+            keyQuota: Quota? = nil,
+            scopes: [String] = ["conversations:read"]
+        )
             async throws -> (agent: Agent, key: IssuedAPIKey)
         {
             var agent = try await AgentAdministration(store: store).createAgent(name: "worker", by: .test)
@@ -45,7 +50,8 @@ struct RateLimitTests {
             return (agent, key)
         }
 
-        func addKey(to agent: Agent, tier: String? = nil, quota: Quota? = nil, scopes: [String] = ["conversations:read"]) async throws -> IssuedAPIKey {
+        func addKey(to agent: Agent, tier: String? = nil, quota: Quota? = nil, scopes: [String] = ["conversations:read"]) async throws -> IssuedAPIKey
+        {
             var key = try await APIKeyAdministration(store: store).createAPIKey(agentID: agent.id, APIKeyRequest(scopes: scopes), by: .test)
             if tier != nil || quota != nil {
                 var record = key.record
@@ -79,7 +85,11 @@ struct RateLimitTests {
         let router = Router(context: AgentAuthRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         let protected = router.group("v1")
-            .add(middleware: ResourceAuthenticator(introspection: IntrospectionClient(authServer: fixture.auth, introspectionKey: fixture.introspectionKey)))
+            .add(
+                middleware: ResourceAuthenticator(
+                    introspection: IntrospectionClient(authServer: fixture.auth, introspectionKey: fixture.introspectionKey)
+                )
+            )
             .add(middleware: RateLimitMiddleware(limiter: limiter, usage: UsageCounter()))
         protected.group("conversations").add(middleware: RequireScope(Scope("conversations:read")!)).get { _, _ in ["ok": true] }
         protected.group("billing").add(middleware: RequireScope(Scope("billing:read")!)).get { _, _ in ["ok": true] }

@@ -41,14 +41,17 @@ struct LimitsEndpointTests {
         }
     }
 
-    @Test("malformed usage reports get 400, never a count", arguments: [
-        #"not json"#,
-        #"{"counts":[]}"#,
-        #"{"batch_id":"","counts":[]}"#,
-        #"{"batch_id":"b","counts":[{"agent_id":"a","credential_id":"c","requests":-1,"rate_limited":0}]}"#,
-        #"{"batch_id":"b","counts":[{"agent_id":"","credential_id":"c","requests":1,"rate_limited":0}]}"#,
-        #"{"batch_id":"has space","counts":[]}"#,
-    ])
+    @Test(
+        "malformed usage reports get 400, never a count",
+        arguments: [
+            #"not json"#,
+            #"{"counts":[]}"#,
+            #"{"batch_id":"","counts":[]}"#,
+            #"{"batch_id":"b","counts":[{"agent_id":"a","credential_id":"c","requests":-1,"rate_limited":0}]}"#,
+            #"{"batch_id":"b","counts":[{"agent_id":"","credential_id":"c","requests":1,"rate_limited":0}]}"#,
+            #"{"batch_id":"has space","counts":[]}"#,
+        ]
+    )
     func malformedReports(_ body: String) async throws {
         try await TestEnvironment.with { env in
             let introspector = try await env.server.introspectionKey()

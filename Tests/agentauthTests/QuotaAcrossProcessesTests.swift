@@ -91,7 +91,12 @@ extension TimedProcessTests {
                 )
                 #expect(agentResponse.status == 201, "\(agentResponse.body)")
                 let agent = try #require(agentResponse.json["id"] as? String)
-                let client = try await HTTP.send(.POST, "\(auth)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"conversations:read"}"#)
+                let client = try await HTTP.send(
+                    .POST,
+                    "\(auth)/admin/agents/\(agent)/clients",
+                    headers: admin,
+                    body: #"{"scope":"conversations:read"}"#
+                )
                 let token = try await HTTP.clientCredentialsToken(
                     auth,
                     clientID: try #require(client.json["client_id"] as? String),

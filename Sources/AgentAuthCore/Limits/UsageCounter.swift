@@ -30,6 +30,13 @@ public final class UsageCounter: Sendable {
             counts = [:]
             return taken
         }
-        return taken.map { UsageReport.Count(agentID: $0.key.agentID, credentialID: $0.key.credentialID, requests: $0.value.requests, rateLimited: $0.value.rateLimited) }
+        return taken.map {
+            UsageReport.Count(
+                agentID: $0.key.agentID,
+                credentialID: $0.key.credentialID,
+                requests: $0.value.requests,
+                rateLimited: $0.value.rateLimited
+            )
+        }
     }
 }

@@ -26,7 +26,13 @@ final class RevocationSync: Sendable {
         var pending: [UInt64: (after: Int64, continuation: CheckedContinuation<Void, Never>)] = [:]
     }
 
-    init(store: any AgentAuthStore, list: RevocationList, limits: LimitsState = LimitsState(), keyRing: SigningKeyRing, now: @escaping @Sendable () -> Date = Date.init) {
+    init(
+        store: any AgentAuthStore,
+        list: RevocationList,
+        limits: LimitsState = LimitsState(),
+        keyRing: SigningKeyRing,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.list = list
         self.limits = limits
