@@ -11,7 +11,7 @@ import Synchronization
 /// (`POST /oauth/usage`) every `interval` (1 s by default, the most the contract allows), and
 /// once more at graceful shutdown. A batch that fails is sent again as it was, same batch id,
 /// until the auth server acknowledges it: the auth server counts each batch id once, so a report
-/// whose answer was lost is not counted twice. Later counts wait behind it.
+/// whose answer was lost is not counted twice. Later counts wait in the counter behind it.
 public final class UsageReporter: Service, Sendable {
     let endpoint: String
     let credential: String
@@ -52,16 +52,22 @@ public final class UsageReporter: Service, Sendable {
         try? await report()
     }
 
-    /// Batches everything counted so far and sends every unacknowledged batch, oldest first;
-    /// stops at the first that fails (it stays first in line).
+    /// Sends every unacknowledged batch, oldest first, then batches everything counted so far and
+    /// sends that; stops at the first that fails (it stays first in line). While a batch waits,
+    /// new counts stay in the counter (one entry per credential), so an auth server that is down
+    /// for an hour costs no more memory than one that is down for a second.
     public func report() async throws {
+        try await sendPending()
         let counts = counter.take()
-        if !counts.isEmpty {
-            let batches = stride(from: 0, to: counts.count, by: UsageReport.maxCounts).map { start in
-                UsageReport(batchID: UUID().uuidString, counts: Array(counts[start..<min(start + UsageReport.maxCounts, counts.count)]))
-            }
-            pending.withLock { $0.append(contentsOf: batches) }
+        guard !counts.isEmpty else { return }
+        let batches = stride(from: 0, to: counts.count, by: UsageReport.maxCounts).map { start in
+            UsageReport(batchID: UUID().uuidString, counts: Array(counts[start..<min(start + UsageReport.maxCounts, counts.count)]))
         }
+        pending.withLock { $0.append(contentsOf: batches) }
+        try await sendPending()
+    }
+
+    func sendPending() async throws {
         while let batch = pending.withLock({ $0.first }) {
             try await send(batch)
             pending.withLock { queue in

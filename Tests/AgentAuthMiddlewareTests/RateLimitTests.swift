@@ -341,4 +341,41 @@ struct RateLimitTests {
             }
         }
     }
+
+    /// Passes everything to the auth server, but answers the first usage report with a 503 after
+    /// the server has counted it: the answer is lost, the count is not.
+    struct FirstReportAnswerLost<Inner: HTTPResponder>: HTTPResponder {
+        typealias Context = Inner.Context
+        let inner: Inner
+        let lost = Atomic<Bool>(false)
+
+        func respond(to request: Request, context: Context) async throws -> Response {
+            let response = try await inner.respond(to: request, context: context)
+            guard request.uri.path == "/oauth/usage", !lost.exchange(true, ordering: .relaxed) else { return response }
+            return Response(status: .serviceUnavailable)
+        }
+    }
+
+    @Test("a report whose answer was lost is sent again with the same batch id and counted once")
+    func retriedReportCountedOnce() async throws {
+        try await TestAuthServer.with { server in
+            let introspectionKey = try await server.introspectionKey(agentName: "resource server")
+            let agent = try await AgentAdministration(store: server.store).createAgent(name: "worker", by: .test)
+            let subject = LimitSubject(agentID: agent.id, credential: .apiKey("key_reported"))
+            try await server.serve(wrap: { FirstReportAnswerLost(inner: $0) }) { auth in
+                let reporter = UsageReporter(authServer: auth.url, credential: introspectionKey)
+                for _ in 0..<5 { reporter.counter.count(subject, limited: false) }
+                await #expect(throws: (any Error).self) { try await reporter.report() }
+                #expect(reporter.pendingBatches == 1, "the batch waits to be sent again")
+                let since = Quota.Period.hour.start(of: Date())
+                #expect(try await server.store.usage(agentID: agent.id, since: since).requests == 5, "the server had counted it")
+                reporter.counter.count(subject, limited: true)
+                try await reporter.report()
+                #expect(reporter.pendingBatches == 0)
+                let usage = try await server.store.usage(agentID: agent.id, since: since)
+                #expect(usage.requests == 5, "the resent batch was not counted again")
+                #expect(usage.rateLimited == 1, "later counts followed it in a batch of their own")
+            }
+        }
+    }
 }
