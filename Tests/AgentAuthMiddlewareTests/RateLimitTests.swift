@@ -346,12 +346,16 @@ struct RateLimitTests {
     /// the server has counted it: the answer is lost, the count is not.
     struct FirstReportAnswerLost<Inner: HTTPResponder>: HTTPResponder {
         typealias Context = Inner.Context
+        final class Flag: Sendable {
+            let raised = Atomic<Bool>(false)
+        }
+
         let inner: Inner
-        let lost = Atomic<Bool>(false)
+        let lost = Flag()
 
         func respond(to request: Request, context: Context) async throws -> Response {
             let response = try await inner.respond(to: request, context: context)
-            guard request.uri.path == "/oauth/usage", !lost.exchange(true, ordering: .relaxed) else { return response }
+            guard request.uri.path == "/oauth/usage", !lost.raised.exchange(true, ordering: .relaxed) else { return response }
             return Response(status: .serviceUnavailable)
         }
     }
