@@ -42,7 +42,7 @@ struct PostgresStoreTests {
             #expect(
                 names == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
-                    "v4 signing-key events in the revocation feed",
+                    "v4 signing-key events in the revocation feed", "v5 rate limits, quotas and usage",
                 ]
             )
             let second = try await PostgresStore(url: url)

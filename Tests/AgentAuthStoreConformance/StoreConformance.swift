@@ -47,7 +47,7 @@ public enum StoreConformance {
         .init(description: "audit events chain across batches and filter newest first", body: auditLog),
         .init(description: "delegation policy: any agent by default, a list, or none", body: delegationPolicy),
         .init(description: "admin changes store their audit event with them, and only when the change is made", body: auditedChanges),
-    ]
+    ] + limitsCases + usageCases
 
     // MARK: Fixtures
 
