@@ -71,8 +71,8 @@ extension PostgresStore {
 
     public func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
         try await transaction { [logger] connection in
-            guard let old = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(key.id) FOR UPDATE", logger: logger).first.map(Self.apiKey)
-            else { return nil }
+            let current = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(key.id) FOR UPDATE", logger: logger)
+            guard let old = try current.first.map(Self.apiKey) else { return nil }
             try await Self.requireTier(key.rateLimit, connection, logger)
             let (scopes, quotaRequests, quotaPeriod) = (key.scopes.description, key.quota?.requests, key.quota?.period.rawValue)
             let updated = try await Self.rows(

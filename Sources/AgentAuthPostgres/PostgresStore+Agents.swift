@@ -47,8 +47,8 @@ extension PostgresStore {
 
     public func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent? {
         try await transaction { [logger] connection in
-            guard let old = try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(agent.id) FOR UPDATE", logger: logger).first.map(Self.agent)
-            else { return nil }
+            let current = try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(agent.id) FOR UPDATE", logger: logger)
+            guard let old = try current.first.map(Self.agent) else { return nil }
             try await Self.requireTier(agent.rateLimit, connection, logger)
             let (quotaRequests, quotaPeriod) = (agent.quota?.requests, agent.quota?.period.rawValue)
             let updated = try await Self.rows(

@@ -31,8 +31,9 @@ extension PostgresStore {
 
     public func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         try await transaction { [logger] connection in
-            guard try await !Self.rows(connection, "SELECT 1 FROM oauth_clients WHERE client_id = \(client.clientID) FOR UPDATE", logger: logger).isEmpty
-            else { return nil }
+            let id = client.clientID
+            let current = try await Self.rows(connection, "SELECT 1 FROM oauth_clients WHERE client_id = \(id) FOR UPDATE", logger: logger)
+            guard !current.isEmpty else { return nil }
             try await Self.requireTier(client.rateLimit, connection, logger)
             let scopes = client.scopes.description
             let updated = try await Self.rows(

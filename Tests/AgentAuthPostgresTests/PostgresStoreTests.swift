@@ -1,5 +1,4 @@
 import AgentAuthCore
-@testable import AgentAuthPostgres
 import AgentAuthStoreConformance
 import AgentAuthTesting
 import Foundation
@@ -7,6 +6,8 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import Testing
+
+@testable import AgentAuthPostgres
 
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
@@ -60,7 +61,10 @@ struct PostgresStoreTests {
             // The schema an older release left, with rows it wrote.
             try await ThrowawayPostgres.withConnection(to: url) { connection in
                 let logger = Logger(label: "test")
-                try await connection.query("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", logger: logger)
+                try await connection.query(
+                    "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
+                    logger: logger
+                )
                 for migration in PostgresMigrations.all.prefix(while: { $0.name != "v5 rate limits, quotas and usage" }) {
                     for statement in migration.sql {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)

@@ -1,8 +1,9 @@
 import AgentAuthCore
-@testable import AgentAuthSQLite
 import Foundation
 import GRDB
 import Testing
+
+@testable import AgentAuthSQLite
 
 @Suite("SQLite store migrations")
 struct SQLiteMigrationTests {

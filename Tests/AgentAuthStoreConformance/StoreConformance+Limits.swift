@@ -362,7 +362,8 @@ extension StoreConformance {
         let chain = try await store.auditChain()
         try expect(
             chain.map(\.type.rawValue) == [
-                AuditChain.initializationType.rawValue, "rate_limit.set", "agent.updated", "key.updated", "client.updated", "client.disabled", "client.deleted", "rate_limit.deleted",
+                AuditChain.initializationType.rawValue, "rate_limit.set", "agent.updated", "key.updated", "client.updated", "client.disabled",
+                "client.deleted", "rate_limit.deleted",
             ],
             "every change once, refusals and misses none: \(chain.map(\.type.rawValue))"
         )
