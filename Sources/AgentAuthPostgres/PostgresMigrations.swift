@@ -129,6 +129,66 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        (
+            "v5 rate limits, quotas and usage",
+            [
+                // Stored tier names stay as they are ('unlimited' keeps meaning no limit).
+                """
+                ALTER TABLE agents ADD COLUMN rate_limit TEXT, ADD COLUMN quota_requests BIGINT,
+                    ADD COLUMN quota_period TEXT CHECK (quota_period IN ('hour', 'day', 'month'))
+                """,
+                """
+                ALTER TABLE api_keys ALTER COLUMN rate_limit DROP NOT NULL, ADD COLUMN quota_requests BIGINT,
+                    ADD COLUMN quota_period TEXT CHECK (quota_period IN ('hour', 'day', 'month'))
+                """,
+                """
+                ALTER TABLE oauth_clients ADD COLUMN name TEXT, ADD COLUMN rate_limit TEXT,
+                    ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+                    ADD COLUMN disabled_at DOUBLE PRECISION
+                """,
+                """
+                CREATE TABLE rate_limit_tiers (
+                    name TEXT PRIMARY KEY,
+                    requests BIGINT NOT NULL,
+                    window_seconds BIGINT NOT NULL,
+                    burst BIGINT NOT NULL
+                )
+                """,
+                """
+                INSERT INTO rate_limit_tiers (name, requests, window_seconds, burst)
+                    VALUES ('low', 60, 60, 60), ('standard', 600, 60, 600), ('high', 6000, 60, 6000)
+                """,
+                "CREATE TABLE usage_batches (batch_id TEXT PRIMARY KEY, received_at DOUBLE PRECISION NOT NULL)",
+                "CREATE INDEX usage_batches_received ON usage_batches (received_at)",
+                """
+                CREATE TABLE usage_counts (
+                    agent_id TEXT NOT NULL,
+                    credential_id TEXT NOT NULL,
+                    hour DOUBLE PRECISION NOT NULL,
+                    requests BIGINT NOT NULL,
+                    rate_limited BIGINT NOT NULL,
+                    PRIMARY KEY (agent_id, credential_id, hour)
+                )
+                """,
+                "CREATE INDEX usage_counts_credential ON usage_counts (credential_id, hour)",
+                """
+                CREATE TABLE quota_exhaustions (
+                    subject TEXT NOT NULL,
+                    period_start DOUBLE PRECISION NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    until DOUBLE PRECISION NOT NULL,
+                    quota BIGINT NOT NULL,
+                    used BIGINT NOT NULL,
+                    PRIMARY KEY (subject, period_start)
+                )
+                """,
+                "ALTER TABLE revocation_events DROP CONSTRAINT revocation_events_kind_check",
+                """
+                ALTER TABLE revocation_events ADD CONSTRAINT revocation_events_kind_check
+                    CHECK (kind IN ('token', 'api_key', 'agent', 'signing_key', 'client', 'limits', 'quota'))
+                """,
+            ]
+        ),
     ]
 
     /// Applies pending migrations, in one transaction on `connection`.

@@ -6,7 +6,10 @@ import PostgresNIO
 /// API keys (`APIKeyStore`).
 extension PostgresStore {
     public func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws {
-        try await transaction(audited: audit) { connection, logger in try await Self.insert(key, connection, logger) }
+        try await transaction(audited: audit) { connection, logger in
+            try await Self.requireTier(key.rateLimit, connection, logger)
+            try await Self.insert(key, connection, logger)
+        }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {
@@ -63,6 +66,31 @@ extension PostgresStore {
             try await Self.notify(.revocation, connection, logger)
             try await Self.append(audit, connection, logger)
             return try Self.apiKey(try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(id)", logger: logger)[0])
+        }
+    }
+
+    public func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+        try await transaction { [logger] connection in
+            let current = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(key.id) FOR UPDATE", logger: logger)
+            guard let old = try current.first.map(Self.apiKey) else { return nil }
+            try await Self.requireTier(key.rateLimit, connection, logger)
+            let (scopes, quotaRequests, quotaPeriod) = (key.scopes.description, key.quota?.requests, key.quota?.period.rawValue)
+            let updated = try await Self.rows(
+                connection,
+                """
+                UPDATE api_keys SET name = \(key.name), scopes = \(scopes), rate_limit = \(key.rateLimit), quota_requests = \(quotaRequests),
+                    quota_period = \(quotaPeriod)
+                WHERE id = \(key.id) RETURNING *
+                """,
+                logger: logger
+            )
+            // Cached verification results carry the old scopes: verifiers drop them.
+            try await Self.publish(RevocationEvent(kind: .apiKey, subject: key.id, agentID: old.agentID, at: at), connection, logger)
+            try await Self.publish(RevocationEvent(kind: .limits, subject: key.id, agentID: old.agentID, at: at), connection, logger)
+            let subject = Subject(id: key.id, agentID: old.agentID, isAgent: false)
+            try await Self.recheckQuota(subject: subject, old: old.quota, new: key.quota, at: at, connection, logger)
+            try await Self.append(audit, connection, logger)
+            return try Self.apiKey(updated[0])
         }
     }
 

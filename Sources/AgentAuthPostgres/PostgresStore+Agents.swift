@@ -6,7 +6,10 @@ import PostgresNIO
 /// Agents and their delegation policy (`AgentStore`).
 extension PostgresStore {
     public func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws {
-        try await transaction(audited: audit) { connection, logger in try await Self.insert(agent, connection, logger) }
+        try await transaction(audited: audit) { connection, logger in
+            try await Self.requireTier(agent.rateLimit, connection, logger)
+            try await Self.insert(agent, connection, logger)
+        }
     }
 
     public func agent(id: String) async throws -> Agent? {
@@ -39,6 +42,28 @@ extension PostgresStore {
             }
             try await Self.append(audit, connection, logger)
             return agent
+        }
+    }
+
+    public func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent? {
+        try await transaction { [logger] connection in
+            let current = try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(agent.id) FOR UPDATE", logger: logger)
+            guard let old = try current.first.map(Self.agent) else { return nil }
+            try await Self.requireTier(agent.rateLimit, connection, logger)
+            let (quotaRequests, quotaPeriod) = (agent.quota?.requests, agent.quota?.period.rawValue)
+            let updated = try await Self.rows(
+                connection,
+                """
+                UPDATE agents SET name = \(agent.name), rate_limit = \(agent.rateLimit), quota_requests = \(quotaRequests), quota_period = \(quotaPeriod)
+                WHERE id = \(agent.id) RETURNING *
+                """,
+                logger: logger
+            )
+            try await Self.publish(RevocationEvent(kind: .limits, subject: agent.id, agentID: agent.id, at: at), connection, logger)
+            let subject = Subject(id: agent.id, agentID: agent.id, isAgent: true)
+            try await Self.recheckQuota(subject: subject, old: old.quota, new: agent.quota, at: at, connection, logger)
+            try await Self.append(audit, connection, logger)
+            return try Self.agent(updated[0])
         }
     }
 

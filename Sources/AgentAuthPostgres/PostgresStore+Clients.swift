@@ -6,7 +6,10 @@ import PostgresNIO
 /// OAuth clients and their assertion replay cache (`OAuthClientStore`).
 extension PostgresStore {
     public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
-        try await transaction(audited: audit) { connection, logger in try await Self.insert(client, connection, logger) }
+        try await transaction(audited: audit) { connection, logger in
+            try await Self.requireTier(client.rateLimit, connection, logger)
+            try await Self.insert(client, connection, logger)
+        }
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -24,6 +27,58 @@ extension PostgresStore {
 
     public func clients(agentID: String) async throws -> [OAuthClient] {
         try await rows("SELECT * FROM oauth_clients WHERE agent_id = \(agentID) ORDER BY created_at, client_id").map(Self.client)
+    }
+
+    public func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await transaction { [logger] connection in
+            let id = client.clientID
+            let current = try await Self.rows(connection, "SELECT 1 FROM oauth_clients WHERE client_id = \(id) FOR UPDATE", logger: logger)
+            guard !current.isEmpty else { return nil }
+            try await Self.requireTier(client.rateLimit, connection, logger)
+            let scopes = client.scopes.description
+            let updated = try await Self.rows(
+                connection,
+                """
+                UPDATE oauth_clients SET name = \(client.name), scopes = \(scopes), rate_limit = \(client.rateLimit)
+                WHERE client_id = \(client.clientID) RETURNING *
+                """,
+                logger: logger
+            )
+            let stored = try Self.client(updated[0])
+            try await Self.publish(RevocationEvent(kind: .limits, subject: stored.clientID, agentID: stored.agentID, at: at), connection, logger)
+            try await Self.append(audit, connection, logger)
+            return stored
+        }
+    }
+
+    public func setClientStatus(id: String, status: OAuthClient.Status, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        let (raw, seconds) = (status.rawValue, at.timeIntervalSince1970)
+        return try await transaction { [logger] connection in
+            let query: PostgresQuery =
+                status == .disabled
+                ? """
+                UPDATE oauth_clients SET status = \(raw), disabled_at = GREATEST(COALESCE(disabled_at, 0), \(seconds))
+                WHERE client_id = \(id) RETURNING *
+                """
+                : "UPDATE oauth_clients SET status = \(raw) WHERE client_id = \(id) RETURNING *"
+            guard let client = try await Self.rows(connection, query, logger: logger).first.map(Self.client) else { return nil }
+            if status == .disabled {
+                try await Self.publish(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), connection, logger)
+            }
+            try await Self.append(audit, connection, logger)
+            return client
+        }
+    }
+
+    public func deleteClient(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await transaction { [logger] connection in
+            let deleted = try await Self.rows(connection, "DELETE FROM oauth_clients WHERE client_id = \(id) RETURNING *", logger: logger)
+            guard let client = try deleted.first.map(Self.client) else { return nil }
+            // Its tokens issued until now are refused everywhere, as for a disabled client.
+            try await Self.publish(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), connection, logger)
+            try await Self.append(audit, connection, logger)
+            return client
+        }
     }
 
     public func rotateClientSecret(id: String, newSecretHash: String, previousValidUntil: Date, audit: AuditRecord?) async throws -> OAuthClient? {

@@ -50,6 +50,17 @@ extension PostgresStore {
     public func pruneRevocations(expiredBefore: Date, olderThan: Date) async throws {
         let expired = expiredBefore.timeIntervalSince1970
         let old = olderThan.timeIntervalSince1970
-        _ = try await rows("DELETE FROM revocation_events WHERE (kind = 'token' AND expires_at < \(expired)) OR (kind <> 'token' AND at < \(old))")
+        _ = try await rows(
+            """
+            DELETE FROM revocation_events
+            WHERE (kind IN ('token', 'quota') AND expires_at < \(expired)) OR (kind <> 'token' AND at < \(old))
+            """
+        )
+    }
+
+    /// Appends a feed event and tells every node (at commit), inside the caller's transaction.
+    static func publish(_ event: RevocationEvent, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await insert(event, connection, logger)
+        try await notify(.revocation, connection, logger)
     }
 }

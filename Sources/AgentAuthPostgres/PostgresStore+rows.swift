@@ -16,7 +16,8 @@ extension PostgresStore {
     /// The agent's columns in a join (`agents a`, a key or client with its agent), under the
     /// names `joinedAgent` reads.
     static let joinedAgentColumns =
-        "a.id AS a_id, a.name AS a_name, a.status AS a_status, a.created_at AS a_created_at, a.disabled_at AS a_disabled_at"
+        "a.id AS a_id, a.name AS a_name, a.status AS a_status, a.created_at AS a_created_at, a.disabled_at AS a_disabled_at, "
+        + "a.rate_limit AS a_rate_limit, a.quota_requests AS a_quota_requests, a.quota_period AS a_quota_period"
 
     static func joinedAgent(_ row: PostgresRandomAccessRow) throws -> Agent {
         try agent(row, columnPrefix: "a_")
@@ -28,8 +29,18 @@ extension PostgresStore {
             name: try row[prefix + "name"].decode(String.self),
             status: Agent.Status(rawValue: try row[prefix + "status"].decode(String.self)) ?? .disabled,
             createdAt: try date(row[prefix + "created_at"])!,
-            disabledAt: try date(row[prefix + "disabled_at"])
+            disabledAt: try date(row[prefix + "disabled_at"]),
+            rateLimit: try row[prefix + "rate_limit"].decode(String?.self),
+            quota: try quota(row, columnPrefix: prefix)
         )
+    }
+
+    /// A quota from its two columns, written together (`nil` when there is none).
+    static func quota(_ row: PostgresRandomAccessRow, columnPrefix prefix: String = "") throws -> Quota? {
+        guard let requests = try row[prefix + "quota_requests"].decode(Int?.self),
+            let period = try row[prefix + "quota_period"].decode(String?.self).flatMap(Quota.Period.init(rawValue:))
+        else { return nil }
+        return Quota(requests: requests, period: period)
     }
 
     static func apiKey(_ row: PostgresRandomAccessRow) throws -> APIKey {
@@ -41,6 +52,7 @@ extension PostgresStore {
             display: try row["display"].decode(String.self),
             scopes: (try? ScopeSet(parsing: try row["scopes"].decode(String.self))) ?? ScopeSet(),
             rateLimit: try row["rate_limit"].decode(String?.self),
+            quota: try quota(row),
             status: APIKey.Status(rawValue: try row["status"].decode(String.self)) ?? .revoked,
             createdAt: try date(row["created_at"])!,
             expiresAt: try date(row["expires_at"]),
@@ -65,7 +77,12 @@ extension PostgresStore {
             secretHash: try row["secret_hash"].decode(String?.self),
             previousSecretHash: try row["previous_secret_hash"].decode(String?.self),
             previousSecretExpiresAt: try date(row["previous_secret_expires_at"]),
-            createdAt: try date(row["created_at"])!
+            createdAt: try date(row["created_at"])!,
+            name: try row["name"].decode(String?.self),
+            rateLimit: try row["rate_limit"].decode(String?.self),
+            // An unknown status is treated as disabled: fail closed.
+            status: OAuthClient.Status(rawValue: try row["status"].decode(String.self)) ?? .disabled,
+            disabledAt: try date(row["disabled_at"])
         )
     }
 
@@ -108,15 +125,21 @@ extension PostgresStore {
         let created = agent.createdAt.timeIntervalSince1970
         let disabled = agent.disabledAt?.timeIntervalSince1970
         let status = agent.status.rawValue
+        let quotaRequests = agent.quota?.requests
+        let quotaPeriod = agent.quota?.period.rawValue
         try await connection.query(
-            "INSERT INTO agents (id, name, status, created_at, disabled_at) VALUES (\(agent.id), \(agent.name), \(status), \(created), \(disabled))",
+            """
+            INSERT INTO agents (id, name, status, created_at, disabled_at, rate_limit, quota_requests, quota_period)
+            VALUES (\(agent.id), \(agent.name), \(status), \(created), \(disabled), \(agent.rateLimit), \(quotaRequests), \(quotaPeriod))
+            """,
             logger: logger
         )
     }
 
     static func insert(_ key: APIKey, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let scopes = key.scopes.description
-        let tier = key.rateLimit ?? "unlimited"
+        let quotaRequests = key.quota?.requests
+        let quotaPeriod = key.quota?.period.rawValue
         let status = key.status.rawValue
         let created = key.createdAt.timeIntervalSince1970
         let expires = key.expiresAt?.timeIntervalSince1970
@@ -124,9 +147,10 @@ extension PostgresStore {
         let used = key.lastUsedAt?.timeIntervalSince1970
         try await connection.query(
             """
-            INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, expires_at, revoked_at, last_used_at, replaced_by)
-            VALUES (\(key.id), \(key.agentID), \(key.name), \(key.keyHash), \(key.display), \(scopes), \(tier), \(status), \(created),
-                    \(expires), \(revoked), \(used), \(key.replacedBy))
+            INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, quota_requests, quota_period, status, created_at,
+                                  expires_at, revoked_at, last_used_at, replaced_by)
+            VALUES (\(key.id), \(key.agentID), \(key.name), \(key.keyHash), \(key.display), \(scopes), \(key.rateLimit), \(quotaRequests),
+                    \(quotaPeriod), \(status), \(created), \(expires), \(revoked), \(used), \(key.replacedBy))
             """,
             logger: logger
         )
@@ -139,12 +163,15 @@ extension PostgresStore {
         let method = client.authMethod.rawValue
         let previousUntil = client.previousSecretExpiresAt?.timeIntervalSince1970
         let created = client.createdAt.timeIntervalSince1970
+        let status = client.status.rawValue
+        let disabled = client.disabledAt?.timeIntervalSince1970
         try await connection.query(
             """
             INSERT INTO oauth_clients (client_id, agent_id, scopes, audiences, token_ttl, grant_types, auth_method, jwks, secret_hash,
-                                       previous_secret_hash, previous_secret_expires_at, created_at)
+                                       previous_secret_hash, previous_secret_expires_at, created_at, name, rate_limit, status, disabled_at)
             VALUES (\(client.clientID), \(client.agentID), \(scopes), \(audiences), \(client.tokenTTL), \(grants), \(method), \(client.jwks),
-                    \(client.secretHash), \(client.previousSecretHash), \(previousUntil), \(created))
+                    \(client.secretHash), \(client.previousSecretHash), \(previousUntil), \(created), \(client.name), \(client.rateLimit),
+                    \(status), \(disabled))
             """,
             logger: logger
         )

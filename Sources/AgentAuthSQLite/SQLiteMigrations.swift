@@ -136,6 +136,96 @@ enum SQLiteMigrations {
                 try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('revocation_events', ?)", arguments: [sequence])
             }
         }
+        migrator.registerMigration("v6 rate limits, quotas and usage") { db in
+            // api_keys.rate_limit becomes nullable (no tier) and revocation_events.kind takes the
+            // client, limits and quota kinds: SQLite can alter neither, so both tables are rebuilt
+            // as v5 rebuilt the feed, keeping every row, index and reference, and the feed's sequence.
+            // Stored tier names stay as they are ('unlimited' keeps meaning no limit).
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'")
+            try db.execute(
+                sql: """
+                    ALTER TABLE agents ADD COLUMN rate_limit TEXT;
+                    ALTER TABLE agents ADD COLUMN quota_requests INTEGER;
+                    ALTER TABLE agents ADD COLUMN quota_period TEXT CHECK (quota_period IN ('hour', 'day', 'month'));
+                    CREATE TABLE api_keys_v6 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        agent_id TEXT NOT NULL REFERENCES agents (id),
+                        name TEXT,
+                        key_hash TEXT NOT NULL UNIQUE,
+                        display TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        rate_limit TEXT,
+                        quota_requests INTEGER,
+                        quota_period TEXT CHECK (quota_period IN ('hour', 'day', 'month')),
+                        status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+                        created_at REAL NOT NULL,
+                        expires_at REAL,
+                        revoked_at REAL,
+                        last_used_at REAL,
+                        replaced_by TEXT REFERENCES api_keys (id)
+                    );
+                    INSERT INTO api_keys_v6 (id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, expires_at,
+                                             revoked_at, last_used_at, replaced_by)
+                        SELECT id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, expires_at,
+                               revoked_at, last_used_at, replaced_by FROM api_keys;
+                    DROP TABLE api_keys;
+                    ALTER TABLE api_keys_v6 RENAME TO api_keys;
+                    CREATE INDEX api_keys_agent ON api_keys (agent_id, created_at);
+                    ALTER TABLE oauth_clients ADD COLUMN name TEXT;
+                    ALTER TABLE oauth_clients ADD COLUMN rate_limit TEXT;
+                    ALTER TABLE oauth_clients ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled'));
+                    ALTER TABLE oauth_clients ADD COLUMN disabled_at REAL;
+                    CREATE TABLE rate_limit_tiers (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        requests INTEGER NOT NULL,
+                        window_seconds INTEGER NOT NULL,
+                        burst INTEGER NOT NULL
+                    );
+                    INSERT INTO rate_limit_tiers (name, requests, window_seconds, burst)
+                        VALUES ('low', 60, 60, 60), ('standard', 600, 60, 600), ('high', 6000, 60, 6000);
+                    CREATE TABLE usage_batches (
+                        batch_id TEXT PRIMARY KEY NOT NULL,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE INDEX usage_batches_received ON usage_batches (received_at);
+                    CREATE TABLE usage_counts (
+                        agent_id TEXT NOT NULL,
+                        credential_id TEXT NOT NULL,
+                        hour REAL NOT NULL,
+                        requests INTEGER NOT NULL,
+                        rate_limited INTEGER NOT NULL,
+                        PRIMARY KEY (agent_id, credential_id, hour)
+                    );
+                    CREATE INDEX usage_counts_credential ON usage_counts (credential_id, hour);
+                    CREATE TABLE quota_exhaustions (
+                        subject TEXT NOT NULL,
+                        period_start REAL NOT NULL,
+                        agent_id TEXT NOT NULL,
+                        until REAL NOT NULL,
+                        quota INTEGER NOT NULL,
+                        used INTEGER NOT NULL,
+                        PRIMARY KEY (subject, period_start)
+                    );
+                    CREATE TABLE revocation_events_v6 (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL CHECK (kind IN ('token', 'api_key', 'agent', 'signing_key', 'client', 'limits', 'quota')),
+                        subject TEXT NOT NULL,
+                        agent_id TEXT,
+                        at REAL NOT NULL,
+                        expires_at REAL
+                    );
+                    INSERT INTO revocation_events_v6 (seq, kind, subject, agent_id, at, expires_at)
+                        SELECT seq, kind, subject, agent_id, at, expires_at FROM revocation_events;
+                    DROP TABLE revocation_events;
+                    ALTER TABLE revocation_events_v6 RENAME TO revocation_events;
+                    CREATE UNIQUE INDEX revocation_events_token ON revocation_events (subject) WHERE kind = 'token';
+                    DELETE FROM sqlite_sequence WHERE name = 'revocation_events';
+                    """
+            )
+            if let sequence {
+                try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('revocation_events', ?)", arguments: [sequence])
+            }
+        }
         return migrator
     }
 }

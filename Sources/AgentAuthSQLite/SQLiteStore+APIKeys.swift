@@ -5,7 +5,10 @@ import GRDB
 /// API keys (`APIKeyStore`).
 extension SQLiteStore {
     public func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws {
-        try await write(audited: audit) { db in try Self.insert(key, db) }
+        try await write(audited: audit) { db in
+            try Self.requireTier(key.rateLimit, db)
+            try Self.insert(key, db)
+        }
     }
 
     public func apiKey(id: String) async throws -> APIKey? {
@@ -63,6 +66,25 @@ extension SQLiteStore {
             try Self.insert(RevocationEvent(kind: .apiKey, subject: id, agentID: old.agentID, at: at), db)
             try Self.append(audit, db)
             return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey)!
+        }
+    }
+
+    public func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+        try await write { db in
+            guard let old = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [key.id]).map(Self.apiKey) else {
+                return nil
+            }
+            try Self.requireTier(key.rateLimit, db)
+            try db.execute(
+                sql: "UPDATE api_keys SET name = ?, scopes = ?, rate_limit = ?, quota_requests = ?, quota_period = ? WHERE id = ?",
+                arguments: [key.name, key.scopes.description, key.rateLimit, key.quota?.requests, key.quota?.period.rawValue, key.id]
+            )
+            // Cached verification results carry the old scopes: verifiers drop them.
+            try Self.insert(RevocationEvent(kind: .apiKey, subject: key.id, agentID: old.agentID, at: at), db)
+            try Self.insert(RevocationEvent(kind: .limits, subject: key.id, agentID: old.agentID, at: at), db)
+            try Self.recheckQuota(subject: Subject(id: key.id, agentID: old.agentID, isAgent: false), old: old.quota, new: key.quota, at: at, db)
+            try Self.append(audit, db)
+            return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [key.id]).map(Self.apiKey)
         }
     }
 

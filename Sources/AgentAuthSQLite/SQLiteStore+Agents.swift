@@ -5,7 +5,10 @@ import GRDB
 /// Agents and their delegation policy (`AgentStore`).
 extension SQLiteStore {
     public func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws {
-        try await write(audited: audit) { db in try Self.insert(agent, db) }
+        try await write(audited: audit) { db in
+            try Self.requireTier(agent.rateLimit, db)
+            try Self.insert(agent, db)
+        }
     }
 
     public func agent(id: String) async throws -> Agent? {
@@ -37,6 +40,23 @@ extension SQLiteStore {
             guard let agent = try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]).map(Self.agent) else { return nil }
             try Self.append(audit, db)
             return agent
+        }
+    }
+
+    public func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent? {
+        try await write { db in
+            guard let old = try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [agent.id]).map(Self.agent) else {
+                return nil
+            }
+            try Self.requireTier(agent.rateLimit, db)
+            try db.execute(
+                sql: "UPDATE agents SET name = ?, rate_limit = ?, quota_requests = ?, quota_period = ? WHERE id = ?",
+                arguments: [agent.name, agent.rateLimit, agent.quota?.requests, agent.quota?.period.rawValue, agent.id]
+            )
+            try Self.insert(RevocationEvent(kind: .limits, subject: agent.id, agentID: agent.id, at: at), db)
+            try Self.recheckQuota(subject: Subject(id: agent.id, agentID: agent.id, isAgent: true), old: old.quota, new: agent.quota, at: at, db)
+            try Self.append(audit, db)
+            return try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [agent.id]).map(Self.agent)
         }
     }
 

@@ -5,7 +5,10 @@ import GRDB
 /// OAuth clients and their assertion replay cache (`OAuthClientStore`).
 extension SQLiteStore {
     public func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws {
-        try await write(audited: audit) { db in try Self.insert(client, db) }
+        try await write(audited: audit) { db in
+            try Self.requireTier(client.rateLimit, db)
+            try Self.insert(client, db)
+        }
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -26,6 +29,53 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM oauth_clients WHERE agent_id = ? ORDER BY created_at, client_id", arguments: [agentID])
                 .map(Self.client)
+        }
+    }
+
+    public func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await write { db in
+            guard let agentID = try String.fetchOne(db, sql: "SELECT agent_id FROM oauth_clients WHERE client_id = ?", arguments: [client.clientID])
+            else { return nil }
+            try Self.requireTier(client.rateLimit, db)
+            try db.execute(
+                sql: "UPDATE oauth_clients SET name = ?, scopes = ?, rate_limit = ? WHERE client_id = ?",
+                arguments: [client.name, client.scopes.description, client.rateLimit, client.clientID]
+            )
+            try Self.insert(RevocationEvent(kind: .limits, subject: client.clientID, agentID: agentID, at: at), db)
+            try Self.append(audit, db)
+            return try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [client.clientID]).map(Self.client)
+        }
+    }
+
+    public func setClientStatus(id: String, status: OAuthClient.Status, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await write { db in
+            if status == .disabled {
+                try db.execute(
+                    sql: "UPDATE oauth_clients SET status = ?, disabled_at = MAX(COALESCE(disabled_at, 0), ?) WHERE client_id = ?",
+                    arguments: [status.rawValue, at.timeIntervalSince1970, id]
+                )
+            } else {
+                try db.execute(sql: "UPDATE oauth_clients SET status = ? WHERE client_id = ?", arguments: [status.rawValue, id])
+            }
+            guard let client = try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+            else { return nil }
+            if status == .disabled {
+                try Self.insert(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), db)
+            }
+            try Self.append(audit, db)
+            return client
+        }
+    }
+
+    public func deleteClient(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await write { db in
+            guard let client = try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+            else { return nil }
+            try db.execute(sql: "DELETE FROM oauth_clients WHERE client_id = ?", arguments: [id])
+            // Its tokens issued until now are refused everywhere, as for a disabled client.
+            try Self.insert(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), db)
+            try Self.append(audit, db)
+            return client
         }
     }
 

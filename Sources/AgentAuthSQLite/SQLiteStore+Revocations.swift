@@ -52,7 +52,10 @@ extension SQLiteStore {
     public func pruneRevocations(expiredBefore: Date, olderThan: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: "DELETE FROM revocation_events WHERE (kind = 'token' AND expires_at < ?) OR (kind <> 'token' AND at < ?)",
+                sql: """
+                    DELETE FROM revocation_events
+                    WHERE (kind IN ('token', 'quota') AND expires_at < ?) OR (kind <> 'token' AND at < ?)
+                    """,
                 arguments: [expiredBefore.timeIntervalSince1970, olderThan.timeIntervalSince1970]
             )
         }

@@ -6,21 +6,27 @@ import GRDB
 extension SQLiteStore {
     static func insert(_ agent: Agent, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO agents (id, name, status, created_at, disabled_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [agent.id, agent.name, agent.status.rawValue, agent.createdAt.timeIntervalSince1970, agent.disabledAt?.timeIntervalSince1970]
+            sql: """
+                INSERT INTO agents (id, name, status, created_at, disabled_at, rate_limit, quota_requests, quota_period)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                agent.id, agent.name, agent.status.rawValue, agent.createdAt.timeIntervalSince1970, agent.disabledAt?.timeIntervalSince1970,
+                agent.rateLimit, agent.quota?.requests, agent.quota?.period.rawValue,
+            ]
         )
     }
 
     static func insert(_ key: APIKey, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, status,
+                INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, quota_requests, quota_period, status,
                                       created_at, expires_at, revoked_at, last_used_at, replaced_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                key.id, key.agentID, key.name, key.keyHash, key.display, key.scopes.description, key.rateLimit ?? "unlimited",
-                key.status.rawValue, key.createdAt.timeIntervalSince1970, key.expiresAt?.timeIntervalSince1970,
+                key.id, key.agentID, key.name, key.keyHash, key.display, key.scopes.description, key.rateLimit, key.quota?.requests,
+                key.quota?.period.rawValue, key.status.rawValue, key.createdAt.timeIntervalSince1970, key.expiresAt?.timeIntervalSince1970,
                 key.revokedAt?.timeIntervalSince1970, key.lastUsedAt?.timeIntervalSince1970, key.replacedBy,
             ]
         )
@@ -30,14 +36,16 @@ extension SQLiteStore {
         try db.execute(
             sql: """
                 INSERT INTO oauth_clients (client_id, agent_id, scopes, audiences, token_ttl, grant_types, auth_method, jwks,
-                                           secret_hash, previous_secret_hash, previous_secret_expires_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           secret_hash, previous_secret_hash, previous_secret_expires_at, created_at,
+                                           name, rate_limit, status, disabled_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 client.clientID, client.agentID, client.scopes.description, try Self.json(client.audiences), client.tokenTTL,
                 client.grantTypes.map(\.rawValue).sorted().joined(separator: " "), client.authMethod.rawValue, client.jwks,
                 client.secretHash, client.previousSecretHash, client.previousSecretExpiresAt?.timeIntervalSince1970,
-                client.createdAt.timeIntervalSince1970,
+                client.createdAt.timeIntervalSince1970, client.name, client.rateLimit, client.status.rawValue,
+                client.disabledAt?.timeIntervalSince1970,
             ]
         )
     }
@@ -72,7 +80,12 @@ extension SQLiteStore {
             secretHash: row["secret_hash"],
             previousSecretHash: row["previous_secret_hash"],
             previousSecretExpiresAt: date(row["previous_secret_expires_at"]),
-            createdAt: date(row["created_at"])!
+            createdAt: date(row["created_at"])!,
+            name: row["name"],
+            rateLimit: row["rate_limit"],
+            // An unknown status is treated as disabled: fail closed.
+            status: OAuthClient.Status(rawValue: row["status"]) ?? .disabled,
+            disabledAt: date(row["disabled_at"])
         )
     }
 
@@ -92,8 +105,7 @@ extension SQLiteStore {
     }
 
     static func insert(_ event: RevocationEvent, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES (?, ?, ?, ?, ?)").execute(
             arguments: [event.kind.rawValue, event.subject, event.agentID, event.at.timeIntervalSince1970, event.expiresAt?.timeIntervalSince1970]
         )
     }
@@ -135,7 +147,8 @@ extension SQLiteStore {
     /// The agent's columns in a join (`agents a`, a key or client with its agent), under the
     /// names `joinedAgent` reads.
     static let joinedAgentColumns =
-        "a.id AS a_id, a.name AS a_name, a.status AS a_status, a.created_at AS a_created_at, a.disabled_at AS a_disabled_at"
+        "a.id AS a_id, a.name AS a_name, a.status AS a_status, a.created_at AS a_created_at, a.disabled_at AS a_disabled_at, "
+        + "a.rate_limit AS a_rate_limit, a.quota_requests AS a_quota_requests, a.quota_period AS a_quota_period"
 
     static func joinedAgent(_ row: Row) -> Agent {
         agent(row, columnPrefix: "a_")
@@ -147,8 +160,18 @@ extension SQLiteStore {
             name: row[prefix + "name"],
             status: Agent.Status(rawValue: row[prefix + "status"]) ?? .disabled,
             createdAt: date(row[prefix + "created_at"])!,
-            disabledAt: date(row[prefix + "disabled_at"])
+            disabledAt: date(row[prefix + "disabled_at"]),
+            rateLimit: row[prefix + "rate_limit"],
+            quota: quota(row, columnPrefix: prefix)
         )
+    }
+
+    /// A quota from its two columns, written together (`nil` when there is none).
+    static func quota(_ row: Row, columnPrefix prefix: String = "") -> Quota? {
+        guard let requests: Int = row[prefix + "quota_requests"], let period: String = row[prefix + "quota_period"],
+            let parsed = Quota.Period(rawValue: period)
+        else { return nil }
+        return Quota(requests: requests, period: parsed)
     }
 
     static func apiKey(_ row: Row) throws -> APIKey {
@@ -162,6 +185,7 @@ extension SQLiteStore {
             // Stored scopes were validated on the way in; an unreadable list grants nothing.
             scopes: (try? ScopeSet(parsing: scopeString)) ?? ScopeSet(),
             rateLimit: row["rate_limit"],
+            quota: quota(row),
             // An unknown status is treated as revoked: fail closed.
             status: APIKey.Status(rawValue: row["status"]) ?? .revoked,
             createdAt: date(row["created_at"])!,

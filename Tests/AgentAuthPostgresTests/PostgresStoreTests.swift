@@ -1,5 +1,4 @@
 import AgentAuthCore
-import AgentAuthPostgres
 import AgentAuthStoreConformance
 import AgentAuthTesting
 import Foundation
@@ -7,6 +6,8 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import Testing
+
+@testable import AgentAuthPostgres
 
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
@@ -42,7 +43,7 @@ struct PostgresStoreTests {
             #expect(
                 names == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
-                    "v4 signing-key events in the revocation feed",
+                    "v4 signing-key events in the revocation feed", "v5 rate limits, quotas and usage",
                 ]
             )
             let second = try await PostgresStore(url: url)
@@ -51,6 +52,102 @@ struct PostgresStoreTests {
             }
             #expect(reopened == names)
             #expect(name == "persisted")
+        }
+    }
+
+    @Test("a database from before rate limits keeps its keys and their tiers ('unlimited' too), and takes the new feed events")
+    func rateLimitsMigration() async throws {
+        try await Self.withDatabase { url in
+            // The schema an older release left, with rows it wrote.
+            try await ThrowawayPostgres.withConnection(to: url) { connection in
+                let logger = Logger(label: "test")
+                try await connection.query(
+                    "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
+                    logger: logger
+                )
+                for migration in PostgresMigrations.all.prefix(while: { $0.name != "v5 rate limits, quotas and usage" }) {
+                    for statement in migration.sql {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query("INSERT INTO schema_migrations (name, applied_at) VALUES (\(migration.name), 0)", logger: logger)
+                }
+                for statement in [
+                    "INSERT INTO agents (id, name, status, created_at) VALUES ('agt_old', 'old', 'active', 1800000000)",
+                    """
+                    INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, replaced_by)
+                    VALUES ('key_new', 'agt_old', NULL, 'hash-new', 'sk-agent-new', 'a', 'unlimited', 'active', 1800000001, NULL),
+                           ('key_old', 'agt_old', 'ci', 'hash-old', 'sk-agent-old', 'a', 'standard', 'active', 1800000000, 'key_new')
+                    """,
+                    """
+                    INSERT INTO oauth_clients (client_id, agent_id, scopes, audiences, token_ttl, grant_types, auth_method, created_at)
+                    VALUES ('cli_old', 'agt_old', 'a', '["agentauth"]', 600, 'client_credentials', 'client_secret_post', 1800000000)
+                    """,
+                    "INSERT INTO revocation_events (kind, subject, agent_id, at) VALUES ('api_key', 'key_gone', 'agt_old', 1800000000)",
+                ] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+            }
+            let store = try await PostgresStore(url: url)
+            try await Self.whileRunning(store) {
+                #expect(try await store.appliedMigrations().last == "v5 rate limits, quotas and usage")
+                let old = try #require(try await store.apiKey(id: "key_old"))
+                #expect(old.rateLimit == "standard" && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
+                #expect(try await store.apiKey(id: "key_new")?.rateLimit == "unlimited", "a stored 'unlimited' stays")
+                var untiered = old
+                untiered.id = "key_untiered"
+                untiered.keyHash = "hash-untiered"
+                untiered.rateLimit = nil
+                untiered.replacedBy = nil
+                try await store.insertAPIKey(untiered)
+                #expect(try await store.apiKey(id: "key_untiered")?.rateLimit == nil, "a key without a tier is stored without one")
+                let client = try #require(try await store.client(id: "cli_old"))
+                #expect(client.status == .active && client.disabledAt == nil && client.name == nil && client.rateLimit == nil)
+                #expect(try await store.rateLimitTiers() == RateLimitTier.builtIn.sorted { $0.name < $1.name }, "the built-in tiers")
+                _ = try await store.setClientStatus(id: "cli_old", status: .disabled, at: Date(timeIntervalSince1970: 1_800_000_010), audit: nil)
+                let events = try await store.revocations(after: 0, limit: 10)
+                #expect(events.map(\.kind) == [.apiKey, .client], "the old event is kept, a client event is accepted: \(events)")
+            }
+        }
+    }
+
+    @Test("new feed events (client, limits, quota) notify the other nodes, as revocations do", .timeLimit(.minutes(1)))
+    func feedNotifications() async throws {
+        try await Self.withDatabase { url in
+            let store = try await PostgresStore(url: url)
+            let other = try await PostgresStore(url: url)
+            try await Self.whileRunning(store) {
+                try await Self.whileRunning(other) {
+                    var changes = other.changes().makeAsyncIterator()
+                    #expect(await changes.next() == .resync, "the listener connects")
+                    let agent = try await AgentAdministration(store: store).createAgent(name: "noticed", by: .test)
+                    var client = OAuthClient(
+                        clientID: "cli_noticed",
+                        agentID: agent.id,
+                        scopes: ScopeSet(),
+                        audiences: ["agentauth"],
+                        tokenTTL: 600,
+                        grantTypes: [.clientCredentials],
+                        authMethod: .clientSecretPost,
+                        jwks: nil,
+                        secretHash: nil,
+                        createdAt: Date()
+                    )
+                    try await store.insertClient(client)
+                    _ = try await store.setClientStatus(id: client.clientID, status: .disabled, at: Date(), audit: nil)
+                    #expect(await changes.next() == .revocation, "a client event")
+                    client.rateLimit = "low"
+                    _ = try await store.updateClient(client, at: Date(), audit: nil)
+                    #expect(await changes.next() == .revocation, "a limits event")
+                    var limited = agent
+                    limited.quota = Quota(requests: 1, period: .hour)
+                    _ = try await store.updateAgent(limited, at: Date(), audit: nil)
+                    #expect(await changes.next() == .revocation, "a limits event for the agent")
+                    let count = UsageReport.Count(agentID: agent.id, credentialID: client.clientID, requests: 1, rateLimited: 0)
+                    let exhausted = try await store.recordUsage(UsageReport(batchID: "b1", counts: [count]), at: Date())
+                    #expect(exhausted?.count == 1, "the quota is used up")
+                    #expect(await changes.next() == .revocation, "a quota event")
+                }
+            }
         }
     }
 

@@ -67,7 +67,7 @@ struct SQLiteStoreTests {
                 #expect(
                     try await store.appliedMigrations() == [
                         "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
-                        "v5 signing-key events in the revocation feed",
+                        "v5 signing-key events in the revocation feed", "v6 rate limits, quotas and usage",
                     ]
                 )
                 agentID = try await AgentAdministration(store: store).createAgent(name: "persisted", by: .test).id
@@ -77,7 +77,7 @@ struct SQLiteStoreTests {
             #expect(
                 try await reopened.appliedMigrations() == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
-                    "v5 signing-key events in the revocation feed",
+                    "v5 signing-key events in the revocation feed", "v6 rate limits, quotas and usage",
                 ]
             )
         }
@@ -113,7 +113,7 @@ struct SQLiteStoreTests {
                 """
             )
             let store = try SQLiteStore(path: path)
-            #expect(try await store.appliedMigrations().last == "v5 signing-key events in the revocation feed")
+            #expect(try await store.appliedMigrations().contains("v5 signing-key events in the revocation feed"))
             #expect(try await store.revocations(after: 0, limit: 10).map(\.subject) == ["at_1", "at_2"], "every event is kept")
             #expect(try await store.revocationBounds() == (1, 3), "the latest seq survives the rebuild")
             try await store.insertSigningKey(

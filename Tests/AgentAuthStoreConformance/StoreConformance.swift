@@ -20,7 +20,9 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
 /// plain target (it throws instead of using `#expect`) so that each store's test target runs it
 /// with `@Test(arguments: StoreConformance.cases)`.
 public enum StoreConformance {
-    public static let cases: [StoreConformanceCase] = [
+    public static let cases: [StoreConformanceCase] = recordCases + limitsCases + usageCases
+
+    static let recordCases: [StoreConformanceCase] = [
         .init(description: "agent round trip keeps every field", body: agentRoundTrip),
         .init(description: "duplicate agent id is a conflict", body: duplicateAgent),
         .init(description: "agents list oldest first with limit and offset", body: agentListing),

@@ -27,7 +27,7 @@ public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, Signi
 
 /// Agents.
 public protocol AgentStore: Sendable {
-    /// Throws `StoreError.conflict` when the id is taken.
+    /// Throws `StoreError.conflict` when the id is taken, `.notFound` when its tier is not defined.
     func insertAgent(_ agent: Agent, audit: AuditRecord?) async throws
     func agent(id: String) async throws -> Agent?
     /// Agents oldest first.
@@ -51,7 +51,7 @@ public protocol AgentStore: Sendable {
 
 /// API keys.
 public protocol APIKeyStore: Sendable {
-    /// Throws `StoreError.notFound` when the agent does not exist, `.conflict` on a duplicate id or hash.
+    /// Throws `StoreError.notFound` when the agent or the tier does not exist, `.conflict` on a duplicate id or hash.
     func insertAPIKey(_ key: APIKey, audit: AuditRecord?) async throws
     func apiKey(id: String) async throws -> APIKey?
     /// An agent's keys, oldest first.

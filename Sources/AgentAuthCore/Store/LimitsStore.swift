@@ -10,11 +10,13 @@ public protocol LimitsStore: Sendable {
     func rateLimitTiers() async throws -> [RateLimitTier]
     func rateLimitTier(name: String) async throws -> RateLimitTier?
     /// Deletes a tier and appends a `.limits` feed event. Throws `StoreError.conflict` while an
-    /// agent, key or client is assigned it; returns `false` when there is no such tier.
+    /// agent, key or client is assigned it (a revoked key holds nothing back); returns `false`
+    /// when there is no such tier.
     func deleteRateLimitTier(name: String, audit: AuditRecord?) async throws -> Bool
 
-    /// The tiers, the assignments of every agent, key and client that has a tier or quota, and
-    /// the quotas used up for a period that has not ended at `now`.
+    /// The tiers, the assignments of every agent, live key and client that has a tier or quota
+    /// (`unlimited` is no tier: it is left out), and the quotas used up for a period that has not
+    /// ended at `now`.
     func limitsSnapshot(now: Date) async throws -> LimitsSnapshot
 
     /// Counts a verifier's report at `at` (into the hour that holds it), once: returns `nil`,

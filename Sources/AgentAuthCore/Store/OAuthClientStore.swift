@@ -2,7 +2,7 @@ public import Foundation
 
 /// OAuth clients and the replay cache of their `private_key_jwt` assertions.
 public protocol OAuthClientStore: Sendable {
-    /// Throws `StoreError.notFound` when the agent does not exist, `.conflict` when the client id is taken.
+    /// Throws `StoreError.notFound` when the agent or the tier does not exist, `.conflict` when the client id is taken.
     func insertClient(_ client: OAuthClient, audit: AuditRecord?) async throws
     func client(id: String) async throws -> OAuthClient?
     /// An agent's clients, oldest first.

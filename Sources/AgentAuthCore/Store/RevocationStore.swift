@@ -9,7 +9,7 @@ public protocol RevocationStore: Sendable {
     func revocations(after cursor: Int64, limit: Int) async throws -> [RevocationEvent]
     /// The lowest retained and the highest `seq` (0, 0 when empty).
     func revocationBounds() async throws -> (oldest: Int64, latest: Int64)
-    /// Deletes token events whose token expired before `expiredBefore`, and key and agent events older than `olderThan`.
+    /// Deletes token and quota events that expired before `expiredBefore`, and all but token events older than `olderThan`.
     func pruneRevocations(expiredBefore: Date, olderThan: Date) async throws
 }
 

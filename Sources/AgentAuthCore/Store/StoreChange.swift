@@ -1,6 +1,6 @@
 /// What a store can tell other nodes changed, so they refresh at once instead of at their next poll.
 public enum StoreChange: String, Sendable, Hashable {
-    /// A revocation event was appended (token, key, agent).
+    /// A revocation feed event was appended (of any kind but a signing key's).
     case revocation
     /// A signing key was rotated.
     case signingKey = "signing_key"
