@@ -58,6 +58,19 @@ struct LimitsStateTests {
         #expect(state.apply([RevocationEvent(seq: 12, kind: .limits, subject: "t", agentID: nil, at: Self.now)]))
     }
 
+    @Test("a snapshot fetched before a used-up quota's event, but stored after it, keeps it; a newer one decides")
+    func snapshotRace() {
+        let state = LimitsState()
+        state.replace(with: Self.snapshot(cursor: 10))
+        let end = Quota.Period.day.end(of: Self.now)
+        state.apply([RevocationEvent(seq: 11, kind: .quota, subject: "key_k", agentID: "agt_a", at: Self.now, expiresAt: end)])
+        let subject = LimitSubject(agentID: "agt_a", credential: .apiKey("key_k"))
+        state.replace(with: Self.snapshot(cursor: 10))
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == end, "the older snapshot does not undo the event")
+        state.replace(with: Self.snapshot(cursor: 12))
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil, "a snapshot past the event (quota raised since) lifts it")
+    }
+
     @Test("quota periods are UTC hours, days and months")
     func periods() {
         let date = ISO8601DateFormatter().date(from: "2026-02-28T23:59:30Z")!

@@ -108,6 +108,8 @@ struct LimitsEndpointTests {
                 #expect(pushed.subject == agentID)
                 #expect(pushed.expiresAt == Quota.Period.day.end(of: Date()))
 
+                // No background services here: the node learns of the event by its sync, as it would within 100 ms.
+                try await components.revocationSync.sync()
                 let feed = try await api.request(.get, "/oauth/revocations?after=\(cursor)&wait=0", key: introspector)
                 let types = (feed.object["events"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
                 #expect(types.contains("quota"))

@@ -10,6 +10,9 @@ public final class LimitsState: Sendable {
     struct State {
         var snapshot = LimitsSnapshot()
         var exhausted: [String: Date] = [:]
+        /// Used-up quotas learnt from the feed, by subject, with the event's `seq`: a snapshot
+        /// fetched before such an event but stored after it must not drop it.
+        var fromFeed: [String: (until: Date, seq: Int64)] = [:]
         var loaded = false
     }
 
@@ -27,6 +30,10 @@ public final class LimitsState: Sendable {
             exhausted[exhaustion.subject] = max(exhausted[exhaustion.subject] ?? .distantPast, exhaustion.until)
         }
         state.withLock { state in
+            state.fromFeed = state.fromFeed.filter { $0.value.seq > snapshot.cursor }
+            for (subject, event) in state.fromFeed {
+                exhausted[subject] = max(exhausted[subject] ?? .distantPast, event.until)
+            }
             state.snapshot = snapshot
             state.exhausted = exhausted
             state.loaded = true
@@ -45,6 +52,7 @@ public final class LimitsState: Sendable {
                 case .quota:
                     let until = event.expiresAt ?? .distantFuture
                     state.exhausted[event.subject] = max(state.exhausted[event.subject] ?? .distantPast, until)
+                    state.fromFeed[event.subject] = (max(state.fromFeed[event.subject]?.until ?? .distantPast, until), event.seq)
                 case .limits:
                     reload = true
                 default:
@@ -84,6 +92,9 @@ public final class LimitsState: Sendable {
 
     /// Drops quota exhaustions whose period has ended.
     public func prune(now: Date) {
-        state.withLock { state in state.exhausted = state.exhausted.filter { $0.value > now } }
+        state.withLock { state in
+            state.exhausted = state.exhausted.filter { $0.value > now }
+            state.fromFeed = state.fromFeed.filter { $0.value.until > now }
+        }
     }
 }
