@@ -5,10 +5,11 @@ import NIOHTTP1
 import Testing
 
 extension TimedProcessTests {
-    /// A quota is fleet-wide: two `example-agent-api` processes report usage to one auth server,
-    /// which pushes the used-up quota on the feed, and both stop within the stated overshoot.
-    @Suite("Quotas across resource-server processes", .serialized)
-    struct QuotaAcrossProcessesTests {
+    /// Limits reaching separate resource-server processes (`example-agent-api`): a tier change
+    /// within a second, and a fleet-wide quota, reported by two processes to one auth server, which
+    /// pushes the used-up quota on the feed, stopping both within the stated overshoot.
+    @Suite("Limits across resource-server processes", .serialized)
+    struct LimitsAcrossProcessesTests {
         struct Run {
             var served = 0
             var refusals: [HTTP.Response] = []
@@ -53,6 +54,63 @@ extension TimedProcessTests {
 
         static func usage(_ auth: String, agent: String, admin: [(String, String)]) async throws -> HTTP.Response {
             try await HTTP.send(.GET, "\(auth)/admin/agents/\(agent)/usage?period=day", headers: admin)
+        }
+
+        /// Polls the API until the key's answer carries `policy` (nil: no policy); how long that took.
+        static func timeUntilPolicy(_ api: String, key: String, is policy: String?, since start: ContinuousClock.Instant) async throws -> Duration {
+            while ContinuousClock.now - start < .seconds(5) {
+                let answer = try await HTTP.send(.GET, "\(api)/v1/conversations", headers: [("X-API-Key", key)])
+                if answer.headers.first(name: "RateLimit-Policy") == policy { return ContinuousClock.now - start }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return .seconds(999)
+        }
+
+        @Test("a tier defined, assigned, changed and removed through the admin API reaches a separate resource server within 1 s")
+        func tierChangeWithinASecond() async throws {
+            try await withTemporaryDirectory { directory in
+                let started = try await AuthServerProcess.start(in: directory)
+                let server = started.process
+                defer { server.stop() }
+                let (auth, admin) = (started.base, started.admin)
+                let example = try await ExampleAPIProcess.start(authServer: auth, admin: admin, in: directory)
+                defer { example.process.stop() }
+                let agent = try #require(
+                    try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"tiered"}"#).json["id"] as? String
+                )
+                let created = try await HTTP.send(
+                    .POST,
+                    "\(auth)/admin/agents/\(agent)/keys",
+                    headers: admin,
+                    body: #"{"scopes":["conversations:read"]}"#
+                )
+                let key = try #require(created.json["key"] as? String)
+                let keyID = try #require(created.json["id"] as? String)
+                #expect(try await Self.timeUntilPolicy(example.base, key: key, is: nil, since: .now) < .seconds(1))
+
+                let defined = try await HTTP.send(
+                    .PUT,
+                    "\(auth)/admin/rate-limits/gold",
+                    headers: admin,
+                    body: #"{"requests":1000,"window_seconds":60}"#
+                )
+                #expect(defined.status == 200, "\(defined.body)")
+                let assignStart = ContinuousClock.now
+                let assigned = try await HTTP.send(.PATCH, "\(auth)/admin/keys/\(keyID)", headers: admin, body: #"{"rate_limit":"gold"}"#)
+                #expect(assigned.status == 200, "\(assigned.body)")
+                let assignedAfter = try await Self.timeUntilPolicy(example.base, key: key, is: #""gold";q=1000;w=60"#, since: assignStart)
+                #expect(assignedAfter < .seconds(1), "an assigned tier applied after \(assignedAfter)")
+
+                let changeStart = ContinuousClock.now
+                _ = try await HTTP.send(.PUT, "\(auth)/admin/rate-limits/gold", headers: admin, body: #"{"requests":5,"window_seconds":60}"#)
+                let changedAfter = try await Self.timeUntilPolicy(example.base, key: key, is: #""gold";q=5;w=60"#, since: changeStart)
+                #expect(changedAfter < .seconds(1), "a changed tier applied after \(changedAfter)")
+
+                let removeStart = ContinuousClock.now
+                _ = try await HTTP.send(.PATCH, "\(auth)/admin/keys/\(keyID)", headers: admin, body: #"{"rate_limit":null}"#)
+                let removedAfter = try await Self.timeUntilPolicy(example.base, key: key, is: nil, since: removeStart)
+                #expect(removedAfter < .seconds(1), "a removed tier gone after \(removedAfter)")
+            }
         }
 
         @Test("a key's quota and an agent's quota, shared by two resource servers, stop both within the overshoot; usage matches")
