@@ -1,0 +1,128 @@
+public import Foundation
+
+/// Defining rate-limit tiers, shared by the admin API and the CLI, and the checks every
+/// assignment of a tier or quota goes through. Each change is stored with its audit event and a
+/// `.limits` feed event in one transaction.
+public struct RateLimitAdministration: Sendable {
+    public let store: any AgentAuthStore
+    let now: @Sendable () -> Date
+
+    /// The largest burst a tier may allow: as many requests as a tier may have per window. A
+    /// burst is the number of requests let through at once from rest; more than that is no
+    /// longer a rate limit.
+    public static let maxBurst = RateLimitTier.maxRequests
+
+    public init(store: any AgentAuthStore, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.now = now
+    }
+
+    /// Creates or replaces the tier `name`. Returns it and whether it is new.
+    public func putTier(
+        name: String,
+        requests: Int,
+        windowSeconds: Int,
+        burst: Int?,
+        by actor: AuditActor
+    ) async throws -> (
+        tier: RateLimitTier, created: Bool
+    ) {
+        guard name != RateLimitTier.unlimitedName else {
+            throw AdministrationError.invalidRequest("\(RateLimitTier.unlimitedName) is reserved: it means no limit and needs no definition")
+        }
+        guard RateLimitTier.isValidName(name) else {
+            throw AdministrationError.invalidRequest(
+                "a tier name is 1 to \(RateLimitTier.maxNameLength) letters, digits, '.', '_' or '-', starting with a letter"
+            )
+        }
+        guard (1...RateLimitTier.maxRequests).contains(requests) else {
+            throw AdministrationError.invalidRequest("requests must be between 1 and \(RateLimitTier.maxRequests)")
+        }
+        guard (1...RateLimitTier.maxWindowSeconds).contains(windowSeconds) else {
+            throw AdministrationError.invalidRequest("window_seconds must be between 1 and \(RateLimitTier.maxWindowSeconds)")
+        }
+        if let burst, !(1...Self.maxBurst).contains(burst) {
+            throw AdministrationError.invalidRequest("burst must be between 1 and \(Self.maxBurst)")
+        }
+        let tier = RateLimitTier(name: name, requests: requests, windowSeconds: windowSeconds, burst: burst)
+        let audit = actor.record(
+            .rateLimitSet,
+            agentID: nil,
+            credentialID: nil,
+            details: ["name": name, "requests": String(requests), "window_seconds": String(windowSeconds), "burst": String(tier.burst)],
+            at: now()
+        )
+        let created = try await store.putRateLimitTier(tier, audit: audit)
+        return (tier, created)
+    }
+
+    /// Every defined tier, by name (`unlimited` is never defined).
+    public func tiers() async throws -> [RateLimitTier] {
+        try await store.rateLimitTiers().sorted { $0.name < $1.name }
+    }
+
+    public func tier(name: String) async throws -> RateLimitTier {
+        guard RateLimitTier.isValidName(name), let tier = try await store.rateLimitTier(name: name) else {
+            throw AdministrationError.notFound("no such rate limit")
+        }
+        return tier
+    }
+
+    /// Deletes a tier; refused (conflict) while an agent, key or client is assigned it.
+    public func deleteTier(name: String, by actor: AuditActor) async throws {
+        guard RateLimitTier.isValidName(name) else { throw AdministrationError.notFound("no such rate limit") }
+        let audit = actor.record(.rateLimitDeleted, agentID: nil, credentialID: nil, details: ["name": name], at: now())
+        let deleted: Bool
+        do {
+            deleted = try await store.deleteRateLimitTier(name: name, audit: audit)
+        } catch let error as StoreError where error.kind == .conflict {
+            throw AdministrationError.conflict("rate limit \(name) is assigned: \(error.reason)")
+        }
+        guard deleted else { throw AdministrationError.notFound("no such rate limit") }
+    }
+
+    // MARK: Assignments
+
+    /// A tier name to assign: of the right form (`unlimited` included).
+    static func validatedAssignment(_ value: String) throws -> String {
+        try APIKeyAdministration.validatedTierName(value)
+    }
+
+    /// A quota of a size the stores and verifiers count.
+    static func validatedQuota(_ quota: Quota) throws -> Quota {
+        guard (1...Quota.maxRequests).contains(quota.requests) else {
+            throw AdministrationError.invalidRequest("quota.requests must be between 1 and \(Quota.maxRequests)")
+        }
+        return quota
+    }
+
+    /// Refuses, as a bad request, a tier that is not defined: for new agents, keys and clients,
+    /// whose insert does not check it (updates are checked by the store in their transaction).
+    static func requireDefined(_ name: String?, in store: any AgentAuthStore) async throws {
+        guard let name, name != RateLimitTier.unlimitedName else { return }
+        guard try await store.rateLimitTier(name: name) != nil else { throw undefinedTier(name) }
+    }
+
+    static func undefinedTier(_ name: String) -> AdministrationError {
+        .invalidRequest("rate_limit names a tier that is not defined: \(name)")
+    }
+
+    /// Runs a store update whose `StoreError.notFound` means the tier it assigns is not defined:
+    /// the request named something that does not exist, a bad request, not a missing resource
+    /// (a missing agent, key or client is the store's `nil`).
+    static func mappingUndefinedTier<T>(_ name: String?, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError where error.kind == .notFound {
+            throw undefinedTier(name ?? "?")
+        } catch let error as StoreError where error.kind == .conflict {
+            throw AdministrationError.conflict(error.reason)
+        }
+    }
+
+    /// How a change of tier or quota is written in an audit event's details.
+    static func auditValue(_ tier: String?) -> String { tier ?? noneValue }
+    static func auditValue(_ quota: Quota?) -> String { quota.map { "\($0.requests)/\($0.period.rawValue)" } ?? noneValue }
+    /// A removed tier or quota; not a tier name (those start with a letter), so never ambiguous.
+    static let noneValue = "(none)"
+}
