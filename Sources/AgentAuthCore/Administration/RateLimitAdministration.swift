@@ -61,8 +61,9 @@ public struct RateLimitAdministration: Sendable {
         try await store.rateLimitTiers().sorted { $0.name < $1.name }
     }
 
+    /// `unlimited` is never defined: not found, as a name no tier can have.
     public func tier(name: String) async throws -> RateLimitTier {
-        guard RateLimitTier.isValidName(name), let tier = try await store.rateLimitTier(name: name) else {
+        guard name != RateLimitTier.unlimitedName, RateLimitTier.isValidName(name), let tier = try await store.rateLimitTier(name: name) else {
             throw AdministrationError.notFound("no such rate limit")
         }
         return tier
@@ -70,7 +71,7 @@ public struct RateLimitAdministration: Sendable {
 
     /// Deletes a tier; refused (conflict) while an agent, key or client is assigned it.
     public func deleteTier(name: String, by actor: AuditActor) async throws {
-        guard RateLimitTier.isValidName(name) else { throw AdministrationError.notFound("no such rate limit") }
+        guard name != RateLimitTier.unlimitedName, RateLimitTier.isValidName(name) else { throw AdministrationError.notFound("no such rate limit") }
         let audit = actor.record(.rateLimitDeleted, agentID: nil, credentialID: nil, details: ["name": name], at: now())
         let deleted: Bool
         do {
