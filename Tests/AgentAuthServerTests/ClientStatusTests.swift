@@ -56,15 +56,7 @@ struct ClientStatusTests {
     func delete() async throws {
         try await TestEnvironment.with { env in
             try await env.test(clock: TestClock()) { api, _ in
-                let (id, secret) = try await api.createClient(
-                    agent: env.adminAgentID,
-                    json: #"{"scope":"admin","audience":["\#(TestEnvironment.issuer)"]}"#
-                )
-                let issued = try await api.token(
-                    form: "grant_type=client_credentials&audience=\(formEncoded(TestEnvironment.issuer))",
-                    basic: (id, secret ?? "")
-                )
-                let token = try #require(issued.object["access_token"] as? String)
+                let (id, secret, token) = try await Self.adminClient(api, env: env)
                 let bearer: HTTPFields = [.authorization: "Bearer \(token)"]
                 #expect(try await api.request(.get, "/admin/agents", headers: bearer).status == .ok)
 
@@ -72,7 +64,7 @@ struct ClientStatusTests {
                 #expect(deleted.status == .noContent)
                 #expect(try await api.admin(.get, "/admin/clients/\(id)").status == .notFound)
                 #expect(try await api.admin(.delete, "/admin/clients/\(id)").status == .notFound)
-                let refused = try await api.token(form: "grant_type=client_credentials", basic: (id, secret ?? ""))
+                let refused = try await api.token(form: "grant_type=client_credentials", basic: (id, secret))
                 #expect(refused.errorCode == "invalid_client")
                 #expect(try await api.introspect(token, as: env.adminKey).object["active"] as? Bool == false)
                 #expect(try await api.request(.get, "/admin/agents", headers: bearer).status == .unauthorized)
@@ -87,19 +79,22 @@ struct ClientStatusTests {
     func disabledAdminToken() async throws {
         try await TestEnvironment.with { env in
             try await env.test(clock: TestClock()) { api, _ in
-                let (id, secret) = try await api.createClient(
-                    agent: env.adminAgentID,
-                    json: #"{"scope":"admin","audience":["\#(TestEnvironment.issuer)"]}"#
-                )
-                let issued = try await api.token(
-                    form: "grant_type=client_credentials&audience=\(formEncoded(TestEnvironment.issuer))",
-                    basic: (id, secret ?? "")
-                )
-                let bearer: HTTPFields = [.authorization: "Bearer \(try #require(issued.object["access_token"] as? String))"]
+                let (id, _, token) = try await Self.adminClient(api, env: env)
+                let bearer: HTTPFields = [.authorization: "Bearer \(token)"]
                 #expect(try await api.request(.get, "/admin/agents", headers: bearer).status == .ok)
                 #expect(try await api.admin(.post, "/admin/clients/\(id)/disable").status == .ok)
                 #expect(try await api.request(.get, "/admin/agents", headers: bearer).status == .unauthorized)
             }
         }
+    }
+
+    /// A client of the admin agent for the admin audience, and an `admin` token it was issued.
+    static func adminClient(_ api: TestAPI, env: TestEnvironment) async throws -> (id: String, secret: String, token: String) {
+        let (id, secret) = try await api.createClient(agent: env.adminAgentID, json: #"{"scope":"admin","audience":["\#(TestEnvironment.issuer)"]}"#)
+        let issued = try await api.token(
+            form: "grant_type=client_credentials&audience=\(formEncoded(TestEnvironment.issuer))",
+            basic: (id, secret ?? "")
+        )
+        return (id, secret ?? "", try #require(issued.object["access_token"] as? String))
     }
 }

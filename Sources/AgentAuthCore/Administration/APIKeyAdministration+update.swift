@@ -11,16 +11,11 @@ extension APIKeyAdministration {
         updated.name = try update.name.map { try AgentAdministration.validatedName($0, field: "name", maxLength: Self.maxKeyNameLength) }
             .applied(to: existing.name)
         if let requested = update.scopes {
-            let scopes: ScopeSet
-            do {
-                scopes = try ScopeSet(validating: requested)
-            } catch {
-                throw AdministrationError.invalidRequest("scopes: \(error)")
-            }
-            guard existing.scopes.isSuperset(of: scopes) else {
-                throw AdministrationError.invalidRequest("scopes may only be narrowed: a key never gains a scope; create a new key instead")
-            }
-            updated.scopes = scopes
+            updated.scopes = try existing.scopes.narrowed(
+                by: { try ScopeSet(validating: requested) },
+                field: "scopes",
+                alternative: "create a new key to add one"
+            )
         }
         updated.rateLimit = try update.rateLimit.map(Self.validatedTierName).applied(to: existing.rateLimit)
         updated.quota = try update.quota.map(RateLimitAdministration.validatedQuota).applied(to: existing.quota)

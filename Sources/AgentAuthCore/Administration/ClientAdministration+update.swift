@@ -10,16 +10,11 @@ extension ClientAdministration {
         updated.name = try update.name.map { try AgentAdministration.validatedName($0, field: "client_name", maxLength: Self.maxClientNameLength) }
             .applied(to: existing.name)
         if let scope = update.scope {
-            let scopes: ScopeSet
-            do {
-                scopes = try ScopeSet(parsing: scope)
-            } catch {
-                throw AdministrationError.invalidRequest("scope: \(error)")
-            }
-            guard existing.scopes.isSuperset(of: scopes) else {
-                throw AdministrationError.invalidRequest("scope may only be narrowed: a client never gains a scope; register a new client instead")
-            }
-            updated.scopes = scopes
+            updated.scopes = try existing.scopes.narrowed(
+                by: { try ScopeSet(parsing: scope) },
+                field: "scope",
+                alternative: "register a new client to add one"
+            )
         }
         updated.rateLimit = try update.rateLimit.map(RateLimitAdministration.validatedAssignment).applied(to: existing.rateLimit)
         var details: [String: String] = [:]

@@ -45,4 +45,15 @@ extension KeyedDecodingContainer {
         if try decodeNil(forKey: key) { return .removed }
         return .set(try decode(type, forKey: key))
     }
+
+    /// Decodes a PATCH member that can be changed but not removed: `nil` when the key is
+    /// absent; `null` throws, as a value of the wrong type does.
+    public func decodeUnlessNull<T: Decodable & Sendable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        switch try decodePatch(type, forKey: key) {
+        case .unchanged: return nil
+        case .removed:
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [key], debugDescription: "\(key.stringValue) cannot be null"))
+        case .set(let value): return value
+        }
+    }
 }

@@ -81,19 +81,14 @@ struct ClientsCommand: AsyncParsableCommand {
         )
         @OptionGroup var options: ChangeOptions
         @Argument(help: "Client id.") var clientID: String
-        @Option(help: "A new name (RFC 7591 client_name).") var name: String?
-        @Flag(help: "Remove the client's name.") var noName = false
+        @OptionGroup var name: NameChangeOptions
         @Option(name: .customLong("scope"), help: "Keep only these scopes (a subset of the client's); repeat, or give a space-separated list.")
         var scopes: [String] = []
         @OptionGroup var rateLimit: RateLimitChangeOptions
 
-        func validate() throws {
-            if name != nil, noName { throw ValidationError("use one of --name, --no-name") }
-        }
-
         func run() async throws {
             let update = ClientUpdate(
-                name: noName ? .removed : name.map { .set($0) } ?? .unchanged,
+                name: name.patch,
                 scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
                 rateLimit: rateLimit.patch
             )

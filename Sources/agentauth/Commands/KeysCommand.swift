@@ -49,21 +49,16 @@ struct KeysCommand: AsyncParsableCommand {
         )
         @OptionGroup var options: ChangeOptions
         @Argument(help: "Key id (key_…).") var keyID: String
-        @Option(help: "A new name.") var name: String?
-        @Flag(help: "Remove the key's name.") var noName = false
+        @OptionGroup var name: NameChangeOptions
         @Option(name: .customLong("scope"), help: "Keep only these scopes (a subset of the key's); repeat, or give a space-separated list.")
         var scopes: [String] = []
         @OptionGroup var rateLimit: RateLimitChangeOptions
         @OptionGroup var quota: QuotaChangeOptions
 
-        func validate() throws {
-            if name != nil, noName { throw ValidationError("use one of --name, --no-name") }
-        }
-
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
             let update = APIKeyUpdate(
-                name: noName ? .removed : name.map { .set($0) } ?? .unchanged,
+                name: name.patch,
                 scopes: scopes.isEmpty ? nil : scopes,
                 rateLimit: rateLimit.patch,
                 quota: try quota.patch()

@@ -46,16 +46,9 @@ struct APIKeysController {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            var scopes: [String]?
-            switch try container.decodePatch([String].self, forKey: .scopes) {
-            case .unchanged: scopes = nil
-            case .removed:
-                throw DecodingError.valueNotFound([String].self, .init(codingPath: [CodingKeys.scopes], debugDescription: "scopes cannot be null"))
-            case .set(let value): scopes = value
-            }
             update = APIKeyUpdate(
                 name: try container.decodePatch(String.self, forKey: .name),
-                scopes: scopes,
+                scopes: try container.decodeUnlessNull([String].self, forKey: .scopes),
                 rateLimit: try container.decodePatch(String.self, forKey: .rateLimit),
                 quota: try container.decodePatch(Quota.self, forKey: .quota)
             )

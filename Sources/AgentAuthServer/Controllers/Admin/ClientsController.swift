@@ -74,16 +74,9 @@ struct ClientsController {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            var scope: String?
-            switch try container.decodePatch(String.self, forKey: .scope) {
-            case .unchanged: scope = nil
-            case .removed:
-                throw DecodingError.valueNotFound(String.self, .init(codingPath: [CodingKeys.scope], debugDescription: "scope cannot be null"))
-            case .set(let value): scope = value
-            }
             update = ClientUpdate(
                 name: try container.decodePatch(String.self, forKey: .clientName),
-                scope: scope,
+                scope: try container.decodeUnlessNull(String.self, forKey: .scope),
                 rateLimit: try container.decodePatch(String.self, forKey: .rateLimit)
             )
         }
