@@ -40,7 +40,6 @@ public struct APIKeyAdministration: Sendable {
         }
         let agent = try await agents.agent(id: agentID)
         guard agent.status == .active else { throw AdministrationError.conflict("agent is disabled") }
-        try await RateLimitAdministration.requireDefined(rateLimit, in: store)
         let key = Self.makeKey(
             agentID: agent.id,
             name: name,
@@ -54,7 +53,9 @@ public struct APIKeyAdministration: Sendable {
         if let rateLimit { details["rate_limit"] = rateLimit }
         if let quota { details["quota"] = RateLimitAdministration.auditValue(quota) }
         let audit = actor.record(.keyCreated, agentID: agent.id, credentialID: key.record.id, details: details, at: created)
-        try await AdministrationError.mappingStoreErrors { try await store.insertAPIKey(key.record, audit: audit) }
+        try await AdministrationError.mappingStoreErrors {
+            try await RateLimitAdministration.mappingUndefinedTier(rateLimit) { try await store.insertAPIKey(key.record, audit: audit) }
+        }
         return key
     }
 

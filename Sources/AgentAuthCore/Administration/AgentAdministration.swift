@@ -47,7 +47,6 @@ public struct AgentAdministration: Sendable {
         let name = try Self.validatedName(name, field: "name", maxLength: Agent.maxNameLength)
         let rateLimit = try rateLimit.map(RateLimitAdministration.validatedAssignment)
         let quota = try quota.map(RateLimitAdministration.validatedQuota)
-        try await RateLimitAdministration.requireDefined(rateLimit, in: store)
         let agent = Agent(
             id: Identifier.make(prefix: Identifier.agentPrefix),
             name: name,
@@ -59,10 +58,8 @@ public struct AgentAdministration: Sendable {
         var details = ["name": name]
         if let rateLimit { details["rate_limit"] = rateLimit }
         if let quota { details["quota"] = RateLimitAdministration.auditValue(quota) }
-        try await store.insertAgent(
-            agent,
-            audit: actor.record(.agentCreated, agentID: agent.id, credentialID: nil, details: details, at: now())
-        )
+        let audit = actor.record(.agentCreated, agentID: agent.id, credentialID: nil, details: details, at: now())
+        try await RateLimitAdministration.mappingUndefinedTier(rateLimit) { try await store.insertAgent(agent, audit: audit) }
         return agent
     }
 

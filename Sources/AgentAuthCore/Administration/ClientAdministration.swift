@@ -52,7 +52,6 @@ public struct ClientAdministration: Sendable {
         }
         let agent = try await AgentAdministration(store: store, now: now).agent(id: agentID)
         guard agent.status == .active else { throw AdministrationError.conflict("agent is disabled") }
-        try await RateLimitAdministration.requireDefined(rateLimit, in: store)
         let client = OAuthClient(
             clientID: clientID,
             agentID: agent.id,
@@ -72,7 +71,7 @@ public struct ClientAdministration: Sendable {
         if let rateLimit { details["rate_limit"] = rateLimit }
         let audit = actor.record(.clientCreated, agentID: agent.id, credentialID: clientID, details: details, at: client.createdAt)
         do {
-            try await store.insertClient(client, audit: audit)
+            try await RateLimitAdministration.mappingUndefinedTier(rateLimit) { try await store.insertClient(client, audit: audit) }
         } catch let error as StoreError where error.kind == .conflict {
             throw AdministrationError.conflict("client_id is taken")
         }

@@ -97,27 +97,21 @@ public struct RateLimitAdministration: Sendable {
         return quota
     }
 
-    /// Refuses, as a bad request, a tier that is not defined: for new agents, keys and clients,
-    /// whose insert does not check it (updates are checked by the store in their transaction).
-    static func requireDefined(_ name: String?, in store: any AgentAuthStore) async throws {
-        guard let name, name != RateLimitTier.unlimitedName else { return }
-        guard try await store.rateLimitTier(name: name) != nil else { throw undefinedTier(name) }
-    }
-
     static func undefinedTier(_ name: String) -> AdministrationError {
         .invalidRequest("rate_limit names a tier that is not defined: \(name)")
     }
 
-    /// Runs a store update whose `StoreError.notFound` means the tier it assigns is not defined:
-    /// the request named something that does not exist, a bad request, not a missing resource
-    /// (a missing agent, key or client is the store's `nil`).
+    /// Runs a store write that assigns the tier `name` (`nil`: none). The store checks that the
+    /// tier is defined in the write's own transaction (so a tier deleted meanwhile is never
+    /// assigned) and throws `StoreError.notFound` when it is not: here that is a bad request, since
+    /// the request names something that does not exist, not a missing agent, key or client (those
+    /// are checked before, or are the store's `nil`).
     static func mappingUndefinedTier<T>(_ name: String?, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as StoreError where error.kind == .notFound {
-            throw undefinedTier(name ?? "?")
-        } catch let error as StoreError where error.kind == .conflict {
-            throw AdministrationError.conflict(error.reason)
+            guard let name, name != RateLimitTier.unlimitedName else { throw error }
+            throw undefinedTier(name)
         }
     }
 
