@@ -17,16 +17,8 @@ public struct RateLimitAdministration: Sendable {
         self.now = now
     }
 
-    /// Creates or replaces the tier `name`. Returns it and whether it is new.
-    public func putTier(
-        name: String,
-        requests: Int,
-        windowSeconds: Int,
-        burst: Int?,
-        by actor: AuditActor
-    ) async throws -> (
-        tier: RateLimitTier, created: Bool
-    ) {
+    /// Creates or replaces the tier `name` (the answer is the same either way: `PUT` sets it).
+    public func putTier(name: String, requests: Int, windowSeconds: Int, burst: Int?, by actor: AuditActor) async throws -> RateLimitTier {
         guard name != RateLimitTier.unlimitedName else {
             throw AdministrationError.invalidRequest("\(RateLimitTier.unlimitedName) is reserved: it means no limit and needs no definition")
         }
@@ -52,8 +44,8 @@ public struct RateLimitAdministration: Sendable {
             details: ["name": name, "requests": String(requests), "window_seconds": String(windowSeconds), "burst": String(tier.burst)],
             at: now()
         )
-        let created = try await store.putRateLimitTier(tier, audit: audit)
-        return (tier, created)
+        _ = try await store.putRateLimitTier(tier, audit: audit)
+        return tier
     }
 
     /// Every defined tier, by name (`unlimited` is never defined).

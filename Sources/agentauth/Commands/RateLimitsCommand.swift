@@ -19,7 +19,7 @@ struct RateLimitsCommand: AsyncParsableCommand {
         @Option(help: "Requests allowed at once after a quiet spell (default: --requests).") var burst: Int?
 
         func run() async throws {
-            let (tier, _) = try await options.change { session in
+            let tier = try await options.change { session in
                 try await session.rateLimits.putTier(name: name, requests: requests, windowSeconds: windowSeconds, burst: burst, by: session.actor)
             }
             try Output.rateLimits([tier], json: options.output.json, single: true)

@@ -32,7 +32,7 @@ struct RateLimitsController {
 
     func put(_ request: Request, context: AgentAuthRequestContext) async throws -> RateLimitTierResponse {
         let body = try await JSONBody.decode(PutRequest.self, from: request, context: context)
-        let (tier, _) = try await rateLimits.putTier(
+        let tier = try await rateLimits.putTier(
             name: try context.parameters.require("name"),
             requests: body.requests,
             windowSeconds: body.windowSeconds,
