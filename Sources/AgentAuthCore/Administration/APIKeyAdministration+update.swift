@@ -17,7 +17,7 @@ extension APIKeyAdministration {
                 alternative: "create a new key to add one"
             )
         }
-        updated.rateLimit = try update.rateLimit.map(Self.validatedTierName).applied(to: existing.rateLimit)
+        updated.rateLimit = try update.rateLimit.map(RateLimitAdministration.validatedAssignment).applied(to: existing.rateLimit)
         updated.quota = try update.quota.map(RateLimitAdministration.validatedQuota).applied(to: existing.quota)
         var details: [String: String] = [:]
         if updated.name != existing.name { details["name"] = updated.name ?? RateLimitAdministration.noneValue }
