@@ -29,6 +29,7 @@ public struct APIKeyAdministration: Sendable {
         }
         let name = try request.name.map { try AgentAdministration.validatedName($0, field: "name", maxLength: Self.maxKeyNameLength) }
         let rateLimit = try request.rateLimit.map(Self.validatedTierName)
+        let quota = try request.quota.map(RateLimitAdministration.validatedQuota)
         let created = now()
         var expiresAt: Date?
         if let expiresIn = request.expiresIn {
@@ -39,9 +40,22 @@ public struct APIKeyAdministration: Sendable {
         }
         let agent = try await agents.agent(id: agentID)
         guard agent.status == .active else { throw AdministrationError.conflict("agent is disabled") }
-        let key = Self.makeKey(agentID: agent.id, name: name, scopes: scopes, rateLimit: rateLimit, expiresAt: expiresAt, createdAt: created)
-        let audit = actor.record(.keyCreated, agentID: agent.id, credentialID: key.record.id, details: ["scope": scopes.description], at: created)
-        try await AdministrationError.mappingStoreErrors { try await store.insertAPIKey(key.record, audit: audit) }
+        let key = Self.makeKey(
+            agentID: agent.id,
+            name: name,
+            scopes: scopes,
+            rateLimit: rateLimit,
+            quota: quota,
+            expiresAt: expiresAt,
+            createdAt: created
+        )
+        var details = ["scope": scopes.description]
+        if let rateLimit { details["rate_limit"] = rateLimit }
+        if let quota { details["quota"] = RateLimitAdministration.auditValue(quota) }
+        let audit = actor.record(.keyCreated, agentID: agent.id, credentialID: key.record.id, details: details, at: created)
+        try await AdministrationError.mappingStoreErrors {
+            try await RateLimitAdministration.mappingUndefinedTier(rateLimit) { try await store.insertAPIKey(key.record, audit: audit) }
+        }
         return key
     }
 
@@ -67,7 +81,7 @@ public struct APIKeyAdministration: Sendable {
         return key
     }
 
-    /// Issues a replacement with the same agent, scopes, name, tier and lifetime length; the
+    /// Issues a replacement with the same agent, scopes, name, tier, quota and lifetime length; the
     /// old key keeps working for `graceSeconds` (0: it stops at once), never longer than it would have.
     public func rollAPIKey(id: String, graceSeconds: Int, by actor: AuditActor) async throws -> (replacement: IssuedAPIKey, previous: APIKey) {
         guard (0...Self.maxGraceSeconds).contains(graceSeconds) else {
@@ -82,6 +96,7 @@ public struct APIKeyAdministration: Sendable {
             name: old.name,
             scopes: old.scopes,
             rateLimit: old.rateLimit,
+            quota: old.quota,
             expiresAt: expiresAt,
             createdAt: rolledAt
         )

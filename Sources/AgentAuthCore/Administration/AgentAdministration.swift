@@ -42,13 +42,24 @@ public struct AgentAdministration: Sendable {
 
     // MARK: Agents
 
-    public func createAgent(name: String, by actor: AuditActor) async throws -> Agent {
+    /// A new agent, optionally with a rate-limit tier and a quota across all of its credentials.
+    public func createAgent(name: String, rateLimit: String? = nil, quota: Quota? = nil, by actor: AuditActor) async throws -> Agent {
         let name = try Self.validatedName(name, field: "name", maxLength: Agent.maxNameLength)
-        let agent = Agent(id: Identifier.make(prefix: Identifier.agentPrefix), name: name, status: .active, createdAt: now())
-        try await store.insertAgent(
-            agent,
-            audit: actor.record(.agentCreated, agentID: agent.id, credentialID: nil, details: ["name": name], at: now())
+        let rateLimit = try rateLimit.map(RateLimitAdministration.validatedAssignment)
+        let quota = try quota.map(RateLimitAdministration.validatedQuota)
+        let agent = Agent(
+            id: Identifier.make(prefix: Identifier.agentPrefix),
+            name: name,
+            status: .active,
+            createdAt: now(),
+            rateLimit: rateLimit,
+            quota: quota
         )
+        var details = ["name": name]
+        if let rateLimit { details["rate_limit"] = rateLimit }
+        if let quota { details["quota"] = RateLimitAdministration.auditValue(quota) }
+        let audit = actor.record(.agentCreated, agentID: agent.id, credentialID: nil, details: details, at: now())
+        try await RateLimitAdministration.mappingUndefinedTier(rateLimit) { try await store.insertAgent(agent, audit: audit) }
         return agent
     }
 

@@ -11,6 +11,8 @@ public struct ClientAdministration: Sendable {
     public static let maxAudiences = 20
     public static let minTokenTTL = 60
     public static let maxJWKSLength = 16 * 1024
+    /// Longest `client_name` accepted.
+    public static let maxClientNameLength = 200
 
     public init(store: any AgentAuthStore, defaultAudience: String = "agentauth", now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
@@ -33,6 +35,8 @@ public struct ClientAdministration: Sendable {
             throw AdministrationError.invalidRequest("token_ttl must be between \(Self.minTokenTTL) and \(OAuthClient.maxTokenTTL) seconds")
         }
         let grantTypes = try Self.validatedGrantTypes(request.grantTypes)
+        let name = try request.name.map { try AgentAdministration.validatedName($0, field: "client_name", maxLength: Self.maxClientNameLength) }
+        let rateLimit = try request.rateLimit.map(RateLimitAdministration.validatedAssignment)
         guard let method = ClientAuthMethod(rawValue: request.authMethod ?? ClientAuthMethod.clientSecretBasic.rawValue) else {
             let names = ClientAuthMethod.allCases.map(\.rawValue).joined(separator: ", ")
             throw AdministrationError.invalidRequest("token_endpoint_auth_method must be one of: \(names)")
@@ -58,17 +62,16 @@ public struct ClientAdministration: Sendable {
             authMethod: method,
             jwks: jwks,
             secretHash: secret.map(SecretFormat.storageHash),
-            createdAt: now()
+            createdAt: now(),
+            name: name,
+            rateLimit: rateLimit
         )
-        let audit = actor.record(
-            .clientCreated,
-            agentID: agent.id,
-            credentialID: clientID,
-            details: ["scope": scopes.description, "auth_method": method.rawValue],
-            at: client.createdAt
-        )
+        var details = ["scope": scopes.description, "auth_method": method.rawValue]
+        if let name { details["client_name"] = name }
+        if let rateLimit { details["rate_limit"] = rateLimit }
+        let audit = actor.record(.clientCreated, agentID: agent.id, credentialID: clientID, details: details, at: client.createdAt)
         do {
-            try await store.insertClient(client, audit: audit)
+            try await RateLimitAdministration.mappingUndefinedTier(rateLimit) { try await store.insertClient(client, audit: audit) }
         } catch let error as StoreError where error.kind == .conflict {
             throw AdministrationError.conflict("client_id is taken")
         }

@@ -9,6 +9,10 @@ public struct ClientRequest: Sendable {
     public var authMethod: String?
     /// The client's public JWKS (a JSON object text), for `private_key_jwt`.
     public var jwks: String?
+    /// RFC 7591 `client_name`: for people.
+    public var name: String?
+    /// The client's rate-limit tier (`nil`: none; its agent's still applies).
+    public var rateLimit: String?
 
     public init(
         clientID: String? = nil,
@@ -17,7 +21,9 @@ public struct ClientRequest: Sendable {
         tokenTTL: Int? = nil,
         grantTypes: [String]? = nil,
         authMethod: String? = nil,
-        jwks: String? = nil
+        jwks: String? = nil,
+        name: String? = nil,
+        rateLimit: String? = nil
     ) {
         self.clientID = clientID
         self.scope = scope
@@ -26,6 +32,8 @@ public struct ClientRequest: Sendable {
         self.grantTypes = grantTypes
         self.authMethod = authMethod
         self.jwks = jwks
+        self.name = name
+        self.rateLimit = rateLimit
     }
 }
 

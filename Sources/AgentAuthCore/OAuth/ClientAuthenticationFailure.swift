@@ -9,6 +9,7 @@ public struct ClientAuthenticationFailure: Error, Hashable, Sendable {
         /// The client is registered for another authentication method (RFC 6749 §2.3).
         case wrongMethod = "wrong_method"
         case agentDisabled = "agent_disabled"
+        case clientDisabled = "client_disabled"
         case invalidAssertion = "invalid_assertion"
         case replayedAssertion = "replayed_assertion"
     }

@@ -68,6 +68,7 @@ public struct ClientAuthenticator: Sendable {
 
     private func ensureActive(_ found: (client: OAuthClient, agent: Agent)) throws {
         guard found.agent.status == .active else { throw ClientAuthenticationFailure(.agentDisabled, client: found.client) }
+        guard found.client.status == .active else { throw ClientAuthenticationFailure(.clientDisabled, client: found.client) }
     }
 
     // MARK: private_key_jwt (RFC 7523 §3)

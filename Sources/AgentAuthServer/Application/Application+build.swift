@@ -163,6 +163,14 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
         .addRoutes(
             ClientsController(
                 clients: ClientAdministration(store: components.store, defaultAudience: configuration.defaultAudience, now: components.now),
+                revocationSync: components.revocationSync,
+                chainKey: components.chainKey
+            ).endpoints
+        )
+        .addRoutes(
+            RateLimitsController(
+                rateLimits: RateLimitAdministration(store: components.store, now: components.now),
+                revocationSync: components.revocationSync,
                 chainKey: components.chainKey
             ).endpoints
         )

@@ -17,7 +17,7 @@ public struct APIKeyResponse: ResponseEncodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, key, display, scopes, name, status
+        case id, key, display, scopes, name, status, quota
         case agentID = "agent_id"
         case rateLimit = "rate_limit"
         case createdAt = "created_at"
@@ -39,6 +39,7 @@ public struct APIKeyResponse: ResponseEncodable, Sendable {
         try container.encode(record.name, forKey: .name)
         try container.encode(record.status.rawValue, forKey: .status)
         try container.encode(record.rateLimit, forKey: .rateLimit)
+        try container.encode(record.quota, forKey: .quota)
         try container.encode(record.createdAt, forKey: .createdAt)
         try container.encode(record.expiresAt, forKey: .expiresAt)
         try container.encode(record.revokedAt, forKey: .revokedAt)

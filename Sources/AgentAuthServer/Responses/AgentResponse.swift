@@ -9,6 +9,9 @@ public struct AgentResponse: ResponseEncodable, Sendable {
     public let status: String
     public let createdAt: Date
     public let disabledAt: Date?
+    /// The agent's tier and quota; `null` in the JSON when none.
+    public let rateLimit: String?
+    public let quota: Quota?
 
     public init(_ agent: Agent) {
         id = agent.id
@@ -16,12 +19,26 @@ public struct AgentResponse: ResponseEncodable, Sendable {
         status = agent.status.rawValue
         createdAt = agent.createdAt
         disabledAt = agent.disabledAt
+        rateLimit = agent.rateLimit
+        quota = agent.quota
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status
+        case id, name, status, quota
         case createdAt = "created_at"
         case disabledAt = "disabled_at"
+        case rateLimit = "rate_limit"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(status, forKey: .status)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(disabledAt, forKey: .disabledAt)
+        try container.encode(rateLimit, forKey: .rateLimit)
+        try container.encode(quota, forKey: .quota)
     }
 }
 

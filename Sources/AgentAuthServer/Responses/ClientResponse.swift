@@ -26,6 +26,10 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         case authMethod = "token_endpoint_auth_method"
         case jwks
         case previousSecretExpiresAt = "previous_secret_expires_at"
+        case clientName = "client_name"
+        case rateLimit = "rate_limit"
+        case status
+        case disabledAt = "disabled_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -43,6 +47,10 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         try container.encode(client.tokenTTL, forKey: .tokenTTL)
         try container.encode(client.grantTypes.map(\.rawValue).sorted(), forKey: .grantTypes)
         try container.encode(client.authMethod.rawValue, forKey: .authMethod)
+        try container.encode(client.name, forKey: .clientName)
+        try container.encode(client.rateLimit, forKey: .rateLimit)
+        try container.encode(client.status.rawValue, forKey: .status)
+        try container.encode(client.disabledAt, forKey: .disabledAt)
         if let jwks = client.jwks, let object = try? JSONSerialization.jsonObject(with: Data(jwks.utf8)) as? [String: Any],
             let keys = object["keys"] as? [[String: Any]]
         {

@@ -2,12 +2,12 @@ import AgentAuthCore
 import AgentAuthServer
 import ArgumentParser
 
-/// `agentauth agents create|list|show|disable|enable`, working on the database directly.
+/// `agentauth agents create|list|show|update|disable|enable`, working on the database directly.
 struct AgentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agents",
         abstract: "Manage agents.",
-        subcommands: [Create.self, List.self, Show.self, Disable.self, Enable.self, Delegation.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Disable.self, Enable.self, Delegation.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -15,14 +15,34 @@ struct AgentsCommand: AsyncParsableCommand {
         @OptionGroup var options: ChangeOptions
         @Argument(help: "The agent's name.") var name: String?
         @Option(name: .customLong("name"), help: "The agent's name (instead of the argument).") var nameOption: String?
+        @Option(help: "A rate-limit tier for the agent across all of its credentials (a defined tier, or unlimited).") var rateLimit: String?
+        @OptionGroup var quota: QuotaOptions
 
         func validate() throws {
             guard (name == nil) != (nameOption == nil) else { throw ValidationError("give the name once: as an argument or with --name") }
         }
 
         func run() async throws {
+            let quota = try self.quota.value()
             let agent = try await options.change { session in
-                try await session.administration.createAgent(name: name ?? nameOption ?? "", by: session.actor)
+                try await session.administration.createAgent(name: name ?? nameOption ?? "", rateLimit: rateLimit, quota: quota, by: session.actor)
+            }
+            try Output.agent(agent, json: options.output.json)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an agent's name, rate-limit tier or quota; what is not given is kept.")
+        @OptionGroup var options: ChangeOptions
+        @Argument(help: "Agent id (agt_…).") var id: String
+        @Option(help: "A new name.") var name: String?
+        @OptionGroup var rateLimit: RateLimitChangeOptions
+        @OptionGroup var quota: QuotaChangeOptions
+
+        func run() async throws {
+            let update = AgentUpdate(name: name.map { .set($0) } ?? .unchanged, rateLimit: rateLimit.patch, quota: try quota.patch())
+            let agent = try await options.change { session in
+                try await session.administration.updateAgent(id: id, update, by: session.actor)
             }
             try Output.agent(agent, json: options.output.json)
         }

@@ -2,12 +2,13 @@ import AgentAuthCore
 import ArgumentParser
 import Foundation
 
-/// `agentauth clients create|list|show|rotate-secret`, working on the database directly.
+/// `agentauth clients create|list|show|update|disable|enable|delete|rotate-secret`, working on the
+/// database directly.
 struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clients",
         abstract: "Manage OAuth clients.",
-        subcommands: [Create.self, List.self, Show.self, RotateSecret.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Disable.self, Enable.self, Delete.self, RotateSecret.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -23,6 +24,8 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(name: .customLong("grant-type"), help: "An allowed grant type; repeat (default: all).") var grantTypes: [String] = []
         @Option(help: "File with the client's public JWKS (for private_key_jwt).") var jwksFile: String?
         @Option(help: "Default audience for this client when --audience is not given.") var defaultAudience = "agentauth"
+        @Option(help: "A name for people (RFC 7591 client_name).") var name: String?
+        @Option(help: "A rate-limit tier for the client (a defined tier, or unlimited).") var rateLimit: String?
 
         func run() async throws {
             var jwks: String?
@@ -37,7 +40,9 @@ struct ClientsCommand: AsyncParsableCommand {
                 tokenTTL: tokenTTL,
                 grantTypes: grantTypes.isEmpty ? nil : grantTypes,
                 authMethod: authMethod,
-                jwks: jwks
+                jwks: jwks,
+                name: name,
+                rateLimit: rateLimit
             )
             let issued = try await options.change { session in
                 try await session.clientAdministration(defaultAudience: defaultAudience).createClient(agentID: agentID, request, by: session.actor)
@@ -67,6 +72,69 @@ struct ClientsCommand: AsyncParsableCommand {
         func run() async throws {
             let client = try await options.read { try await ClientAdministration(store: $0).client(id: clientID) }
             try Output.client(client, secret: nil, json: options.output.json)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a client's name, scope (narrowing only) or rate-limit tier; what is not given is kept."
+        )
+        @OptionGroup var options: ChangeOptions
+        @Argument(help: "Client id.") var clientID: String
+        @OptionGroup var name: NameChangeOptions
+        @Option(name: .customLong("scope"), help: "Keep only these scopes (a subset of the client's); repeat, or give a space-separated list.")
+        var scopes: [String] = []
+        @OptionGroup var rateLimit: RateLimitChangeOptions
+
+        func run() async throws {
+            let update = ClientUpdate(
+                name: name.patch,
+                scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
+                rateLimit: rateLimit.patch
+            )
+            let client = try await options.change { session in
+                try await session.clientAdministration().updateClient(id: clientID, update, by: session.actor)
+            }
+            try Output.client(client, secret: nil, json: options.output.json)
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a client: it gets invalid_client, and every token it was issued until now is refused."
+        )
+        @OptionGroup var options: ChangeOptions
+        @Argument(help: "Client id.") var clientID: String
+
+        func run() async throws {
+            let client = try await options.change { session in
+                try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
+            }
+            try Output.client(client, secret: nil, json: options.output.json)
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled client (its tokens from before stay refused).")
+        @OptionGroup var options: ChangeOptions
+        @Argument(help: "Client id.") var clientID: String
+
+        func run() async throws {
+            let client = try await options.change { session in
+                try await session.clientAdministration().setClientStatus(id: clientID, .active, by: session.actor)
+            }
+            try Output.client(client, secret: nil, json: options.output.json)
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a client; every token it was issued is refused.")
+        @OptionGroup var options: ChangeOptions
+        @Argument(help: "Client id.") var clientID: String
+
+        func run() async throws {
+            _ = try await options.change { session in try await session.clientAdministration().deleteClient(id: clientID, by: session.actor) }
+            try Output.deleted(clientID, what: "client", json: options.output.json)
         }
     }
 

@@ -1,12 +1,12 @@
 import AgentAuthCore
 import ArgumentParser
 
-/// `agentauth keys create|list|revoke|roll`, working on the database directly.
+/// `agentauth keys create|list|update|revoke|roll`, working on the database directly.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Manage API keys.",
-        subcommands: [Create.self, List.self, Revoke.self, Roll.self]
+        subcommands: [Create.self, List.self, Update.self, Revoke.self, Roll.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -16,14 +16,16 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(name: .customLong("scope"), help: "A scope; repeat for several, or give a space-separated list.") var scopes: [String] = []
         @Option(help: "A name for the key.") var name: String?
         @Option(help: "Lifetime in seconds.") var expiresIn: Int?
-        @Option(help: "Rate-limit tier: low, standard, high, unlimited.") var rateLimit: String?
+        @Option(help: "A rate-limit tier for the key (a defined tier, e.g. low, standard, high; or unlimited).") var rateLimit: String?
+        @OptionGroup var quota: QuotaOptions
 
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            let quota = try self.quota.value()
             let issued = try await options.change { session in
                 try await session.apiKeys.createAPIKey(
                     agentID: agentID,
-                    APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit),
+                    APIKeyRequest(scopes: scopes, name: name, expiresIn: expiresIn, rateLimit: rateLimit, quota: quota),
                     by: session.actor
                 )
             }
@@ -38,6 +40,33 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             try Output.keys(try await options.read { try await APIKeyAdministration(store: $0).apiKeys(agentID: agentID) }, json: options.output.json)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a key's name, scopes (narrowing only), rate-limit tier or quota; what is not given is kept."
+        )
+        @OptionGroup var options: ChangeOptions
+        @Argument(help: "Key id (key_…).") var keyID: String
+        @OptionGroup var name: NameChangeOptions
+        @Option(name: .customLong("scope"), help: "Keep only these scopes (a subset of the key's); repeat, or give a space-separated list.")
+        var scopes: [String] = []
+        @OptionGroup var rateLimit: RateLimitChangeOptions
+        @OptionGroup var quota: QuotaChangeOptions
+
+        func run() async throws {
+            let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            let update = APIKeyUpdate(
+                name: name.patch,
+                scopes: scopes.isEmpty ? nil : scopes,
+                rateLimit: rateLimit.patch,
+                quota: try quota.patch()
+            )
+            let key = try await options.change { session in
+                try await session.apiKeys.updateAPIKey(id: keyID, update, by: session.actor)
+            }
+            try Output.key(key, json: options.output.json)
         }
     }
 

@@ -21,6 +21,7 @@ struct AdminSession {
     var administration: AgentAdministration { AgentAdministration(store: store) }
     var apiKeys: APIKeyAdministration { APIKeyAdministration(store: store) }
     var delegation: DelegationAdministration { DelegationAdministration(store: store) }
+    var rateLimits: RateLimitAdministration { RateLimitAdministration(store: store) }
 
     /// Retired keys stay published past the verifiers' default expiry leeway, as a server's do.
     var signingKeys: SigningKeyAdministration {

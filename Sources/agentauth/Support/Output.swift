@@ -39,16 +39,55 @@ enum Output {
     static func agent(_ agent: Agent, json: Bool) throws {
         if json { return try self.json(AgentResponse(agent)) }
         table(
-            ["ID", "NAME", "STATUS", "CREATED", "DISABLED"],
-            [[agent.id, agent.name, agent.status.rawValue, date(agent.createdAt), date(agent.disabledAt)]]
+            ["ID", "NAME", "STATUS", "CREATED", "DISABLED", "RATE LIMIT", "QUOTA"],
+            [
+                [
+                    agent.id, agent.name, agent.status.rawValue, date(agent.createdAt), date(agent.disabledAt), agent.rateLimit ?? "-",
+                    quota(agent.quota),
+                ]
+            ]
         )
+    }
+
+    static func quota(_ quota: Quota?) -> String {
+        quota.map { "\($0.requests)/\($0.period.rawValue)" } ?? "-"
+    }
+
+    static func rateLimits(_ tiers: [RateLimitTier], json: Bool, single: Bool) throws {
+        if json {
+            return single ? try self.json(RateLimitTierResponse(tiers[0])) : try self.json(RateLimitTierListResponse(tiers))
+        }
+        table(
+            ["NAME", "REQUESTS", "WINDOW (S)", "BURST"],
+            tiers.map { [$0.name, String($0.requests), String($0.windowSeconds), String($0.burst)] }
+        )
+    }
+
+    static func usage(_ usage: UsageSummary, period: Quota.Period, json: Bool) throws {
+        if json { return try self.json(UsageResponse(usage, period: period)) }
+        print("\(usage.agentID): \(usage.requests) requests, \(usage.rateLimited) rate-limited, this \(period.rawValue) (since \(date(usage.since)))")
+        if !usage.byCredential.isEmpty {
+            print("")
+            table(["CREDENTIAL", "REQUESTS"], usage.byCredential.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        }
+    }
+
+    /// What a delete command prints: `{"deleted": id}` for scripts.
+    static func deleted(_ id: String, what: String, json: Bool) throws {
+        if json { return try self.json(["deleted": id]) }
+        print("Deleted \(what) \(id).")
     }
 
     static func keys(_ keys: [APIKey], json: Bool) throws {
         if json { return try self.json(APIKeyListResponse(keys)) }
         table(
-            ["ID", "KEY", "SCOPES", "STATUS", "EXPIRES", "LAST USED"],
-            keys.map { [$0.id, $0.display, $0.scopes.description, $0.status.rawValue, date($0.expiresAt), date($0.lastUsedAt)] }
+            ["ID", "KEY", "SCOPES", "STATUS", "EXPIRES", "LAST USED", "RATE LIMIT", "QUOTA"],
+            keys.map {
+                [
+                    $0.id, $0.display, $0.scopes.description, $0.status.rawValue, date($0.expiresAt), date($0.lastUsedAt), $0.rateLimit ?? "-",
+                    quota($0.quota),
+                ]
+            }
         )
     }
 
@@ -70,9 +109,12 @@ enum Output {
     static func clients(_ clients: [OAuthClient], json: Bool) throws {
         if json { return try self.json(ClientListResponse(clients)) }
         table(
-            ["CLIENT ID", "AGENT", "SCOPE", "AUDIENCE", "TTL", "AUTH METHOD"],
+            ["CLIENT ID", "AGENT", "SCOPE", "AUDIENCE", "TTL", "AUTH METHOD", "STATUS", "RATE LIMIT", "NAME"],
             clients.map {
-                [$0.clientID, $0.agentID, $0.scopes.description, $0.audiences.joined(separator: ","), String($0.tokenTTL), $0.authMethod.rawValue]
+                [
+                    $0.clientID, $0.agentID, $0.scopes.description, $0.audiences.joined(separator: ","), String($0.tokenTTL), $0.authMethod.rawValue,
+                    $0.status.rawValue, $0.rateLimit ?? "-", $0.name ?? "-",
+                ]
             }
         )
     }

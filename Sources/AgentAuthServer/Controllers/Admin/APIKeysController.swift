@@ -16,6 +16,7 @@ struct APIKeysController {
         routes.get("keys/:key", use: show)
         routes.post("keys/:key/revoke", use: revoke)
         routes.post("keys/:key/roll", use: roll)
+        routes.patch("keys/:key", use: update)
         return routes
     }
 
@@ -24,11 +25,33 @@ struct APIKeysController {
         let name: String?
         let expiresIn: Int?
         let rateLimit: String?
+        let quota: Quota?
 
         enum CodingKeys: String, CodingKey {
-            case scopes, name
+            case scopes, name, quota
             case expiresIn = "expires_in"
             case rateLimit = "rate_limit"
+        }
+    }
+
+    /// A PATCH body: a member absent keeps the field, `null` removes it (see `FieldPatch`);
+    /// `scopes` can't be removed, only narrowed.
+    struct UpdateRequest: Decodable {
+        let update: APIKeyUpdate
+
+        enum CodingKeys: String, CodingKey {
+            case name, scopes, quota
+            case rateLimit = "rate_limit"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            update = APIKeyUpdate(
+                name: try container.decodePatch(String.self, forKey: .name),
+                scopes: try container.decodeUnlessNull([String].self, forKey: .scopes),
+                rateLimit: try container.decodePatch(String.self, forKey: .rateLimit),
+                quota: try container.decodePatch(Quota.self, forKey: .quota)
+            )
         }
     }
 
@@ -36,7 +59,7 @@ struct APIKeysController {
         let body = try await JSONBody.decode(CreateRequest.self, from: request, context: context)
         let issued = try await keys.createAPIKey(
             agentID: try context.parameters.require("agent"),
-            APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit),
+            APIKeyRequest(scopes: body.scopes, name: body.name, expiresIn: body.expiresIn, rateLimit: body.rateLimit, quota: body.quota),
             by: AuditActor(context, chainKey: chainKey)
         )
         return EditedResponse(status: .created, response: APIKeyResponse(issued.record, plaintext: issued.plaintext))
@@ -56,6 +79,14 @@ struct APIKeysController {
             throw OAuthError.conflict("an admin cannot revoke the key it is calling with (it would lock itself out); use the CLI")
         }
         let key = try await keys.revokeAPIKey(id: keyID, by: AuditActor(context, chainKey: chainKey))
+        try? await revocationSync.sync()
+        return APIKeyResponse(key)
+    }
+
+    /// The store's feed event drops cached results of the key everywhere (its scopes may have narrowed).
+    func update(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
+        let body = try await JSONBody.decode(UpdateRequest.self, from: request, context: context)
+        let key = try await keys.updateAPIKey(id: try context.parameters.require("key"), body.update, by: AuditActor(context, chainKey: chainKey))
         try? await revocationSync.sync()
         return APIKeyResponse(key)
     }

@@ -17,17 +17,73 @@ struct AgentsController {
         routes.get("agents/:agent", use: show)
         routes.post("agents/:agent/disable") { _, context in try await setStatus(context, .disabled) }
         routes.post("agents/:agent/enable") { _, context in try await setStatus(context, .active) }
+        routes.patch("agents/:agent", use: update)
+        routes.get("agents/:agent/usage", use: usage)
         return routes
     }
 
     struct CreateRequest: Decodable {
         let name: String
+        let rateLimit: String?
+        let quota: Quota?
+
+        enum CodingKeys: String, CodingKey {
+            case name, quota
+            case rateLimit = "rate_limit"
+        }
     }
 
     func create(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<AgentResponse> {
         let body = try await JSONBody.decode(CreateRequest.self, from: request, context: context)
-        let agent = try await agents.createAgent(name: body.name, by: AuditActor(context, chainKey: chainKey))
+        let agent = try await agents.createAgent(
+            name: body.name,
+            rateLimit: body.rateLimit,
+            quota: body.quota,
+            by: AuditActor(context, chainKey: chainKey)
+        )
         return EditedResponse(status: .created, response: AgentResponse(agent))
+    }
+
+    /// A PATCH body: a member absent keeps the field, `null` removes it (see `FieldPatch`).
+    struct UpdateRequest: Decodable {
+        let update: AgentUpdate
+
+        enum CodingKeys: String, CodingKey {
+            case name, quota
+            case rateLimit = "rate_limit"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            update = AgentUpdate(
+                name: try container.decodePatch(String.self, forKey: .name),
+                rateLimit: try container.decodePatch(String.self, forKey: .rateLimit),
+                quota: try container.decodePatch(Quota.self, forKey: .quota)
+            )
+        }
+    }
+
+    func update(_ request: Request, context: AgentAuthRequestContext) async throws -> AgentResponse {
+        let body = try await JSONBody.decode(UpdateRequest.self, from: request, context: context)
+        let agent = try await agents.updateAgent(
+            id: try context.parameters.require("agent"),
+            body.update,
+            by: AuditActor(context, chainKey: chainKey)
+        )
+        try? await revocationSync.sync()
+        return AgentResponse(agent)
+    }
+
+    func usage(_ request: Request, context: AgentAuthRequestContext) async throws -> UsageResponse {
+        var period = Quota.Period.day
+        if let value = request.uri.queryParameters["period"] {
+            guard let parsed = Quota.Period(rawValue: String(value)) else {
+                throw OAuthError.invalidRequest("period must be one of: \(Quota.Period.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            period = parsed
+        }
+        let summary = try await agents.usage(agentID: try context.parameters.require("agent"), period: period)
+        return UsageResponse(summary, period: period)
     }
 
     func list(_ request: Request, context: AgentAuthRequestContext) async throws -> AgentListResponse {

@@ -7,6 +7,8 @@ import Hummingbird
 /// names), list and show them, rotate their secrets.
 struct ClientsController {
     let clients: ClientAdministration
+    /// A disable or delete reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
+    let revocationSync: RevocationSync
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -15,6 +17,10 @@ struct ClientsController {
         routes.get("agents/:agent/clients", use: list)
         routes.get("clients/:client", use: show)
         routes.post("clients/:client/rotate-secret", use: rotateSecret)
+        routes.patch("clients/:client", use: update)
+        routes.post("clients/:client/disable") { _, context in try await setStatus(context, .disabled) }
+        routes.post("clients/:client/enable") { _, context in try await setStatus(context, .active) }
+        routes.delete("clients/:client", use: delete)
         return routes
     }
 
@@ -25,10 +31,14 @@ struct ClientsController {
         let tokenTTL: Int?
         let grantTypes: [String]?
         let authMethod: String?
+        let clientName: String?
+        let rateLimit: String?
 
         enum CodingKeys: String, CodingKey {
             case scope, audience
             case clientID = "client_id"
+            case clientName = "client_name"
+            case rateLimit = "rate_limit"
             case tokenTTL = "token_ttl"
             case grantTypes = "grant_types"
             case authMethod = "token_endpoint_auth_method"
@@ -46,6 +56,29 @@ struct ClientsController {
             tokenTTL = try container.decodeIfPresent(Int.self, forKey: .tokenTTL)
             grantTypes = try container.decodeIfPresent([String].self, forKey: .grantTypes)
             authMethod = try container.decodeIfPresent(String.self, forKey: .authMethod)
+            clientName = try container.decodeIfPresent(String.self, forKey: .clientName)
+            rateLimit = try container.decodeIfPresent(String.self, forKey: .rateLimit)
+        }
+    }
+
+    /// A PATCH body: a member absent keeps the field, `null` removes it (see `FieldPatch`);
+    /// `scope` can't be removed, only narrowed.
+    struct UpdateRequest: Decodable {
+        let update: ClientUpdate
+
+        enum CodingKeys: String, CodingKey {
+            case scope
+            case clientName = "client_name"
+            case rateLimit = "rate_limit"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            update = ClientUpdate(
+                name: try container.decodePatch(String.self, forKey: .clientName),
+                scope: try container.decodeUnlessNull(String.self, forKey: .scope),
+                rateLimit: try container.decodePatch(String.self, forKey: .rateLimit)
+            )
         }
     }
 
@@ -67,7 +100,9 @@ struct ClientsController {
                 tokenTTL: body.tokenTTL,
                 grantTypes: body.grantTypes,
                 authMethod: body.authMethod,
-                jwks: jwks
+                jwks: jwks,
+                name: body.clientName,
+                rateLimit: body.rateLimit
             ),
             by: AuditActor(context, chainKey: chainKey)
         )
@@ -80,6 +115,33 @@ struct ClientsController {
 
     func show(_ request: Request, context: AgentAuthRequestContext) async throws -> ClientResponse {
         ClientResponse(try await clients.client(id: try context.parameters.require("client")))
+    }
+
+    func update(_ request: Request, context: AgentAuthRequestContext) async throws -> ClientResponse {
+        let body = try await JSONBody.decode(UpdateRequest.self, from: request, context: context)
+        let client = try await clients.updateClient(
+            id: try context.parameters.require("client"),
+            body.update,
+            by: AuditActor(context, chainKey: chainKey)
+        )
+        try? await revocationSync.sync()
+        return ClientResponse(client)
+    }
+
+    func setStatus(_ context: AgentAuthRequestContext, _ status: OAuthClient.Status) async throws -> ClientResponse {
+        let client = try await clients.setClientStatus(
+            id: try context.parameters.require("client"),
+            status,
+            by: AuditActor(context, chainKey: chainKey)
+        )
+        try? await revocationSync.sync()
+        return ClientResponse(client)
+    }
+
+    func delete(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
+        try await clients.deleteClient(id: try context.parameters.require("client"), by: AuditActor(context, chainKey: chainKey))
+        try? await revocationSync.sync()
+        return Response(status: .noContent)
     }
 
     func rotateSecret(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<ClientResponse> {
