@@ -8,9 +8,10 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Keeps a resource server's `LimitsState` (tiers, assignments, used-up quotas) in step with the
-/// auth server: fetches `GET /oauth/limits` at start, whenever the revocation feed brings a
-/// `.limits` event (within about 100 ms of it), and every `refreshInterval` besides. Used-up
-/// quotas (`.quota` events) are applied from the feed directly, without a fetch.
+/// auth server: fetches `GET /oauth/limits` at start, as soon as the revocation feed brings a
+/// `.limits` event (by the feed follower, before its next poll), and every `refreshInterval`
+/// besides; a fetch that fails is retried by the run loop. Used-up quotas (`.quota` events) are
+/// applied from the feed directly, without a fetch.
 ///
 /// Until the first fetch succeeds nothing is limited: a verifier that starts while the auth
 /// server is down serves as it would without tiers rather than refusing everyone.
@@ -45,9 +46,16 @@ public final class LimitsFollower: Service, Sendable {
         self.logger = logger
     }
 
-    /// What the feed brought: used-up quotas apply at once; a change of limits asks for a fetch.
-    public func feedDelivered(_ events: [RevocationEvent]) {
-        if state.apply(events) { stale.store(true, ordering: .releasing) }
+    /// What the feed brought: used-up quotas apply at once; a change of limits is fetched now
+    /// (and, should that fail, by the run loop until it succeeds).
+    public func feedDelivered(_ events: [RevocationEvent]) async {
+        guard state.apply(events) else { return }
+        stale.store(true, ordering: .releasing)
+        do {
+            try await fetch()
+        } catch {
+            logger.warning("limits unavailable; retrying")
+        }
     }
 
     /// The feed started over: anything may have changed.

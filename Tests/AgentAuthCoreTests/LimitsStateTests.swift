@@ -69,6 +69,13 @@ struct LimitsStateTests {
         #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == end, "the older snapshot does not undo the event")
         state.replace(with: Self.snapshot(cursor: 12))
         #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil, "a snapshot past the event (quota raised since) lifts it")
+        state.replace(
+            with: Self.snapshot(
+                cursor: 5,
+                exhausted: [QuotaExhaustion(subject: "key_k", agentID: "agt_a", periodStart: Self.now, until: end, quota: 5, used: 5)]
+            )
+        )
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil, "a fetch that finishes late does not undo a newer one")
     }
 
     @Test("quota periods are UTC hours, days and months")

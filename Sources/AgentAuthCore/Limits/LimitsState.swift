@@ -23,13 +23,15 @@ public final class LimitsState: Sendable {
     /// Whether a snapshot has been loaded (before that, nothing is limited).
     public var isLoaded: Bool { state.withLock { $0.loaded } }
 
-    /// Replaces everything with `snapshot`.
+    /// Replaces everything with `snapshot`, unless the one held is newer (two fetches may finish
+    /// out of order).
     public func replace(with snapshot: LimitsSnapshot) {
         var exhausted: [String: Date] = [:]
         for exhaustion in snapshot.exhausted {
             exhausted[exhaustion.subject] = max(exhausted[exhaustion.subject] ?? .distantPast, exhaustion.until)
         }
         state.withLock { state in
+            guard !state.loaded || snapshot.cursor >= state.snapshot.cursor else { return }
             state.fromFeed = state.fromFeed.filter { $0.value.seq > snapshot.cursor }
             for (subject, event) in state.fromFeed {
                 exhausted[subject] = max(exhausted[subject] ?? .distantPast, event.until)
