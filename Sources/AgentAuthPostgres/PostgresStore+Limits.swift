@@ -126,7 +126,7 @@ extension PostgresStore {
     static func requireTier(_ name: String?, _ connection: PostgresConnection, _ logger: Logger) async throws {
         guard let name, name != RateLimitTier.unlimitedName else { return }
         guard try await !rows(connection, "SELECT 1 FROM rate_limit_tiers WHERE name = \(name) FOR SHARE", logger: logger).isEmpty else {
-            throw StoreError.notFound("no such rate-limit tier")
+            throw StoreError.unknownRateLimitTier
         }
     }
 

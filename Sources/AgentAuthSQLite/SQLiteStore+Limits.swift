@@ -105,7 +105,7 @@ extension SQLiteStore {
     /// Refuses a tier that is not defined, inside the change's transaction (`unlimited` needs none).
     static func requireTier(_ name: String?, _ db: Database) throws {
         guard let name, name != RateLimitTier.unlimitedName else { return }
-        guard try tier(named: name, db) != nil else { throw StoreError.notFound("no such rate-limit tier") }
+        guard try tier(named: name, db) != nil else { throw StoreError.unknownRateLimitTier }
     }
 
     /// After a quota changed from `old` to `new`: the subject's exhaustions are dropped, and
