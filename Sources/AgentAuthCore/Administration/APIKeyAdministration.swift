@@ -139,7 +139,9 @@ public struct APIKeyAdministration: Sendable {
     /// change's transaction (a tier deleted meanwhile can't be assigned).
     static func validatedTierName(_ value: String) throws -> String {
         guard value == RateLimitTier.unlimitedName || RateLimitTier.isValidName(value) else {
-            throw AdministrationError.invalidRequest("rate_limit must name a tier (letters, digits, '.', '_', '-', at most \(RateLimitTier.maxNameLength))")
+            throw AdministrationError.invalidRequest(
+                "rate_limit must name a tier (letters, digits, '.', '_', '-', at most \(RateLimitTier.maxNameLength))"
+            )
         }
         return value
     }

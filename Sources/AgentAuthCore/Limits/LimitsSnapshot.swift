@@ -1,4 +1,3 @@
-
 /// Everything a verifier needs to enforce rate limits and quotas: the tiers, who is assigned
 /// what (only agents, keys and clients with an assignment), and which quotas are used up. Served
 /// to verifiers at `GET /oauth/limits`, refetched whenever the revocation feed says limits changed.
