@@ -87,8 +87,7 @@ extension PostgresStore {
             // Cached verification results carry the old scopes: verifiers drop them.
             try await Self.publish(RevocationEvent(kind: .apiKey, subject: key.id, agentID: old.agentID, at: at), connection, logger)
             try await Self.publish(RevocationEvent(kind: .limits, subject: key.id, agentID: old.agentID, at: at), connection, logger)
-            let subject = Subject(id: key.id, agentID: old.agentID, isAgent: false)
-            try await Self.recheckQuota(subject: subject, old: old.quota, new: key.quota, at: at, connection, logger)
+            try await Self.recheckQuota(of: key.id, isAgent: false, old: old.quota, new: key.quota, at: at, connection, logger)
             try await Self.append(audit, connection, logger)
             return try Self.apiKey(updated[0])
         }

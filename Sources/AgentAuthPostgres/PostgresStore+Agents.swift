@@ -60,8 +60,7 @@ extension PostgresStore {
                 logger: logger
             )
             try await Self.publish(RevocationEvent(kind: .limits, subject: agent.id, agentID: agent.id, at: at), connection, logger)
-            let subject = Subject(id: agent.id, agentID: agent.id, isAgent: true)
-            try await Self.recheckQuota(subject: subject, old: old.quota, new: agent.quota, at: at, connection, logger)
+            try await Self.recheckQuota(of: agent.id, isAgent: true, old: old.quota, new: agent.quota, at: at, connection, logger)
             try await Self.append(audit, connection, logger)
             return try Self.agent(updated[0])
         }

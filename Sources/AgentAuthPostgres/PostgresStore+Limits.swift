@@ -126,14 +126,15 @@ extension PostgresStore {
     static func requireTier(_ name: String?, _ connection: PostgresConnection, _ logger: Logger) async throws {
         guard let name, name != RateLimitTier.unlimitedName else { return }
         guard try await !rows(connection, "SELECT 1 FROM rate_limit_tiers WHERE name = \(name) FOR SHARE", logger: logger).isEmpty else {
-            throw StoreError.notFound("no such rate-limit tier")
+            throw StoreError.unknownRateLimitTier
         }
     }
 
     /// After a quota changed from `old` to `new`: the subject's exhaustions are dropped, and
     /// recorded again (with a `.quota` event) when this period's usage already uses up the new one.
     static func recheckQuota(
-        subject: Subject,
+        of subject: String,
+        isAgent: Bool,
         old: Quota?,
         new: Quota?,
         at: Date,
@@ -141,57 +142,62 @@ extension PostgresStore {
         _ logger: Logger
     ) async throws {
         guard old != new else { return }
-        try await connection.query("DELETE FROM quota_exhaustions WHERE subject = \(subject.id)", logger: logger)
-        if let new {
-            _ = try await recordExhaustion(of: subject, quota: new, at: at, connection, logger)
+        try await connection.query("DELETE FROM quota_exhaustions WHERE subject = \(subject)", logger: logger)
+        if new != nil {
+            _ = try await recordExhaustions(agentIDs: isAgent ? [subject] : [], keyIDs: isAgent ? [] : [subject], at: at, connection, logger)
         }
     }
 
-    /// An agent or API key with a quota.
-    struct Subject {
-        var id: String
-        var agentID: String
-        var isAgent: Bool
-    }
-
-    /// Records `subject`'s quota as used up for the period holding `at`, with its `.quota` feed
-    /// event, when the period's usage reaches it and it was not recorded yet (one statement: an
-    /// exhaustion already recorded skips the sum). Answers the new exhaustion, `nil` otherwise.
-    static func recordExhaustion(
-        of subject: Subject,
-        quota: Quota,
+    /// Of these agents and (live) API keys, those with a quota that their usage in the period
+    /// holding `at` reaches, and that is not yet recorded as used up: each is recorded, with a
+    /// `.quota` feed event, and returned. One statement finds and records them all, summing the
+    /// usage only of those not found before in this period; a node recording the same at the
+    /// same moment waits on the row and then records nothing (`ON CONFLICT`).
+    static func recordExhaustions(
+        agentIDs: [String],
+        keyIDs: [String],
         at: Date,
         _ connection: PostgresConnection,
         _ logger: Logger
-    ) async throws -> QuotaExhaustion? {
-        let start = quota.period.start(of: at)
-        let end = quota.period.end(of: at)
-        let (startSeconds, endSeconds) = (start.timeIntervalSince1970, end.timeIntervalSince1970)
-        let column = subject.isAgent ? "agent_id" : "credential_id"
-        let inserted = try await rows(
+    ) async throws -> [QuotaExhaustion] {
+        guard !agentIDs.isEmpty || !keyIDs.isEmpty else { return [] }
+        let bounds = [Quota.Period.hour, .day, .month].map { ($0.start(of: at).timeIntervalSince1970, $0.end(of: at).timeIntervalSince1970) }
+        let recorded = try await rows(
             connection,
             """
+            WITH periods (name, start, until) AS (
+                VALUES ('hour', \(bounds[0].0), \(bounds[0].1)), ('day', \(bounds[1].0), \(bounds[1].1)), ('month', \(bounds[2].0), \(bounds[2].1))
+            ),
+            subjects AS (
+                SELECT a.id AS subject, a.id AS agent_id, a.quota_requests AS quota, p.start, p.until,
+                       (SELECT COALESCE(SUM(c.requests), 0)::BIGINT FROM usage_counts c
+                        WHERE c.agent_id = a.id AND c.hour >= p.start AND c.hour < p.until
+                          AND NOT EXISTS (SELECT 1 FROM quota_exhaustions e WHERE e.subject = a.id AND e.period_start = p.start)) AS used
+                FROM agents a JOIN periods p ON p.name = a.quota_period
+                WHERE a.id = ANY(\(agentIDs)) AND a.quota_requests IS NOT NULL
+                UNION ALL
+                SELECT k.id, k.agent_id, k.quota_requests, p.start, p.until,
+                       (SELECT COALESCE(SUM(c.requests), 0)::BIGINT FROM usage_counts c
+                        WHERE c.credential_id = k.id AND c.hour >= p.start AND c.hour < p.until
+                          AND NOT EXISTS (SELECT 1 FROM quota_exhaustions e WHERE e.subject = k.id AND e.period_start = p.start))
+                FROM api_keys k JOIN periods p ON p.name = k.quota_period
+                WHERE k.id = ANY(\(keyIDs)) AND k.quota_requests IS NOT NULL AND k.status <> 'revoked'
+            )
             INSERT INTO quota_exhaustions (subject, period_start, agent_id, until, quota, used)
-            SELECT \(subject.id), \(startSeconds), \(subject.agentID), \(endSeconds), \(quota.requests), total.used
-            FROM (
-                SELECT COALESCE(SUM(requests), 0)::BIGINT AS used FROM usage_counts
-                WHERE \(unescaped: column) = \(subject.id) AND hour >= \(startSeconds) AND hour < \(endSeconds)
-                  AND NOT EXISTS (SELECT 1 FROM quota_exhaustions WHERE subject = \(subject.id) AND period_start = \(startSeconds))
-            ) AS total
-            WHERE total.used >= \(quota.requests)
-            ON CONFLICT DO NOTHING RETURNING used
+            SELECT subject, start, agent_id, until, quota, used FROM subjects WHERE used >= quota ORDER BY subject
+            ON CONFLICT DO NOTHING
+            RETURNING *
             """,
             logger: logger
         )
-        guard let row = inserted.first else { return nil }
-        try await publish(RevocationEvent(kind: .quota, subject: subject.id, agentID: subject.agentID, at: at, expiresAt: end), connection, logger)
-        return QuotaExhaustion(
-            subject: subject.id,
-            agentID: subject.agentID,
-            periodStart: start,
-            until: end,
-            quota: quota.requests,
-            used: try row["used"].decode(Int.self)
-        )
+        let exhaustions = try recorded.map(exhaustion).sorted { $0.subject < $1.subject }
+        for exhaustion in exhaustions {
+            try await publish(
+                RevocationEvent(kind: .quota, subject: exhaustion.subject, agentID: exhaustion.agentID, at: at, expiresAt: exhaustion.until),
+                connection,
+                logger
+            )
+        }
+        return exhaustions
     }
 }

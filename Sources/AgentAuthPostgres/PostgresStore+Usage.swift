@@ -5,8 +5,8 @@ import PostgresNIO
 
 /// The usage verifiers report, counted per agent, credential and hour, and the quotas it uses up
 /// (`LimitsStore`). A report arrives every second from every verifier of every node: one
-/// transaction, the counts written in one statement, and a statement per agent or key only for
-/// those that have a quota.
+/// transaction, the counts written in one statement, the quotas of all the agents and keys in it
+/// checked in another.
 extension PostgresStore {
     public func recordUsage(_ report: UsageReport, at: Date) async throws -> [QuotaExhaustion]? {
         let counts = report.mergedCounts
@@ -35,37 +35,13 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
-            var subjects: [(Subject, Quota)] = []
-            let agents = try await Self.rows(
+            return try await Self.recordExhaustions(
+                agentIDs: Array(Set(agentIDs)),
+                keyIDs: Array(Set(credentialIDs)),
+                at: at,
                 connection,
-                "SELECT id, quota_requests, quota_period FROM agents WHERE id = ANY(\(Array(Set(agentIDs)))) AND quota_requests IS NOT NULL",
-                logger: logger
+                logger
             )
-            for row in agents {
-                guard let quota = try Self.quota(row) else { continue }
-                let id = try row["id"].decode(String.self)
-                subjects.append((Subject(id: id, agentID: id, isAgent: true), quota))
-            }
-            let keys = try await Self.rows(
-                connection,
-                """
-                SELECT id, agent_id, quota_requests, quota_period FROM api_keys
-                WHERE id = ANY(\(Array(Set(credentialIDs)))) AND quota_requests IS NOT NULL AND status <> 'revoked'
-                """,
-                logger: logger
-            )
-            for row in keys {
-                guard let quota = try Self.quota(row) else { continue }
-                let subject = Subject(id: try row["id"].decode(String.self), agentID: try row["agent_id"].decode(String.self), isAgent: false)
-                subjects.append((subject, quota))
-            }
-            var exhausted: [QuotaExhaustion] = []
-            for (subject, quota) in subjects.sorted(by: { $0.0.id < $1.0.id }) {
-                if let exhaustion = try await Self.recordExhaustion(of: subject, quota: quota, at: at, connection, logger) {
-                    exhausted.append(exhaustion)
-                }
-            }
-            return exhausted
         }
     }
 

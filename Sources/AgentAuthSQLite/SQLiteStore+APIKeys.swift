@@ -82,7 +82,7 @@ extension SQLiteStore {
             // Cached verification results carry the old scopes: verifiers drop them.
             try Self.insert(RevocationEvent(kind: .apiKey, subject: key.id, agentID: old.agentID, at: at), db)
             try Self.insert(RevocationEvent(kind: .limits, subject: key.id, agentID: old.agentID, at: at), db)
-            try Self.recheckQuota(subject: Subject(id: key.id, agentID: old.agentID, isAgent: false), old: old.quota, new: key.quota, at: at, db)
+            try Self.recheckQuota(of: key.id, isAgent: false, old: old.quota, new: key.quota, at: at, db)
             try Self.append(audit, db)
             return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [key.id]).map(Self.apiKey)
         }

@@ -54,7 +54,7 @@ extension SQLiteStore {
                 arguments: [agent.name, agent.rateLimit, agent.quota?.requests, agent.quota?.period.rawValue, agent.id]
             )
             try Self.insert(RevocationEvent(kind: .limits, subject: agent.id, agentID: agent.id, at: at), db)
-            try Self.recheckQuota(subject: Subject(id: agent.id, agentID: agent.id, isAgent: true), old: old.quota, new: agent.quota, at: at, db)
+            try Self.recheckQuota(of: agent.id, isAgent: true, old: old.quota, new: agent.quota, at: at, db)
             try Self.append(audit, db)
             return try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [agent.id]).map(Self.agent)
         }

@@ -105,59 +105,80 @@ extension SQLiteStore {
     /// Refuses a tier that is not defined, inside the change's transaction (`unlimited` needs none).
     static func requireTier(_ name: String?, _ db: Database) throws {
         guard let name, name != RateLimitTier.unlimitedName else { return }
-        guard try tier(named: name, db) != nil else { throw StoreError.notFound("no such rate-limit tier") }
+        guard try tier(named: name, db) != nil else { throw StoreError.unknownRateLimitTier }
     }
 
     /// After a quota changed from `old` to `new`: the subject's exhaustions are dropped, and
     /// recorded again (with a `.quota` event) when this period's usage already uses up the new one.
-    static func recheckQuota(subject: Subject, old: Quota?, new: Quota?, at: Date, _ db: Database) throws {
+    static func recheckQuota(of subject: String, isAgent: Bool, old: Quota?, new: Quota?, at: Date, _ db: Database) throws {
         guard old != new else { return }
-        try db.execute(sql: "DELETE FROM quota_exhaustions WHERE subject = ?", arguments: [subject.id])
-        if let new {
-            _ = try recordExhaustion(of: subject, quota: new, at: at, db)
+        try db.execute(sql: "DELETE FROM quota_exhaustions WHERE subject = ?", arguments: [subject])
+        if new != nil {
+            _ = try recordExhaustions(agentIDs: isAgent ? [subject] : [], keyIDs: isAgent ? [] : [subject], at: at, db)
         }
     }
 
-    /// An agent or API key with a quota.
-    struct Subject {
-        var id: String
-        var agentID: String
-        var isAgent: Bool
+    /// Of these agents and (live) API keys, those with a quota that their usage in the period
+    /// holding `at` reaches, and that is not yet recorded as used up: each is recorded, with a
+    /// `.quota` feed event, and returned. One query finds them all, summing the usage only of
+    /// those not found before in this period.
+    static func recordExhaustions(agentIDs: [String], keyIDs: [String], at: Date, _ db: Database) throws -> [QuotaExhaustion] {
+        guard !agentIDs.isEmpty || !keyIDs.isEmpty else { return [] }
+        let found = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    WITH periods (name, start, until) AS (VALUES ('hour', ?1, ?2), ('day', ?3, ?4), ('month', ?5, ?6)),
+                    subjects AS (
+                        SELECT a.id AS subject, a.id AS agent_id, a.quota_requests AS quota, p.start, p.until,
+                               (SELECT COALESCE(SUM(c.requests), 0) FROM usage_counts c
+                                WHERE c.agent_id = a.id AND c.hour >= p.start AND c.hour < p.until
+                                  AND NOT EXISTS (SELECT 1 FROM quota_exhaustions e WHERE e.subject = a.id AND e.period_start = p.start)) AS used
+                        FROM agents a JOIN periods p ON p.name = a.quota_period
+                        WHERE a.id IN (SELECT value FROM json_each(?7)) AND a.quota_requests IS NOT NULL
+                        UNION ALL
+                        SELECT k.id, k.agent_id, k.quota_requests, p.start, p.until,
+                               (SELECT COALESCE(SUM(c.requests), 0) FROM usage_counts c
+                                WHERE c.credential_id = k.id AND c.hour >= p.start AND c.hour < p.until
+                                  AND NOT EXISTS (SELECT 1 FROM quota_exhaustions e WHERE e.subject = k.id AND e.period_start = p.start))
+                        FROM api_keys k JOIN periods p ON p.name = k.quota_period
+                        WHERE k.id IN (SELECT value FROM json_each(?8)) AND k.quota_requests IS NOT NULL AND k.status <> 'revoked'
+                    )
+                    SELECT * FROM subjects s
+                    WHERE s.used >= s.quota
+                      AND NOT EXISTS (SELECT 1 FROM quota_exhaustions e WHERE e.subject = s.subject AND e.period_start = s.start)
+                    ORDER BY s.subject
+                    """
+            ),
+            arguments: StatementArguments(periodBounds(at: at)) + [try json(agentIDs), try json(keyIDs)]
+        )
+        let exhaustions = found.map { row in
+            QuotaExhaustion(
+                subject: row["subject"],
+                agentID: row["agent_id"],
+                periodStart: date(row["start"])!,
+                until: date(row["until"])!,
+                quota: row["quota"],
+                used: row["used"]
+            )
+        }
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO quota_exhaustions (subject, period_start, agent_id, until, quota, used) VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        for exhaustion in exhaustions {
+            try insert.execute(arguments: [
+                exhaustion.subject, exhaustion.periodStart.timeIntervalSince1970, exhaustion.agentID, exhaustion.until.timeIntervalSince1970,
+                exhaustion.quota, exhaustion.used,
+            ])
+            try Self.insert(
+                RevocationEvent(kind: .quota, subject: exhaustion.subject, agentID: exhaustion.agentID, at: at, expiresAt: exhaustion.until),
+                db
+            )
+        }
+        return exhaustions
     }
 
-    /// Records `subject`'s quota as used up for the period holding `at`, with its `.quota` feed
-    /// event, when the period's usage reaches it and it was not recorded yet. Answers the new
-    /// exhaustion, `nil` otherwise.
-    static func recordExhaustion(of subject: Subject, quota: Quota, at: Date, _ db: Database) throws -> QuotaExhaustion? {
-        let start = quota.period.start(of: at)
-        let end = quota.period.end(of: at)
-        let recorded = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM quota_exhaustions WHERE subject = ? AND period_start = ?)"),
-            arguments: [subject.id, start.timeIntervalSince1970]
-        )
-        guard recorded == false else { return nil }
-        let sum =
-            subject.isAgent
-            ? "SELECT COALESCE(SUM(requests), 0) FROM usage_counts WHERE agent_id = ? AND hour >= ? AND hour < ?"
-            : "SELECT COALESCE(SUM(requests), 0) FROM usage_counts WHERE credential_id = ? AND hour >= ? AND hour < ?"
-        let used =
-            try Int.fetchOne(
-                db.cachedStatement(sql: sum),
-                arguments: [subject.id, start.timeIntervalSince1970, end.timeIntervalSince1970]
-            ) ?? 0
-        guard used >= quota.requests else { return nil }
-        let exhaustion = QuotaExhaustion(
-            subject: subject.id,
-            agentID: subject.agentID,
-            periodStart: start,
-            until: end,
-            quota: quota.requests,
-            used: used
-        )
-        try db.cachedStatement(
-            sql: "INSERT INTO quota_exhaustions (subject, period_start, agent_id, until, quota, used) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [subject.id, start.timeIntervalSince1970, subject.agentID, end.timeIntervalSince1970, quota.requests, used])
-        try insert(RevocationEvent(kind: .quota, subject: subject.id, agentID: subject.agentID, at: at, expiresAt: end), db)
-        return exhaustion
+    /// The start and end of the hour, day and month holding `at`, in that order.
+    static func periodBounds(at: Date) -> [Double] {
+        [Quota.Period.hour, .day, .month].flatMap { [$0.start(of: at).timeIntervalSince1970, $0.end(of: at).timeIntervalSince1970] }
     }
 }

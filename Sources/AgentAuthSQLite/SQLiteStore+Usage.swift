@@ -4,7 +4,7 @@ import GRDB
 
 /// The usage verifiers report, counted per agent, credential and hour, and the quotas it uses up
 /// (`LimitsStore`). A report arrives every second from every verifier: one write transaction,
-/// cached statements, and a query per agent or key only for those that have a quota.
+/// cached statements, one query for the quotas of all the agents and keys in it.
 extension SQLiteStore {
     public func recordUsage(_ report: UsageReport, at: Date) async throws -> [QuotaExhaustion]? {
         let counts = report.mergedCounts
@@ -23,39 +23,12 @@ extension SQLiteStore {
             for count in counts {
                 try upsert.execute(arguments: [count.agentID, count.credentialID, hour, count.requests, count.rateLimited])
             }
-            // One query each for the agents and the keys of the report that have a quota.
-            let agentIDs = try Self.json(Array(Set(counts.map(\.agentID))))
-            let credentialIDs = try Self.json(Array(Set(counts.map(\.credentialID))))
-            var subjects: [(Subject, Quota)] = []
-            let agents = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, quota_requests, quota_period FROM agents
-                        WHERE id IN (SELECT value FROM json_each(?)) AND quota_requests IS NOT NULL
-                        """
-                ),
-                arguments: [agentIDs]
+            return try Self.recordExhaustions(
+                agentIDs: Array(Set(counts.map(\.agentID))),
+                keyIDs: Array(Set(counts.map(\.credentialID))),
+                at: at,
+                db
             )
-            for row in agents {
-                guard let quota = Self.quota(row) else { continue }
-                subjects.append((Subject(id: row["id"], agentID: row["id"], isAgent: true), quota))
-            }
-            let keys = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, agent_id, quota_requests, quota_period FROM api_keys
-                        WHERE id IN (SELECT value FROM json_each(?)) AND quota_requests IS NOT NULL AND status <> 'revoked'
-                        """
-                ),
-                arguments: [credentialIDs]
-            )
-            for row in keys {
-                guard let quota = Self.quota(row) else { continue }
-                subjects.append((Subject(id: row["id"], agentID: row["agent_id"], isAgent: false), quota))
-            }
-            return try subjects.sorted { $0.0.id < $1.0.id }.compactMap { subject, quota in
-                try Self.recordExhaustion(of: subject, quota: quota, at: at, db)
-            }
         }
     }
 

@@ -151,6 +151,40 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("usage reported by two nodes at once is counted whole, and a quota is found used up once", .timeLimit(.minutes(1)))
+    func concurrentUsage() async throws {
+        try await Self.withDatabase { url in
+            let first = try await PostgresStore(url: url)
+            let second = try await PostgresStore(url: url)
+            try await Self.whileRunning(first) {
+                try await Self.whileRunning(second) {
+                    var agent = Agent(id: "agt_busy", name: "busy", status: .active, createdAt: Date(timeIntervalSince1970: 1_800_000_000))
+                    agent.quota = Quota(requests: 100, period: .day)
+                    try await first.insertAgent(agent)
+                    let at = Date(timeIntervalSince1970: 1_800_000_100)
+                    // 40 reports of 3 requests each over the same rows, half from each node: 120 in all.
+                    let exhausted = try await withThrowingTaskGroup(of: [QuotaExhaustion]?.self) { group in
+                        for index in 0..<40 {
+                            let store = index.isMultiple(of: 2) ? first : second
+                            let counts = ["key_a", "key_b", "cli_c"].map {
+                                UsageReport.Count(agentID: agent.id, credentialID: $0, requests: 1, rateLimited: index % 3)
+                            }
+                            group.addTask { try await store.recordUsage(UsageReport(batchID: "batch-\(index)", counts: counts), at: at) }
+                        }
+                        return try await group.reduce(into: [QuotaExhaustion]()) { $0 += $1 ?? [] }
+                    }
+                    #expect(exhausted.count == 1, "found used up once: \(exhausted)")
+                    #expect(exhausted.first.map { $0.used >= 100 && $0.used <= 120 } == true, "at the report that reached it")
+                    let usage = try await first.usage(agentID: agent.id, since: at)
+                    #expect(usage.requests == 120 && usage.byCredential == ["key_a": 40, "key_b": 40, "cli_c": 40], "every count: \(usage)")
+                    #expect(usage.rateLimited == (0..<40).reduce(0) { $0 + 3 * ($1 % 3) })
+                    let events = try await first.revocations(after: 0, limit: 100).filter { $0.kind == .quota }
+                    #expect(events.count == 1, "one quota event: \(events)")
+                }
+            }
+        }
+    }
+
     @Test("a bad URL or an unreachable server is a clear store error")
     func unreachable() async throws {
         await #expect(throws: StoreError.self) { _ = try await PostgresStore(url: "mysql://x") }

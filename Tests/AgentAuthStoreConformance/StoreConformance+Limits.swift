@@ -18,6 +18,17 @@ extension StoreConformance {
 
     static let gold = RateLimitTier(name: "gold", requests: 10, windowSeconds: 1, burst: 20)
 
+    /// Expects the error every store throws for an undefined tier (a `notFound` callers can tell apart).
+    static func expectUnknownTier(_ message: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as StoreError {
+            try expect(error == .unknownRateLimitTier, "\(message): expected StoreError.unknownRateLimitTier, got \(error.kind): \(error)")
+            return
+        }
+        throw ConformanceFailure(description: "\(message): expected StoreError.unknownRateLimitTier, nothing was thrown")
+    }
+
     /// The feed events appended after `cursor`.
     static func feed(after cursor: Int64, _ store: any AgentAuthStore) async throws -> [RevocationEvent] {
         try await store.revocations(after: cursor, limit: 1000)
@@ -83,17 +94,17 @@ extension StoreConformance {
         _ = try await store.putRateLimitTier(gold, audit: nil)
         var undefined = makeAgent()
         undefined.rateLimit = "platinum"
-        try await expectStoreError(.notFound, "an agent with an undefined tier") { try await store.insertAgent(undefined) }
+        try await expectUnknownTier("an agent with an undefined tier") { try await store.insertAgent(undefined) }
         try expect(try await store.agent(id: undefined.id) == nil, "nothing stored")
         var agent = makeAgent()
         agent.rateLimit = "unlimited"
         try await store.insertAgent(agent)
         var key = makeKey(agentID: agent.id)
         key.rateLimit = "platinum"
-        try await expectStoreError(.notFound, "a key with an undefined tier") { try await store.insertAPIKey(key) }
+        try await expectUnknownTier("a key with an undefined tier") { try await store.insertAPIKey(key) }
         var client = makeClient(agentID: agent.id)
         client.rateLimit = "platinum"
-        try await expectStoreError(.notFound, "a client with an undefined tier") { try await store.insertClient(client) }
+        try await expectUnknownTier("a client with an undefined tier") { try await store.insertClient(client) }
 
         // Assigned to each kind of record in turn: the tier stays until nothing uses it.
         agent.rateLimit = "gold"
@@ -149,7 +160,7 @@ extension StoreConformance {
 
         change.rateLimit = "platinum"
         change.name = "never"
-        try await expectStoreError(.notFound, "an undefined tier") { _ = try await store.updateAgent(change, at: time(11), audit: nil) }
+        try await expectUnknownTier("an undefined tier") { _ = try await store.updateAgent(change, at: time(11), audit: nil) }
         try expect(try await store.agent(id: stored.id) == expected, "a refused update changes nothing")
         try expect(try await store.revocationBounds().latest == events[0].seq, "and appends nothing")
         change.rateLimit = nil
@@ -192,7 +203,7 @@ extension StoreConformance {
         try expect(events.allSatisfy { $0.subject == stored.id && $0.agentID == agent.id && $0.at == time(10) }, "both name the key: \(events)")
 
         change.rateLimit = "platinum"
-        try await expectStoreError(.notFound, "an undefined tier") { _ = try await store.updateAPIKey(change, at: time(11), audit: nil) }
+        try await expectUnknownTier("an undefined tier") { _ = try await store.updateAPIKey(change, at: time(11), audit: nil) }
         try expect(try await store.apiKey(id: stored.id) == expected, "a refused update changes nothing")
         change.rateLimit = "unlimited"
         try expect(try await store.updateAPIKey(change, at: time(12), audit: nil)?.rateLimit == "unlimited", "unlimited needs no definition")
@@ -231,7 +242,7 @@ extension StoreConformance {
             "a limits event for the client: \(events)"
         )
         change.rateLimit = "platinum"
-        try await expectStoreError(.notFound, "an undefined tier") { _ = try await store.updateClient(change, at: time(11), audit: nil) }
+        try await expectUnknownTier("an undefined tier") { _ = try await store.updateClient(change, at: time(11), audit: nil) }
         try expect(try await store.client(id: stored.clientID) == expected, "a refused update changes nothing")
         try expect(try await store.updateClient(makeClient(agentID: agent.id), at: time(12), audit: nil) == nil, "unknown client")
     }
@@ -342,7 +353,7 @@ extension StoreConformance {
         _ = try await store.updateAgent(makeAgent(), at: time(1), audit: audit("x"))
         var undefined = agent
         undefined.rateLimit = "platinum"
-        try await expectStoreError(.notFound, "undefined tier") { _ = try await store.updateAgent(undefined, at: time(1), audit: audit("x")) }
+        try await expectUnknownTier("undefined tier") { _ = try await store.updateAgent(undefined, at: time(1), audit: audit("x")) }
         _ = try await store.updateAPIKey(key, at: time(2), audit: audit("key.updated"))
         _ = try await store.updateAPIKey(makeKey(agentID: agent.id), at: time(2), audit: audit("x"))
         _ = try await store.updateClient(client, at: time(3), audit: audit("client.updated"))

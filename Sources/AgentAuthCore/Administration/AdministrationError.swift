@@ -31,10 +31,13 @@ public struct AdministrationError: Error, Hashable, Sendable, CustomStringConver
 }
 
 extension AdministrationError {
-    /// Runs a store change, turning the store's `notFound` and `conflict` into the same kinds here.
+    /// Runs a store change, turning the store's `notFound` and `conflict` into the same kinds here;
+    /// an undefined tier is the request's fault (`invalidRequest`), not a missing record.
     static func mappingStoreErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
+        } catch let error as StoreError where error == .unknownRateLimitTier {
+            throw AdministrationError.invalidRequest("rate_limit: \(error.reason)")
         } catch let error as StoreError where error.kind == .notFound {
             throw AdministrationError.notFound(error.reason)
         } catch let error as StoreError where error.kind == .conflict {

@@ -22,5 +22,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func conflict(_ reason: String) -> StoreError { .init(.conflict, reason) }
     public static func notFound(_ reason: String) -> StoreError { .init(.notFound, reason) }
 
+    /// A change assigns a rate-limit tier that is not defined: what every store throws, so that
+    /// callers can tell it from a missing record (it is the request that is wrong).
+    public static let unknownRateLimitTier = StoreError.notFound("no such rate-limit tier")
+
     public var description: String { reason }
 }
