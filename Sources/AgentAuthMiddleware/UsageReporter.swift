@@ -48,8 +48,9 @@ public final class UsageReporter: Service, Sendable {
                 logger.warning("usage report not delivered; it is sent again", metadata: ["reason": "\(error)"])
             }
         }
-        // The last counts, after the HTTP server has stopped taking requests.
-        try? await report()
+        // The last counts, after the HTTP server has stopped taking requests; only at a graceful
+        // shutdown: a cancelled service stops at once (and its auth server may be stopping too).
+        if !Task.isCancelled { try? await report() }
     }
 
     /// Sends every unacknowledged batch, oldest first, then batches everything counted so far and
