@@ -143,7 +143,7 @@ extension SQLiteStore {
                         FROM api_keys k JOIN periods p ON p.name = k.quota_period
                         WHERE k.id IN (SELECT value FROM json_each(?8)) AND k.quota_requests IS NOT NULL AND k.status <> 'revoked'
                     )
-                    SELECT * FROM subjects s
+                    SELECT s.subject, s.agent_id, s.start AS period_start, s.until, s.quota, s.used FROM subjects s
                     WHERE s.used >= s.quota
                       AND NOT EXISTS (SELECT 1 FROM quota_exhaustions e WHERE e.subject = s.subject AND e.period_start = s.start)
                     ORDER BY s.subject
@@ -151,16 +151,7 @@ extension SQLiteStore {
             ),
             arguments: StatementArguments(periodBounds(at: at)) + [try json(agentIDs), try json(keyIDs)]
         )
-        let exhaustions = found.map { row in
-            QuotaExhaustion(
-                subject: row["subject"],
-                agentID: row["agent_id"],
-                periodStart: date(row["start"])!,
-                until: date(row["until"])!,
-                quota: row["quota"],
-                used: row["used"]
-            )
-        }
+        let exhaustions = found.map(exhaustion)
         let insert = try db.cachedStatement(
             sql: "INSERT INTO quota_exhaustions (subject, period_start, agent_id, until, quota, used) VALUES (?, ?, ?, ?, ?, ?)"
         )
