@@ -132,7 +132,9 @@ enum PostgresMigrations {
         (
             "v5 rate limits, quotas and usage",
             [
-                // Stored tier names stay as they are ('unlimited' keeps meaning no limit).
+                // 'standard' was every key's default before tiers were enforced: it becomes no tier, so
+                // an upgrade starts limiting no key nobody asked to limit. Tiers asked for ('low',
+                // 'high') stay, and 'unlimited' keeps meaning no limit.
                 """
                 ALTER TABLE agents ADD COLUMN rate_limit TEXT, ADD COLUMN quota_requests BIGINT,
                     ADD COLUMN quota_period TEXT CHECK (quota_period IN ('hour', 'day', 'month'))
@@ -141,6 +143,7 @@ enum PostgresMigrations {
                 ALTER TABLE api_keys ALTER COLUMN rate_limit DROP NOT NULL, ADD COLUMN quota_requests BIGINT,
                     ADD COLUMN quota_period TEXT CHECK (quota_period IN ('hour', 'day', 'month'))
                 """,
+                "UPDATE api_keys SET rate_limit = NULL WHERE rate_limit = 'standard'",
                 """
                 ALTER TABLE oauth_clients ADD COLUMN name TEXT, ADD COLUMN rate_limit TEXT,
                     ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),

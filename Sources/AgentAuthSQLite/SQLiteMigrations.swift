@@ -140,7 +140,9 @@ enum SQLiteMigrations {
             // api_keys.rate_limit becomes nullable (no tier) and revocation_events.kind takes the
             // client, limits and quota kinds: SQLite can alter neither, so both tables are rebuilt
             // as v5 rebuilt the feed, keeping every row, index and reference, and the feed's sequence.
-            // Stored tier names stay as they are ('unlimited' keeps meaning no limit).
+            // 'standard' was every key's default before tiers were enforced: it becomes no tier, so
+            // an upgrade starts limiting no key nobody asked to limit. Tiers asked for ('low', 'high')
+            // stay, and 'unlimited' keeps meaning no limit.
             let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'")
             try db.execute(
                 sql: """
@@ -166,8 +168,8 @@ enum SQLiteMigrations {
                     );
                     INSERT INTO api_keys_v6 (id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, expires_at,
                                              revoked_at, last_used_at, replaced_by)
-                        SELECT id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, expires_at,
-                               revoked_at, last_used_at, replaced_by FROM api_keys;
+                        SELECT id, agent_id, name, key_hash, display, scopes, NULLIF(rate_limit, 'standard'), status, created_at,
+                               expires_at, revoked_at, last_used_at, replaced_by FROM api_keys;
                     DROP TABLE api_keys;
                     ALTER TABLE api_keys_v6 RENAME TO api_keys;
                     CREATE INDEX api_keys_agent ON api_keys (agent_id, created_at);

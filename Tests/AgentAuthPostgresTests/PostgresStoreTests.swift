@@ -76,6 +76,7 @@ struct PostgresStoreTests {
                     """
                     INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, replaced_by)
                     VALUES ('key_new', 'agt_old', NULL, 'hash-new', 'sk-agent-new', 'a', 'unlimited', 'active', 1800000001, NULL),
+                           ('key_high', 'agt_old', NULL, 'hash-high', 'sk-agent-high', 'a', 'high', 'active', 1800000002, NULL),
                            ('key_old', 'agt_old', 'ci', 'hash-old', 'sk-agent-old', 'a', 'standard', 'active', 1800000000, 'key_new')
                     """,
                     """
@@ -91,8 +92,9 @@ struct PostgresStoreTests {
             try await Self.whileRunning(store) {
                 #expect(try await store.appliedMigrations().last == "v5 rate limits, quotas and usage")
                 let old = try #require(try await store.apiKey(id: "key_old"))
-                #expect(old.rateLimit == "standard" && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
+                #expect(old.rateLimit == nil && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
                 #expect(try await store.apiKey(id: "key_new")?.rateLimit == "unlimited", "a stored 'unlimited' stays")
+                #expect(try await store.apiKey(id: "key_high")?.rateLimit == "high", "a tier asked for stays; the old default 'standard' does not")
                 var untiered = old
                 untiered.id = "key_untiered"
                 untiered.keyHash = "hash-untiered"

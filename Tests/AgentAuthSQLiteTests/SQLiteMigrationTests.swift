@@ -20,6 +20,7 @@ struct SQLiteMigrationTests {
                         INSERT INTO agents (id, name, status, created_at) VALUES ('agt_old', 'old', 'active', 1800000000);
                         INSERT INTO api_keys (id, agent_id, name, key_hash, display, scopes, rate_limit, status, created_at, replaced_by)
                             VALUES ('key_new', 'agt_old', NULL, 'hash-new', 'sk-agent-new', 'a', 'unlimited', 'active', 1800000001, NULL),
+                                   ('key_high', 'agt_old', NULL, 'hash-high', 'sk-agent-high', 'a', 'high', 'active', 1800000002, NULL),
                                    ('key_old', 'agt_old', 'ci', 'hash-old', 'sk-agent-old', 'a', 'standard', 'active', 1800000000, 'key_new');
                         INSERT INTO oauth_clients (client_id, agent_id, scopes, audiences, token_ttl, grant_types, auth_method, created_at)
                             VALUES ('cli_old', 'agt_old', 'a', '["agentauth"]', 600, 'client_credentials', 'client_secret_post', 1800000000);
@@ -35,10 +36,11 @@ struct SQLiteMigrationTests {
             let store = try SQLiteStore(path: path)
             #expect(try await store.appliedMigrations().last == "v6 rate limits, quotas and usage")
             let old = try #require(try await store.apiKey(id: "key_old"))
-            #expect(old.rateLimit == "standard" && old.name == "ci" && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
+            #expect(old.rateLimit == nil && old.name == "ci" && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
             #expect(try await store.apiKey(id: "key_new")?.rateLimit == "unlimited", "a stored 'unlimited' stays")
+            #expect(try await store.apiKey(id: "key_high")?.rateLimit == "high", "a tier asked for stays; the old default 'standard' does not")
             #expect(try await store.apiKeyWithAgent(hash: "hash-old")?.agent.id == "agt_old", "found by its hash")
-            #expect(try await store.apiKeys(agentID: "agt_old").map(\.id) == ["key_old", "key_new"], "listed oldest first")
+            #expect(try await store.apiKeys(agentID: "agt_old").map(\.id) == ["key_old", "key_new", "key_high"], "listed oldest first")
             var duplicate = old
             duplicate.id = "key_duplicate"
             await #expect(throws: StoreError.conflict("a record with this identity already exists"), "the hash stays unique") {
