@@ -8,10 +8,10 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Keeps a resource server's `LimitsState` (tiers, assignments, used-up quotas) in step with the
-/// auth server: fetches `GET /oauth/limits` at start, as soon as the revocation feed brings a
-/// `.limits` event (by the feed follower, before its next poll), and every `refreshInterval`
-/// besides; a fetch that fails is retried by the run loop. Used-up quotas (`.quota` events) are
-/// applied from the feed directly, without a fetch.
+/// auth server: fetches `GET /oauth/limits` at start, within about 50 ms of the revocation feed
+/// bringing a `.limits` event, and every `refreshInterval` besides; a fetch that fails is retried.
+/// The fetch runs here, not in the feed follower, so a large snapshot never holds up the next
+/// revocation. Used-up quotas (`.quota` events) are applied from the feed directly.
 ///
 /// Until the first fetch succeeds nothing is limited: a verifier that starts while the auth
 /// server is down serves as it would without tiers rather than refusing everyone.
@@ -27,7 +27,7 @@ public final class LimitsFollower: Service, Sendable {
     private let lastFetch = Mutex<ContinuousClock.Instant?>(nil)
 
     /// How often the run loop looks whether a fetch is due.
-    static let checkInterval: Duration = .milliseconds(100)
+    static let checkInterval: Duration = .milliseconds(50)
 
     public init(
         authServer: String,
@@ -46,16 +46,9 @@ public final class LimitsFollower: Service, Sendable {
         self.logger = logger
     }
 
-    /// What the feed brought: used-up quotas apply at once; a change of limits is fetched now
-    /// (and, should that fail, by the run loop until it succeeds).
-    public func feedDelivered(_ events: [RevocationEvent]) async {
-        guard state.apply(events) else { return }
-        stale.store(true, ordering: .releasing)
-        do {
-            try await fetch()
-        } catch {
-            logger.warning("limits unavailable; retrying")
-        }
+    /// What the feed brought: used-up quotas apply at once; a change of limits asks for a fetch.
+    public func feedDelivered(_ events: [RevocationEvent]) {
+        if state.apply(events) { stale.store(true, ordering: .releasing) }
     }
 
     /// The feed started over: anything may have changed.
@@ -87,13 +80,14 @@ public final class LimitsFollower: Service, Sendable {
     public func fetch() async throws {
         // Cleared before the request: a change announced while it is under way asks again.
         stale.store(false, ordering: .releasing)
+        let began = state.beginFetch()
         var request = HTTPClientRequest(url: endpoint)
         request.headers.add(name: "X-API-Key", value: credential)
         do {
             let response = try await httpClient.execute(request, timeout: .seconds(10))
             guard response.status == .ok else { throw LimitsUnavailable(status: Int(response.status.code)) }
             let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
-            state.replace(with: try JSONDecoder().decode(LimitsSnapshot.self, from: Data(body.readableBytesView)))
+            state.replace(with: try JSONDecoder().decode(LimitsSnapshot.self, from: Data(body.readableBytesView)), fetchBegan: began)
             lastFetch.withLock { $0 = ContinuousClock.now }
         } catch {
             stale.store(true, ordering: .releasing)

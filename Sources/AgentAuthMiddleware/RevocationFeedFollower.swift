@@ -165,7 +165,7 @@ public final class RevocationFeedFollower: Service, Sendable {
                 }
             }
             if !rotations.isEmpty { await keySource?.apply(rotations) }
-            await limits?.feedDelivered(answer.events)
+            limits?.feedDelivered(answer.events)
         }
         let complete = !answer.reset && answer.events.count < Self.pageSize
         caughtUp.withLock { $0 = complete }

@@ -25,7 +25,7 @@ struct LimitsStateTests {
         let state = LimitsState()
         let keyRequest = LimitSubject(agentID: "agt_a", credential: .apiKey("key_k"))
         #expect(state.limits(for: keyRequest, now: Self.now).rateLimits.isEmpty)
-        state.replace(with: Self.snapshot())
+        state.replace(with: Self.snapshot(), fetchBegan: state.beginFetch())
         #expect(state.limits(for: keyRequest, now: Self.now).rateLimits.map(\.identity) == ["agent agt_a", "credential key_k"])
         let tokenRequest = LimitSubject(agentID: "agt_other", credential: .client("cli_c"))
         #expect(state.limits(for: tokenRequest, now: Self.now).rateLimits.isEmpty, "an undefined tier limits nothing")
@@ -34,7 +34,7 @@ struct LimitsStateTests {
     @Test("a used-up quota refuses until its period ends, for the agent or the key it belongs to")
     func quotaEvents() {
         let state = LimitsState()
-        state.replace(with: Self.snapshot())
+        state.replace(with: Self.snapshot(), fetchBegan: state.beginFetch())
         let end = Quota.Period.day.end(of: Self.now)
         let reload = state.apply([RevocationEvent(seq: 11, kind: .quota, subject: "key_k", agentID: "agt_a", at: Self.now, expiresAt: end)])
         #expect(!reload)
@@ -44,38 +44,35 @@ struct LimitsStateTests {
         #expect(state.limits(for: subject, now: end).exhaustedUntil == nil, "the period's end lifts it")
     }
 
-    @Test("events the snapshot already reflects are skipped; a later limits event asks for a new one")
-    func cursor() {
+    @Test("a limits event asks for a new snapshot; a used-up quota applied after a fetch began survives it")
+    func fetchOrder() {
         let state = LimitsState()
-        state.replace(with: Self.snapshot(cursor: 10))
-        let end = Quota.Period.day.end(of: Self.now)
-        let replayed = state.apply([
-            RevocationEvent(seq: 9, kind: .quota, subject: "agt_a", agentID: "agt_a", at: Self.now, expiresAt: end),
-            RevocationEvent(seq: 10, kind: .limits, subject: "agt_a", agentID: "agt_a", at: Self.now),
-        ])
-        #expect(!replayed)
-        #expect(state.limits(for: LimitSubject(agentID: "agt_a", credential: .apiKey("key_k")), now: Self.now).exhaustedUntil == nil)
+        state.replace(with: Self.snapshot(), fetchBegan: state.beginFetch())
         #expect(state.apply([RevocationEvent(seq: 12, kind: .limits, subject: "t", agentID: nil, at: Self.now)]))
+        let subject = LimitSubject(agentID: "agt_a", credential: .apiKey("key_k"))
+        let end = Quota.Period.day.end(of: Self.now)
+        // A fetch begins, the feed brings a used-up quota, then the fetch (which missed it) lands.
+        let began = state.beginFetch()
+        state.apply([RevocationEvent(seq: 11, kind: .quota, subject: "key_k", agentID: "agt_a", at: Self.now, expiresAt: end)])
+        state.replace(with: Self.snapshot(), fetchBegan: began)
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == end, "the snapshot that missed the event does not undo it")
+        // A fetch that begins after the event decides (the quota was raised since).
+        let later = state.beginFetch()
+        state.replace(with: Self.snapshot(), fetchBegan: later)
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil)
+        // A fetch that began earlier but lands last is dropped.
+        let stale = QuotaExhaustion(subject: "key_k", agentID: "agt_a", periodStart: Self.now, until: end, quota: 5, used: 5)
+        state.replace(with: Self.snapshot(exhausted: [stale]), fetchBegan: began)
+        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil, "a fetch that finishes late does not undo a newer one")
     }
 
-    @Test("a snapshot fetched before a used-up quota's event, but stored after it, keeps it; a newer one decides")
-    func snapshotRace() {
+    @Test("a tier that could not limit sensibly (zero requests) is left out, never divided by")
+    func badTierIgnored() {
         let state = LimitsState()
-        state.replace(with: Self.snapshot(cursor: 10))
-        let end = Quota.Period.day.end(of: Self.now)
-        state.apply([RevocationEvent(seq: 11, kind: .quota, subject: "key_k", agentID: "agt_a", at: Self.now, expiresAt: end)])
-        let subject = LimitSubject(agentID: "agt_a", credential: .apiKey("key_k"))
-        state.replace(with: Self.snapshot(cursor: 10))
-        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == end, "the older snapshot does not undo the event")
-        state.replace(with: Self.snapshot(cursor: 12))
-        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil, "a snapshot past the event (quota raised since) lifts it")
-        state.replace(
-            with: Self.snapshot(
-                cursor: 5,
-                exhausted: [QuotaExhaustion(subject: "key_k", agentID: "agt_a", periodStart: Self.now, until: end, quota: 5, used: 5)]
-            )
-        )
-        #expect(state.limits(for: subject, now: Self.now).exhaustedUntil == nil, "a fetch that finishes late does not undo a newer one")
+        var snapshot = Self.snapshot()
+        snapshot.tiers["t"] = RateLimitTier(name: "t", requests: 0, windowSeconds: 60)
+        state.replace(with: snapshot, fetchBegan: state.beginFetch())
+        #expect(state.limits(for: LimitSubject(agentID: "agt_a", credential: .apiKey("key_k")), now: Self.now).rateLimits.isEmpty)
     }
 
     @Test("quota periods are UTC hours, days and months")

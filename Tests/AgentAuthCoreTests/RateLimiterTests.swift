@@ -83,6 +83,21 @@ struct RateLimiterTests {
         #expect(agentRefused.standings.map(\.remaining) == [0, 1], "the second key was not charged either")
     }
 
+    @Test("a faster tier assigned after a slower one holds the identity back no longer than the new tier would")
+    func tierChangeClamps() {
+        let clock = HandClock()
+        let limiter = RateLimiter(now: clock.now)
+        let daily = RateLimiter.Limit(identity: "agent a", tier: RateLimitTier(name: "daily", requests: 10, windowSeconds: 86_400))
+        for _ in 0..<10 { #expect(limiter.acquire([daily]).allowed) }
+        #expect(limiter.acquire([daily]).retryAfterSeconds == 8640)
+        let fast = RateLimiter.Limit(identity: "agent a", tier: RateLimitTier(name: "fast", requests: 60, windowSeconds: 60))
+        let refused = limiter.acquire([fast])
+        #expect(!refused.allowed, "the burst already spent still counts")
+        #expect(refused.retryAfterSeconds == 1, "but only as much as the new tier's own burst")
+        clock.advance(1)
+        #expect(limiter.acquire([fast]).allowed)
+    }
+
     @Test("one identity over its limit does not slow another")
     func identitiesAreIndependent() {
         let clock = HandClock()

@@ -136,7 +136,8 @@ let benchmarks: @Sendable () -> Void = {
                     tiers: ["bench": tier],
                     agents: tiers > 0 ? ["agt_bench": LimitAssignment(rateLimit: "bench")] : [:],
                     clients: tiers > 0 ? ["cli_bench": LimitAssignment(rateLimit: "bench")] : [:]
-                )
+                ),
+                fetchBegan: state.beginFetch()
             )
             let limiter = RequestLimiter(state: state)
             let subject = LimitSubject(agentID: "agt_bench", credential: .client("cli_bench"))

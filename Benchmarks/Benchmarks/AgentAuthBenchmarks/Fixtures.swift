@@ -69,8 +69,10 @@ final class Fixtures: Sendable {
             )
             signers[algorithm] = Signer(issuer: issuer, keys: ring, verifier: verifier, token: issued.token, claims: issued.claims)
             if apiKeyStore == nil {
+                let keys = APIKeyAdministration(store: store)
+                let actor = AuditActor.commandLine(chainKey: AuditChainKey(masterKey: masterKey))
                 for index in 0..<1_000 {
-                    let key = try await administration.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: .commandLine(chainKey: AuditChainKey(masterKey: masterKey)))
+                    let key = try await keys.createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["conversations:read"]), by: actor)
                     if index == 500 { apiKey = key.plaintext }
                 }
                 apiKeyStore = store

@@ -8,8 +8,8 @@ public struct LimitsSnapshot: Hashable, Sendable, Codable {
     public var keys: [String: LimitAssignment]
     public var clients: [String: LimitAssignment]
     public var exhausted: [QuotaExhaustion]
-    /// The revocation feed's latest `seq` when the snapshot was taken: it reflects every event up
-    /// to there, so a verifier skips `.limits` and `.quota` events at or before it.
+    /// The revocation feed's latest `seq` when the snapshot was taken, for people reading it (a
+    /// verifier orders snapshots and events by when it fetched and applied them, see `LimitsState`).
     public var cursor: Int64
 
     public init(

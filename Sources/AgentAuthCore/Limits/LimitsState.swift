@@ -6,13 +6,21 @@ import Synchronization
 /// `GET /oauth/limits` at resource servers) and kept current by the revocation feed: `.quota`
 /// events are applied as they come, `.limits` events ask for a new snapshot. Lookups are
 /// dictionary reads under one lock: this runs on every request.
+///
+/// Which of a snapshot and a feed event is newer is decided by the order things happened here,
+/// not by the feed's sequence numbers (on PostgreSQL a sequence number can be taken before a
+/// later one commits, and a restored database starts them lower): a snapshot whose fetch began
+/// (`beginFetch()`) after an event was applied supersedes it; one that began before keeps it.
 public final class LimitsState: Sendable {
     struct State {
         var snapshot = LimitsSnapshot()
         var exhausted: [String: Date] = [:]
-        /// Used-up quotas learnt from the feed, by subject, with the event's `seq`: a snapshot
-        /// fetched before such an event but stored after it must not drop it.
-        var fromFeed: [String: (until: Date, seq: Int64)] = [:]
+        /// Used-up quotas learnt from the feed, by subject, with the generation they were applied in.
+        var fromFeed: [String: (until: Date, generation: UInt64)] = [:]
+        /// Counts applications of feed events and starts of fetches.
+        var generation: UInt64 = 0
+        /// The generation at which the fetch of the snapshot held began.
+        var snapshotGeneration: UInt64 = 0
         var loaded = false
     }
 
@@ -23,38 +31,52 @@ public final class LimitsState: Sendable {
     /// Whether a snapshot has been loaded (before that, nothing is limited).
     public var isLoaded: Bool { state.withLock { $0.loaded } }
 
-    /// Replaces everything with `snapshot`, unless the one held is newer (two fetches may finish
-    /// out of order).
-    public func replace(with snapshot: LimitsSnapshot) {
+    /// Call before fetching a snapshot; pass the answer to `replace(with:fetchBegan:)`.
+    public func beginFetch() -> UInt64 {
+        state.withLock { state in
+            state.generation += 1
+            return state.generation
+        }
+    }
+
+    /// Replaces everything with `snapshot`, except used-up quotas applied from the feed after its
+    /// fetch began; a snapshot whose fetch began before the one held is dropped (two fetches may
+    /// finish out of order). Tiers that could not limit anything sensibly (a count or window
+    /// below 1, as only a hand-edited database could hold) are left out.
+    public func replace(with snapshot: LimitsSnapshot, fetchBegan: UInt64) {
+        var snapshot = snapshot
+        snapshot.tiers = snapshot.tiers.filter { $0.value.requests >= 1 && $0.value.windowSeconds >= 1 && $0.value.burst >= 1 }
         var exhausted: [String: Date] = [:]
         for exhaustion in snapshot.exhausted {
             exhausted[exhaustion.subject] = max(exhausted[exhaustion.subject] ?? .distantPast, exhaustion.until)
         }
         state.withLock { state in
-            guard !state.loaded || snapshot.cursor >= state.snapshot.cursor else { return }
-            state.fromFeed = state.fromFeed.filter { $0.value.seq > snapshot.cursor }
+            guard !state.loaded || fetchBegan >= state.snapshotGeneration else { return }
+            state.fromFeed = state.fromFeed.filter { $0.value.generation > fetchBegan }
             for (subject, event) in state.fromFeed {
                 exhausted[subject] = max(exhausted[subject] ?? .distantPast, event.until)
             }
             state.snapshot = snapshot
+            state.snapshotGeneration = fetchBegan
             state.exhausted = exhausted
             state.loaded = true
         }
     }
 
-    /// Applies the feed's `.quota` events; answers whether a `.limits` event asks for a new snapshot.
+    /// Applies the feed's `.quota` events; answers whether a `.limits` event asks for a new
+    /// snapshot. Replaying events (after a feed reset) is harmless: an exhaustion a later change
+    /// lifted is dropped again by the snapshot that change's `.limits` event brings.
     @discardableResult
     public func apply(_ events: [RevocationEvent]) -> Bool {
         var reload = false
         state.withLock { state in
-            // A snapshot reflects every event up to its cursor; replaying one (after a feed reset)
-            // could bring back an exhaustion that a later change lifted.
-            for event in events where event.seq > state.snapshot.cursor {
+            state.generation += 1
+            for event in events {
                 switch event.kind {
                 case .quota:
                     let until = event.expiresAt ?? .distantFuture
                     state.exhausted[event.subject] = max(state.exhausted[event.subject] ?? .distantPast, until)
-                    state.fromFeed[event.subject] = (max(state.fromFeed[event.subject]?.until ?? .distantPast, until), event.seq)
+                    state.fromFeed[event.subject] = (max(state.fromFeed[event.subject]?.until ?? .distantPast, until), state.generation)
                 case .limits:
                     reload = true
                 default:

@@ -77,7 +77,11 @@ public final class RateLimiter: Sendable {
             for limit in limits {
                 let interval = limit.tier.emissionInterval
                 let tolerance = Double(limit.tier.burst) * interval
-                let arrival = max(state.arrivals[limit.identity] ?? now, now)
+                // Clamped to the current tier's tolerance: state left by an earlier, slower tier
+                // (a tier changed or reassigned) never holds the identity back longer than this one would.
+                let stored = state.arrivals[limit.identity] ?? now
+                let arrival = min(max(stored, now), now + tolerance)
+                if arrival < stored { state.arrivals[limit.identity] = arrival }
                 let next = arrival + interval
                 if next - now > tolerance + 1e-9 {
                     allowed = false

@@ -44,6 +44,10 @@ public func backgroundServices(components: ServerComponents, logger: Logger) -> 
         PeriodicService(name: "revocation sync", interval: .milliseconds(100), logger: logger) { _ in
             try await components.revocationSync.sync()
         },
+        // Besides the reloads that limits events bring: a safety net, as verifiers have one.
+        PeriodicService(name: "limits refresh", interval: .seconds(60), logger: logger) { _ in
+            try await components.revocationSync.reloadLimits()
+        },
         PeriodicService(name: "revocation pruning", interval: .seconds(600), logger: logger) { _ in
             let now = Date()
             // Token entries go once their token can no longer verify; key and agent entries once

@@ -67,7 +67,8 @@ final class RevocationSync: Sendable {
 
     /// Replaces the limits with the store's.
     func reloadLimits() async throws {
-        limits.replace(with: try await LimitsController.snapshot(of: store, now: now()))
+        let began = limits.beginFetch()
+        limits.replace(with: try await LimitsController.snapshot(of: store, now: now()), fetchBegan: began)
     }
 
     /// Returns once an event after `after` is known to this node, or after `timeout`, or when
