@@ -59,18 +59,58 @@ public final class UsageReporter: Service, Sendable {
     /// for an hour costs no more memory than one that is down for a second.
     public func report() async throws {
         try await sendPending()
-        let counts = counter.take()
-        guard !counts.isEmpty else { return }
-        let batches = stride(from: 0, to: counts.count, by: UsageReport.maxCounts).map { start in
-            UsageReport(batchID: UUID().uuidString, counts: Array(counts[start..<min(start + UsageReport.maxCounts, counts.count)]))
-        }
+        let batches = Self.batches(of: counter.take())
+        guard !batches.isEmpty else { return }
         pending.withLock { $0.append(contentsOf: batches) }
         try await sendPending()
     }
 
+    /// Counts cut into reports the auth server accepts: each count at most 10⁹ (a larger one is
+    /// split; the server adds repeated pairs up), each report at most `UsageReport.maxCounts`
+    /// counts and well inside its 64 KiB body limit (ids can be long: client ids are chosen).
+    static func batches(of counts: [UsageReport.Count]) -> [UsageReport] {
+        var split: [UsageReport.Count] = []
+        for var count in counts {
+            while count.requests > maxCount || count.rateLimited > maxCount {
+                var part = count
+                part.requests = min(count.requests, maxCount)
+                part.rateLimited = min(count.rateLimited, maxCount)
+                split.append(part)
+                count.requests -= part.requests
+                count.rateLimited -= part.rateLimited
+            }
+            split.append(count)
+        }
+        var batches: [UsageReport] = []
+        var current: [UsageReport.Count] = []
+        var size = 0
+        for count in split {
+            // The encoded count: its ids, its numbers and the member names, with room to spare.
+            let countSize = count.agentID.utf8.count + count.credentialID.utf8.count + 120
+            if !current.isEmpty, current.count >= UsageReport.maxCounts || size + countSize > maxBatchBytes {
+                batches.append(UsageReport(batchID: UUID().uuidString, counts: current))
+                current = []
+                size = 0
+            }
+            current.append(count)
+            size += countSize
+        }
+        if !current.isEmpty { batches.append(UsageReport(batchID: UUID().uuidString, counts: current)) }
+        return batches
+    }
+
+    static let maxCount = 1_000_000_000
+    static let maxBatchBytes = 48 * 1024
+
     func sendPending() async throws {
         while let batch = pending.withLock({ $0.first }) {
-            try await send(batch)
+            do {
+                try await send(batch)
+            } catch let refused as ReportRefused where refused.isPermanent {
+                // Sending it again would be refused again and hold up every later report: it is
+                // dropped, and said so.
+                logger.error("usage report refused; its counts are dropped", metadata: ["status": "\(refused.status)"])
+            }
             pending.withLock { queue in
                 if queue.first?.batchID == batch.batchID { queue.removeFirst() }
             }
@@ -94,5 +134,7 @@ public final class UsageReporter: Service, Sendable {
     struct ReportRefused: Error, CustomStringConvertible {
         let status: Int
         var description: String { "the auth server answered \(status)" }
+        /// A 4xx other than 408 and 429: the report itself is refused, not the moment.
+        var isPermanent: Bool { (400..<500).contains(status) && status != 408 && status != 429 }
     }
 }

@@ -367,7 +367,8 @@ struct RateLimitTests {
         try await TestAuthServer.with { server in
             let introspectionKey = try await server.introspectionKey(agentName: "resource server")
             let agent = try await AgentAdministration(store: server.store).createAgent(name: "worker", by: .test)
-            let subject = LimitSubject(agentID: agent.id, credential: .apiKey("key_reported"))
+            let key = try await APIKeyAdministration(store: server.store).createAPIKey(agentID: agent.id, APIKeyRequest(scopes: ["a"]), by: .test)
+            let subject = LimitSubject(agentID: agent.id, credential: .apiKey(key.record.id))
             try await server.serve(wrap: { FirstReportAnswerLost(inner: $0) }) { auth in
                 let reporter = UsageReporter(authServer: auth.url, credential: introspectionKey)
                 for _ in 0..<5 { reporter.counter.count(subject, limited: false) }
@@ -382,6 +383,32 @@ struct RateLimitTests {
                 #expect(usage.requests == 5, "the resent batch was not counted again")
                 #expect(usage.rateLimited == 1, "later counts followed it in a batch of their own")
             }
+        }
+    }
+
+    @Test("counts are cut into reports that fit the auth server's body limit, however long the ids, and all are counted")
+    func longIdsFitTheBodyLimit() async throws {
+        try await TestAuthServer.with { server in
+            let introspectionKey = try await server.introspectionKey(agentName: "resource server")
+            let agent = try await AgentAdministration(store: server.store).createAgent(name: "worker", by: .test)
+            let clients = ClientAdministration(store: server.store, defaultAudience: "agentauth")
+            let reporter = try await server.serve { auth in
+                let reporter = UsageReporter(authServer: auth.url, credential: introspectionKey)
+                // 300 clients with 128-character ids: about 90 KiB of counts in all.
+                for index in 0..<300 {
+                    let id = "com.example.agents." + String(repeating: "x", count: 105) + String(format: "%04d", index)
+                    let client = try await clients.createClient(agentID: agent.id, ClientRequest(clientID: id, scope: "a"), by: .test).client
+                    for _ in 0...(index % 3) {
+                        reporter.counter.count(LimitSubject(agentID: agent.id, credential: .client(client.clientID)), limited: false)
+                    }
+                }
+                try await reporter.report()
+                return reporter
+            }
+            #expect(reporter.pendingBatches == 0)
+            let usage = try await server.store.usage(agentID: agent.id, since: Quota.Period.hour.start(of: Date()))
+            #expect(usage.requests == (0..<300).map { $0 % 3 + 1 }.reduce(0, +))
+            #expect(usage.byCredential.count == 300)
         }
     }
 }

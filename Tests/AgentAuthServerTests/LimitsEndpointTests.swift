@@ -126,6 +126,31 @@ struct LimitsEndpointTests {
         }
     }
 
+    @Test("counts for another agent's key, or for ids that don't exist, are dropped; the rest is counted")
+    func countsOnlyForOwnCredentials() async throws {
+        try await TestEnvironment.with { env in
+            let introspector = try await env.server.introspectionKey()
+            try await env.test { api in
+                let victim = try await api.createAgent("victim")
+                let (victimKey, _) = try await api.createKey(agent: victim, scopes: ["conversations:read"])
+                let other = try await api.createAgent("other")
+                let (otherKey, _) = try await api.createKey(agent: other, scopes: ["conversations:read"])
+                let body = """
+                    {"batch_id":"mixed","counts":[\
+                    {"agent_id":"\(victim)","credential_id":"\(otherKey)","requests":1000,"rate_limited":0},\
+                    {"agent_id":"\(victim)","credential_id":"key_doesnotexist0000000","requests":1000,"rate_limited":0},\
+                    {"agent_id":"agt_doesnotexist0000000","credential_id":"\(victimKey)","requests":1000,"rate_limited":0},\
+                    {"agent_id":"\(victim)","credential_id":"\(victimKey)","requests":3,"rate_limited":0}]}
+                    """
+                let answer = try await api.request(.post, "/oauth/usage", key: introspector, json: body)
+                #expect(answer.status == .ok)
+                let since = Quota.Period.day.start(of: Date())
+                #expect(try await env.store.usage(agentID: victim, since: since).byCredential == [victimKey: 3])
+                #expect(try await env.store.usage(agentID: other, since: since).requests == 0)
+            }
+        }
+    }
+
     @Test("/oauth/token is limited per client: 429 with Retry-After and the headers; another client is unaffected")
     func tokenEndpointPerClient() async throws {
         try await TestEnvironment.with { env in

@@ -134,7 +134,15 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 chainKey: components.chainKey
             ).endpoints
         )
-        .addRoutes(LimitsController(callers: callers, store: components.store, audit: components.audit, now: components.now).endpoints)
+        .addRoutes(
+            LimitsController(
+                callers: callers,
+                store: components.store,
+                owners: CredentialOwners(store: components.store),
+                audit: components.audit,
+                now: components.now
+            ).endpoints
+        )
         .addRoutes(
             RevocationFeedController(
                 callers: callers,

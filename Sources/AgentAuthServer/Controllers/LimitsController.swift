@@ -2,6 +2,7 @@ import AgentAuthCore
 import AgentAuthHTTP
 import Foundation
 import Hummingbird
+import Logging
 
 /// The two endpoints verifiers use for rate limits and quotas, authorised like the revocation
 /// feed: `GET /oauth/limits` (the tiers, who is assigned what, the quotas used up; refetched when
@@ -10,6 +11,7 @@ import Hummingbird
 struct LimitsController {
     let callers: CallerAuthorization
     let store: any AgentAuthStore
+    let owners: CredentialOwners
     let audit: AuditLog
     let now: @Sendable () -> Date
 
@@ -37,8 +39,18 @@ struct LimitsController {
 
     func usage(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         let caller = try await callers.authorizeVerifier(request, form: try FormBody(parsing: []), context: context)
-        let report = try await JSONBody.decode(UsageReport.self, from: request, context: context)
+        var report = try await JSONBody.decode(UsageReport.self, from: request, context: context)
         try Self.validate(report)
+        // Counts for a credential that is not the named agent's (or does not exist) are dropped,
+        // not refused: the rest of the batch is still counted, and the verifier does not resend it.
+        var owned: [UsageReport.Count] = []
+        for count in report.counts where try await owners.owns(agentID: count.agentID, credentialID: count.credentialID) {
+            owned.append(count)
+        }
+        if owned.count < report.counts.count {
+            context.logger.warning("usage counts for unknown credentials dropped", metadata: ["dropped": "\(report.counts.count - owned.count)"])
+        }
+        report.counts = owned
         let at = now()
         guard let exhausted = try await store.recordUsage(report, at: at) else {
             return try context.responseEncoder.encode(UsageAnswer(counted: false), from: request, context: context)
