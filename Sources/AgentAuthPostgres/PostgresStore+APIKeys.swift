@@ -69,10 +69,15 @@ extension PostgresStore {
         }
     }
 
-    public func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+    public func updateAPIKey(_ key: APIKey, expecting previous: APIKey?, at: Date, audit: AuditRecord?) async throws -> APIKey? {
         try await transaction { [logger] connection in
             let current = try await Self.rows(connection, "SELECT * FROM api_keys WHERE id = \(key.id) FOR UPDATE", logger: logger)
             guard let old = try current.first.map(Self.apiKey) else { return nil }
+            if let previous,
+                old.name != previous.name || old.scopes != previous.scopes || old.rateLimit != previous.rateLimit || old.quota != previous.quota
+            {
+                throw StoreError.changedMeanwhile
+            }
             try await Self.requireTier(key.rateLimit, connection, logger)
             let (scopes, quotaRequests, quotaPeriod) = (key.scopes.description, key.quota?.requests, key.quota?.period.rawValue)
             let updated = try await Self.rows(

@@ -45,10 +45,13 @@ extension PostgresStore {
         }
     }
 
-    public func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent? {
+    public func updateAgent(_ agent: Agent, expecting previous: Agent?, at: Date, audit: AuditRecord?) async throws -> Agent? {
         try await transaction { [logger] connection in
             let current = try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(agent.id) FOR UPDATE", logger: logger)
             guard let old = try current.first.map(Self.agent) else { return nil }
+            if let previous, old.name != previous.name || old.rateLimit != previous.rateLimit || old.quota != previous.quota {
+                throw StoreError.changedMeanwhile
+            }
             try await Self.requireTier(agent.rateLimit, connection, logger)
             let (quotaRequests, quotaPeriod) = (agent.quota?.requests, agent.quota?.period.rawValue)
             let updated = try await Self.rows(

@@ -29,11 +29,14 @@ extension PostgresStore {
         try await rows("SELECT * FROM oauth_clients WHERE agent_id = \(agentID) ORDER BY created_at, client_id").map(Self.client)
     }
 
-    public func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+    public func updateClient(_ client: OAuthClient, expecting previous: OAuthClient?, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         try await transaction { [logger] connection in
             let id = client.clientID
-            let current = try await Self.rows(connection, "SELECT 1 FROM oauth_clients WHERE client_id = \(id) FOR UPDATE", logger: logger)
-            guard !current.isEmpty else { return nil }
+            let current = try await Self.rows(connection, "SELECT * FROM oauth_clients WHERE client_id = \(id) FOR UPDATE", logger: logger)
+            guard let old = try current.first.map(Self.client) else { return nil }
+            if let previous, old.name != previous.name || old.scopes != previous.scopes || old.rateLimit != previous.rateLimit {
+                throw StoreError.changedMeanwhile
+            }
             try await Self.requireTier(client.rateLimit, connection, logger)
             let scopes = client.scopes.description
             let updated = try await Self.rows(

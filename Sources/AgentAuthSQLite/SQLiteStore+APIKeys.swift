@@ -69,10 +69,15 @@ extension SQLiteStore {
         }
     }
 
-    public func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+    public func updateAPIKey(_ key: APIKey, expecting previous: APIKey?, at: Date, audit: AuditRecord?) async throws -> APIKey? {
         try await write { db in
             guard let old = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [key.id]).map(Self.apiKey) else {
                 return nil
+            }
+            if let previous,
+                old.name != previous.name || old.scopes != previous.scopes || old.rateLimit != previous.rateLimit || old.quota != previous.quota
+            {
+                throw StoreError.changedMeanwhile
             }
             try Self.requireTier(key.rateLimit, db)
             try db.execute(

@@ -43,10 +43,13 @@ extension SQLiteStore {
         }
     }
 
-    public func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent? {
+    public func updateAgent(_ agent: Agent, expecting previous: Agent?, at: Date, audit: AuditRecord?) async throws -> Agent? {
         try await write { db in
             guard let old = try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [agent.id]).map(Self.agent) else {
                 return nil
+            }
+            if let previous, old.name != previous.name || old.rateLimit != previous.rateLimit || old.quota != previous.quota {
+                throw StoreError.changedMeanwhile
             }
             try Self.requireTier(agent.rateLimit, db)
             try db.execute(

@@ -32,10 +32,15 @@ extension SQLiteStore {
         }
     }
 
-    public func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+    public func updateClient(_ client: OAuthClient, expecting previous: OAuthClient?, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         try await write { db in
-            guard let agentID = try String.fetchOne(db, sql: "SELECT agent_id FROM oauth_clients WHERE client_id = ?", arguments: [client.clientID])
+            guard
+                let old = try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [client.clientID]).map(Self.client)
             else { return nil }
+            if let previous, old.name != previous.name || old.scopes != previous.scopes || old.rateLimit != previous.rateLimit {
+                throw StoreError.changedMeanwhile
+            }
+            let agentID = old.agentID
             try Self.requireTier(client.rateLimit, db)
             try db.execute(
                 sql: "UPDATE oauth_clients SET name = ?, scopes = ?, rate_limit = ? WHERE client_id = ?",

@@ -26,8 +26,8 @@ final class CountingKeyStore: APIKeyStore {
     func rollAPIKey(id: String, replacement: APIKey, graceUntil: Date, at: Date, audit: AuditRecord?) async throws -> APIKey {
         try await inner.rollAPIKey(id: id, replacement: replacement, graceUntil: graceUntil, at: at, audit: audit)
     }
-    func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
-        try await inner.updateAPIKey(key, at: at, audit: audit)
+    func updateAPIKey(_ key: APIKey, expecting previous: APIKey?, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+        try await inner.updateAPIKey(key, expecting: previous, at: at, audit: audit)
     }
     func recordAPIKeyUsage(_ usage: [String: Date]) async throws { try await inner.recordAPIKeyUsage(usage) }
 }

@@ -14,6 +14,7 @@ extension StoreConformance {
         .init(description: "client disable, enable and delete: the watermark stays, client events tell verifiers", body: clientStatus),
         .init(description: "the limits snapshot: every tier, assigned records only, exhaustions until their period ends", body: limitsSnapshot),
         .init(description: "limits changes store their audit event with them, and only when the change is made", body: auditedLimitChanges),
+        .init(description: "an update made from a record changed since it was read is refused and writes nothing", body: staleUpdates),
     ]
 
     static let gold = RateLimitTier(name: "gold", requests: 10, windowSeconds: 1, burst: 20)
@@ -379,5 +380,57 @@ extension StoreConformance {
             "every change once, refusals and misses none: \(chain.map(\.type.rawValue))"
         )
         try expect(AuditChain.verify(chain, key: chainKey) == nil, "the chain verifies")
+    }
+
+    static func staleUpdates(_ store: any AgentAuthStore) async throws {
+        _ = try await store.putRateLimitTier(gold, audit: nil)
+        let agent = makeAgent()
+        try await store.insertAgent(agent)
+        let key = makeKey(agentID: agent.id, scopes: ["billing:read", "conversations:read"], createdAt: time(1), expiresAt: time(3600))
+        try await store.insertAPIKey(key)
+        let client = makeClient(agentID: agent.id)
+        try await store.insertClient(client)
+
+        // Another change lands first: the key is narrowed.
+        var narrowed = key
+        narrowed.scopes = try ScopeSet(validating: ["conversations:read"])
+        _ = try await store.updateAPIKey(narrowed, expecting: key, at: time(10), audit: nil)
+        let cursor = try await store.revocationBounds().latest
+        // A change made from the key as it was before: it would widen the scopes back.
+        var stale = key
+        stale.rateLimit = "gold"
+        try await expectChangedMeanwhile("a key") { _ = try await store.updateAPIKey(stale, expecting: key, at: time(11), audit: nil) }
+        try expect(try await store.apiKey(id: key.id) == narrowed, "the narrowing stands")
+        try expect(try await feed(after: cursor, store).isEmpty, "a refused update appends no feed event")
+        // Made again from what is stored, it goes through.
+        var fresh = narrowed
+        fresh.rateLimit = "gold"
+        try expect(try await store.updateAPIKey(fresh, expecting: narrowed, at: time(12), audit: nil) == fresh, "a fresh update is stored")
+
+        var renamed = agent
+        renamed.name = "renamed"
+        _ = try await store.updateAgent(renamed, expecting: agent, at: time(13), audit: nil)
+        var staleAgent = agent
+        staleAgent.quota = Quota(requests: 5, period: .day)
+        try await expectChangedMeanwhile("an agent") { _ = try await store.updateAgent(staleAgent, expecting: agent, at: time(14), audit: nil) }
+        try expect(try await store.agent(id: agent.id)?.quota == nil, "the stale agent update wrote nothing")
+
+        var clientChange = client
+        clientChange.rateLimit = "gold"
+        _ = try await store.updateClient(clientChange, expecting: client, at: time(15), audit: nil)
+        var staleClient = client
+        staleClient.name = "stale"
+        try await expectChangedMeanwhile("a client") { _ = try await store.updateClient(staleClient, expecting: client, at: time(16), audit: nil) }
+        try expect(try await store.client(id: client.clientID)?.rateLimit == "gold", "the stale client update wrote nothing")
+    }
+
+    static func expectChangedMeanwhile(_ what: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as StoreError {
+            try expect(error == .changedMeanwhile, "\(what): expected StoreError.changedMeanwhile, got \(error)")
+            return
+        }
+        throw ConformanceFailure(description: "\(what): a stale update was stored")
     }
 }

@@ -45,3 +45,19 @@ extension AdministrationError {
         }
     }
 }
+
+extension AdministrationError {
+    /// Runs a read-then-update change again (up to three times in all) when the store says the
+    /// record changed between the read and the update (`StoreError.changedMeanwhile`), so that two
+    /// concurrent changes of one record both take effect instead of the later undoing the earlier.
+    static func retryingWhenChangedMeanwhile<T>(_ change: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await change()
+            } catch let error as StoreError where error == .changedMeanwhile && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+}

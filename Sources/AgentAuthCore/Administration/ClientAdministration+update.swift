@@ -5,32 +5,37 @@ extension ClientAdministration {
     /// nothing stores nothing and records no event. The `client.updated` event lists the fields
     /// changed with their new values.
     public func updateClient(id: String, _ update: ClientUpdate, by actor: AuditActor) async throws -> OAuthClient {
-        let existing = try await client(id: id)
-        var updated = existing
-        updated.name = try update.name.map { try AgentAdministration.validatedName($0, field: "client_name", maxLength: Self.maxClientNameLength) }
+        // Made from the record as read; if another change lands in between, read it again.
+        try await AdministrationError.retryingWhenChangedMeanwhile {
+            let existing = try await client(id: id)
+            var updated = existing
+            updated.name = try update.name.map {
+                try AgentAdministration.validatedName($0, field: "client_name", maxLength: Self.maxClientNameLength)
+            }
             .applied(to: existing.name)
-        if let scope = update.scope {
-            updated.scopes = try existing.scopes.narrowed(
-                by: { try ScopeSet(parsing: scope) },
-                field: "scope",
-                alternative: "register a new client to add one"
-            )
+            if let scope = update.scope {
+                updated.scopes = try existing.scopes.narrowed(
+                    by: { try ScopeSet(parsing: scope) },
+                    field: "scope",
+                    alternative: "register a new client to add one"
+                )
+            }
+            updated.rateLimit = try update.rateLimit.map(RateLimitAdministration.validatedAssignment).applied(to: existing.rateLimit)
+            var details: [String: String] = [:]
+            if updated.name != existing.name { details["client_name"] = updated.name ?? RateLimitAdministration.noneValue }
+            if updated.scopes != existing.scopes { details["scope"] = updated.scopes.description }
+            if updated.rateLimit != existing.rateLimit { details["rate_limit"] = RateLimitAdministration.auditValue(updated.rateLimit) }
+            guard !details.isEmpty else { return existing }
+            let at = now()
+            let audit = actor.record(.clientUpdated, agentID: existing.agentID, credentialID: existing.clientID, details: details, at: at)
+            guard
+                let stored = try await RateLimitAdministration.mappingUndefinedTier(
+                    updated.rateLimit,
+                    { try await store.updateClient(updated, expecting: existing, at: at, audit: audit) }
+                )
+            else { throw AdministrationError.notFound("no such client") }
+            return stored
         }
-        updated.rateLimit = try update.rateLimit.map(RateLimitAdministration.validatedAssignment).applied(to: existing.rateLimit)
-        var details: [String: String] = [:]
-        if updated.name != existing.name { details["client_name"] = updated.name ?? RateLimitAdministration.noneValue }
-        if updated.scopes != existing.scopes { details["scope"] = updated.scopes.description }
-        if updated.rateLimit != existing.rateLimit { details["rate_limit"] = RateLimitAdministration.auditValue(updated.rateLimit) }
-        guard !details.isEmpty else { return existing }
-        let at = now()
-        let audit = actor.record(.clientUpdated, agentID: existing.agentID, credentialID: existing.clientID, details: details, at: at)
-        guard
-            let stored = try await RateLimitAdministration.mappingUndefinedTier(
-                updated.rateLimit,
-                { try await store.updateClient(updated, at: at, audit: audit) }
-            )
-        else { throw AdministrationError.notFound("no such client") }
-        return stored
     }
 
     /// Disabling answers the client `invalid_client` at the token endpoint and refuses, everywhere,

@@ -96,7 +96,8 @@ public final class RateLimiter: Sendable {
                 let tolerance = Double(limit.tier.burst) * interval
                 let settled = allowed ? arrival + interval : arrival
                 if allowed { state.arrivals[limit.identity] = settled }
-                let remaining = max(0, Int(((tolerance - (settled - now)) / interval).rounded(.down)))
+                // The small margin absorbs rounding in the sums above (60 − 30.000000001 is still two 30 s slots).
+                let remaining = max(0, Int(((tolerance - (settled - now)) / interval + 1e-9).rounded(.down)))
                 standings.append(Standing(tier: limit.tier, remaining: remaining, resetSeconds: Self.seconds(settled - now)))
             }
             if allowed, state.arrivals.count >= state.sweepAt {

@@ -41,7 +41,10 @@ public protocol AgentStore: Sendable {
     /// period's usage at once: the agent's exhaustions are dropped and, when the new quota is used
     /// up too, recorded again with a `.quota` event. Throws `StoreError.notFound` when the tier is
     /// not defined (`unlimited` needs no definition). Returns the stored agent, `nil` when there is none.
-    func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent?
+    /// With `previous` (the agent as the change was made from): throws `StoreError.changedMeanwhile`,
+    /// changing nothing, when the stored changeable fields differ from it, so that two concurrent
+    /// updates never undo each other.
+    func updateAgent(_ agent: Agent, expecting previous: Agent?, at: Date, audit: AuditRecord?) async throws -> Agent?
     /// Sets which agents may act for this one in token exchange (`nil`: any agent). Returns
     /// `false` when there is no such agent.
     func setDelegationPolicy(agentID: String, mayAct: [String]?, audit: AuditRecord?) async throws -> Bool
@@ -71,7 +74,8 @@ public protocol APIKeyStore: Sendable {
     /// and appends an `.apiKey` feed event (cached results, with their scopes, are dropped) and a
     /// `.limits` event, in one transaction; a changed quota is re-checked as for agents. Throws
     /// `StoreError.notFound` when the tier is not defined. Returns the stored key, `nil` when there is none.
-    func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey?
+    /// With `previous`: `StoreError.changedMeanwhile` as for agents.
+    func updateAPIKey(_ key: APIKey, expecting previous: APIKey?, at: Date, audit: AuditRecord?) async throws -> APIKey?
     /// Writes a batch of last-used times; a time never moves backwards.
     func recordAPIKeyUsage(_ usage: [String: Date]) async throws
 }
@@ -85,6 +89,18 @@ extension AgentAuthStore {
 
     public func insertAgent(_ agent: Agent) async throws {
         try await insertAgent(agent, audit: nil)
+    }
+
+    public func updateAgent(_ agent: Agent, at: Date, audit: AuditRecord?) async throws -> Agent? {
+        try await updateAgent(agent, expecting: nil, at: at, audit: audit)
+    }
+
+    public func updateAPIKey(_ key: APIKey, at: Date, audit: AuditRecord?) async throws -> APIKey? {
+        try await updateAPIKey(key, expecting: nil, at: at, audit: audit)
+    }
+
+    public func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await updateClient(client, expecting: nil, at: at, audit: audit)
     }
 
     public func setAgentStatus(id: String, status: Agent.Status, at: Date) async throws -> Agent? {

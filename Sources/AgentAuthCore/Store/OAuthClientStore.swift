@@ -10,7 +10,8 @@ public protocol OAuthClientStore: Sendable {
     /// Writes the client's changeable fields (`name`, `scopes`, `rateLimit`) and nothing else, and
     /// appends a `.limits` feed event, in one transaction. Throws `StoreError.notFound` when the
     /// tier is not defined. Returns the stored client, `nil` when there is none.
-    func updateClient(_ client: OAuthClient, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
+    /// With `previous`: `StoreError.changedMeanwhile` as for agents.
+    func updateClient(_ client: OAuthClient, expecting previous: OAuthClient?, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
     /// Sets the status; disabling also moves the `disabledAt` watermark to `at` and appends a
     /// `.client` feed event, in one transaction (its tokens issued until then are refused
     /// everywhere). Returns the updated client, `nil` when there is none.

@@ -26,5 +26,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// callers can tell it from a missing record (it is the request that is wrong).
     public static let unknownRateLimitTier = StoreError.notFound("no such rate-limit tier")
 
+    /// An update made from a record that has changed since it was read (another change came
+    /// first): the caller reads it again and reapplies its change.
+    public static let changedMeanwhile = StoreError.conflict("the record changed meanwhile; read it again")
+
     public var description: String { reason }
 }
