@@ -108,4 +108,24 @@ struct CLITests {
             #expect(badTier.stderr.contains("rate_limit"))
         }
     }
+
+    @Test(
+        "serve refuses a port outside 1–65535 and an issuer that is not an absolute http(s) URL, before starting",
+        arguments: [
+            (["--port", "70000"], "--port must be between 1 and 65535"),
+            (["--port", "0"], "--port must be between 1 and 65535"),
+            (["--issuer", "auth.example.com"], "--issuer must be an absolute http or https URL"),
+            (["--issuer", "ftp://auth.example.com"], "--issuer must be an absolute http or https URL"),
+            (["--issuer", "https://auth.example.com/?tenant=1"], "--issuer must be an absolute http or https URL"),
+            (["--issuer", "https://auth.example.com/#x"], "--issuer must be an absolute http or https URL"),
+        ]
+    )
+    func serveRefusesBadAddresses(_ arguments: [String], _ message: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let refused = try await Binaries.agentauth(["serve"] + arguments, in: directory)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains(message), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("agentauth.sqlite").path), "nothing was created")
+        }
+    }
 }

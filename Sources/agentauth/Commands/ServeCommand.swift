@@ -65,6 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
     var maxFeedPollsPerCredential = ServerConfiguration.defaultMaxFeedPollsPerCredential
 
     func validate() throws {
+        // Hummingbird would take any Int and bind its low 16 bits: 70000 would listen on 4464.
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        if let issuer, !Self.isIssuerURL(issuer) {
+            throw ValidationError("--issuer must be an absolute http or https URL without query or fragment, e.g. https://auth.example.com")
+        }
         guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
         guard (0...300).contains(signingKeyActivationDelay) else {
             throw ValidationError("--signing-key-activation-delay must be between 0 and 300 seconds")
@@ -136,5 +141,14 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)
         FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
         try await app.run()
+    }
+
+    /// RFC 8414 §2: the issuer is a URL with the `https` scheme (`http` accepted here for local
+    /// and test deployments), a host, and no query or fragment.
+    static func isIssuerURL(_ value: String) -> Bool {
+        guard !value.contains("?"), !value.contains("#"), let url = URL(string: value), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else { return false }
+        return true
     }
 }
