@@ -1,3 +1,4 @@
+import AgentAuthCore
 import Logging
 import PostgresNIO
 
@@ -207,6 +208,9 @@ enum PostgresMigrations {
             for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger).decode(String.self) {
                 applied.insert(name)
             }
+            // Migrations only go forward: an older node must not write to a newer schema.
+            let unknown = applied.subtracting(all.map(\.name))
+            if !unknown.isEmpty { throw StoreError.newerSchema(unknown.sorted()) }
             for migration in all where !applied.contains(migration.name) {
                 for statement in migration.sql {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)

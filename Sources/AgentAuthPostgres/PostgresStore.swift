@@ -38,6 +38,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
             try await PostgresMigrations.migrate(connection, logger: logger)
         } catch {
             try? await connection.close()
+            if let refusal = (error as? PostgresTransactionError)?.closureError as? StoreError { throw refusal }
             throw StoreError.unavailable("cannot migrate the PostgreSQL database: \(Self.safeDescription(error))")
         }
         try? await connection.close()

@@ -1,7 +1,17 @@
+import AgentAuthCore
 import GRDB
 
 /// Versioned schema migrations. A migration, once released, is never edited: changes are new migrations.
 enum SQLiteMigrations {
+    /// Throws `StoreError.newerSchema` when the file carries migrations this release does not
+    /// register (GRDB would otherwise open it and leave them be).
+    static func refuseNewerSchema(_ pool: DatabasePool) throws {
+        let unknown = try pool.read { db in
+            try migrator.appliedIdentifiers(db).subtracting(migrator.appliedMigrations(db)).sorted()
+        }
+        if !unknown.isEmpty { throw StoreError.newerSchema(unknown) }
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 agents and api keys") { db in

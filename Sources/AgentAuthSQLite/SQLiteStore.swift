@@ -36,6 +36,7 @@ public final class SQLiteStore: AgentAuthStore, Service {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteMigrations.refuseNewerSchema(pool)
             try SQLiteMigrations.migrator.migrate(pool)
             var lookupConfiguration = configuration
             lookupConfiguration.readonly = true
@@ -44,6 +45,8 @@ public final class SQLiteStore: AgentAuthStore, Service {
             // 100 ms with a 503 rather than hold one of two cores' threads for seconds.
             lookupConfiguration.busyMode = .timeout(0.1)
             lookups = try DatabasePool(path: path, configuration: lookupConfiguration)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.unavailable("cannot open the SQLite database: \(Self.safeDescription(error))")
         }

@@ -55,6 +55,21 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a database a newer release migrated is refused with a line naming its unknown migrations")
+    func newerSchemaRefused() async throws {
+        try await Self.withDatabase { url in
+            let first = try await PostgresStore(url: url)
+            try await Self.whileRunning(first) { _ = try await AgentAdministration(store: first).createAgent(name: "kept", by: .test) }
+            try await ThrowawayPostgres.withConnection(to: url) { connection in
+                try await connection.query(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES ('v99 from a later release', 0)",
+                    logger: Logger(label: "test")
+                )
+            }
+            await #expect(throws: StoreError.newerSchema(["v99 from a later release"])) { _ = try await PostgresStore(url: url) }
+        }
+    }
+
     @Test("a database from before rate limits keeps its keys and their tiers ('unlimited' too), and takes the new feed events")
     func rateLimitsMigration() async throws {
         try await Self.withDatabase { url in

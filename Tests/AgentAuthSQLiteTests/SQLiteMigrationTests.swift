@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthTesting
 import Foundation
 import GRDB
 import Testing
@@ -79,6 +80,20 @@ struct SQLiteMigrationTests {
                 #expect(Set(references) == ["agent_id->agents", "replaced_by->api_keys"], "references kept: \(references)")
             }
             try schema.close()
+        }
+    }
+
+    @Test("a database a newer release migrated is refused with a line naming its unknown migrations, and left as it was")
+    func newerSchemaRefused() async throws {
+        try await SQLiteStoreTests.withDirectory { directory in
+            let path = directory.appendingPathComponent("agentauth.sqlite").path
+            let store = try SQLiteStore(path: path)
+            _ = try await AgentAdministration(store: store).createAgent(name: "kept", by: .test)
+            try await store.unsafeExecute("INSERT INTO grdb_migrations (identifier) VALUES ('v99 from a later release')")
+            #expect(throws: StoreError.newerSchema(["v99 from a later release"])) { try SQLiteStore(path: path) }
+            #expect(StoreError.newerSchema(["v99 from a later release"]).description.contains("newer release"))
+            #expect(try await store.appliedMigrations().last == "v6 rate limits, quotas and usage", "nothing was migrated or undone")
+            #expect(try await store.agents(limit: 10, offset: 0).map(\.name).contains("kept"))
         }
     }
 }

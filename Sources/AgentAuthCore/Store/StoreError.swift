@@ -30,5 +30,16 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// first): the caller reads it again and reapplies its change.
     public static let changedMeanwhile = StoreError.conflict("the record changed meanwhile; read it again")
 
+    /// The database carries migrations this release does not know: a newer release upgraded it.
+    /// Migrations only go forward, so an older binary must not write to that schema; every store
+    /// refuses to open it rather than guess.
+    public static func newerSchema(_ unknownMigrations: [String]) -> StoreError {
+        .unavailable(
+            "the database was upgraded by a newer release of AgentAuth (migrations this release does not know: "
+                + unknownMigrations.joined(separator: ", ")
+                + "); run that release or a later one, or restore a backup taken before the upgrade"
+        )
+    }
+
     public var description: String { reason }
 }
