@@ -26,7 +26,10 @@ struct SQLiteBackupTests {
             #expect(Set(before).isSubset(of: Set(agents.map(\.id))))
             #expect(agents.count <= 230)
             let events = try await copy.auditEvents(AuditFilter(limit: 10_000))
-            #expect(events.filter { $0.type == .agentCreated }.count == agents.count, "each agent in the copy has its event, and no event is without its agent")
+            #expect(
+                events.filter { $0.type == .agentCreated }.count == agents.count,
+                "each agent in the copy has its event, and no event is without its agent"
+            )
             #expect(try await copy.journalMode() == "wal")
             #expect(throws: StoreError.self, "an existing file is never overwritten") { try store.backup(to: copyPath) }
         }

@@ -42,7 +42,10 @@ struct BackupCLITests {
             #expect(again.status != 0 && again.stderr.contains("already exists"), "\(again.stderr)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before, "the existing file is untouched")
 
-            let postgres = try await Binaries.agentauth(["backup", "--output", "pg.sql", "--database", "postgres://u:p@127.0.0.1:1/db"], in: directory)
+            let postgres = try await Binaries.agentauth(
+                ["backup", "--output", "pg.sql", "--database", "postgres://u:p@127.0.0.1:1/db"],
+                in: directory
+            )
             #expect(postgres.status != 0 && postgres.stderr.contains("pg_dump"), "\(postgres.stderr)")
         }
     }
