@@ -18,7 +18,7 @@ extension LimitDecision {
         guard !standings.isEmpty else { return }
         var policies = ""
         var states = ""
-        for standing in standings {
+        for standing in reportedStandings {
             if !policies.isEmpty {
                 policies += ", "
                 states += ", "
@@ -29,6 +29,22 @@ extension LimitDecision {
         }
         headers[.rateLimitPolicy] = policies
         headers[.rateLimit] = states
+    }
+
+    /// One standing per tier name: when the agent and its credential have the same tier, each
+    /// keeps its own state, and the fields report the tighter one (fewer requests left, the
+    /// later reset) under the tier's name once, as a list item's name must be unique.
+    var reportedStandings: [RateLimiter.Standing] {
+        var reported: [RateLimiter.Standing] = []
+        for standing in standings {
+            if let index = reported.firstIndex(where: { $0.tier.name == standing.tier.name }) {
+                reported[index].remaining = min(reported[index].remaining, standing.remaining)
+                reported[index].resetSeconds = max(reported[index].resetSeconds, standing.resetSeconds)
+            } else {
+                reported.append(standing)
+            }
+        }
+        return reported
     }
 
     /// The 429 for a refused request: `Retry-After` in whole seconds (at least 1), the rate-limit

@@ -183,6 +183,27 @@ struct RateLimitTests {
         }
     }
 
+    @Test("the same tier on the agent and its key is one item in the fields, reporting the tighter of the two")
+    func sameTierOnAgentAndKey() async throws {
+        try await Self.withAuthServer { fixture in
+            try await fixture.tier("shared-four", requests: 4, window: 60)
+            let (agent, key) = try await fixture.agentWithKey(agentTier: "shared-four", keyTier: "shared-four")
+            let otherKey = try await fixture.addKey(to: agent)
+            let (router, _) = try await Self.handClockRouter(fixture, clock: HandClock())
+            try await Application(router: router).test(.router) { client in
+                #expect(try await Self.get(client, key: otherKey.plaintext).status == .ok, "the agent's state: 3 left")
+                let first = try await Self.get(client, key: key.plaintext)
+                #expect(first.status == .ok)
+                #expect(first.headers[.rateLimitPolicy] == #""shared-four";q=4;w=60"#)
+                #expect(first.headers[.rateLimit] == #""shared-four";r=2;t=30"#, "the agent's 2 left, not the key's 3")
+                for _ in 0..<2 { #expect(try await Self.get(client, key: key.plaintext).status == .ok) }
+                let refused = try await Self.get(client, key: key.plaintext)
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.headers[.rateLimit] == #""shared-four";r=0;t=60"#)
+            }
+        }
+    }
+
     // MARK: The whole resource server
 
     /// `ResourceServerMiddleware` with its services (feed, limits, usage reports), on loopback.
