@@ -10,22 +10,29 @@ extension HTTPField.Name {
 
 extension LimitDecision {
     /// Adds `RateLimit-Policy` (`"NAME";q=REQUESTS;w=WINDOW`) and `RateLimit` (`"NAME";r=REMAINING;t=RESET`)
-    /// for each tier that applies, as structured-field lists. Written out here rather than with
+    /// for each tier that applies, and for a used-up quota (`"quota:day"`, `r=0`), as
+    /// structured-field lists. Written out here rather than with
     /// swift-http-structured-headers: tier names are validated to a token alphabet
     /// (`RateLimitTier.isValidName`), so each item is a plain quoted string with integer
     /// parameters and needs no escaping, and this runs on every request.
     public func addHeaders(to headers: inout HTTPFields) {
-        guard !standings.isEmpty else { return }
+        guard !standings.isEmpty || quota != nil else { return }
         var policies = ""
         var states = ""
-        for standing in reportedStandings {
+        func add(name: String, requests: Int, window: Int, remaining: Int, reset: Int) {
             if !policies.isEmpty {
                 policies += ", "
                 states += ", "
             }
+            policies += "\"\(name)\";q=\(requests);w=\(window)"
+            states += "\"\(name)\";r=\(remaining);t=\(reset)"
+        }
+        for standing in reportedStandings {
             let tier = standing.tier
-            policies += "\"\(tier.name)\";q=\(tier.requests);w=\(tier.windowSeconds)"
-            states += "\"\(tier.name)\";r=\(standing.remaining);t=\(standing.resetSeconds)"
+            add(name: tier.name, requests: tier.requests, window: tier.windowSeconds, remaining: standing.remaining, reset: standing.resetSeconds)
+        }
+        if let quota {
+            add(name: quota.name, requests: quota.requests, window: quota.windowSeconds, remaining: 0, reset: quota.resetSeconds)
         }
         headers[.rateLimitPolicy] = policies
         headers[.rateLimit] = states

@@ -34,6 +34,19 @@ struct RateLimiterTests {
         #expect(refused.standings.first?.resetSeconds == 60)
     }
 
+    @Test("standings report where each limit stands and charge nothing")
+    func standingsChargeNothing() {
+        let clock = HandClock()
+        let limiter = RateLimiter(now: clock.now)
+        let limit = RateLimiter.Limit(identity: "agent a", tier: Self.tenPerMinute)
+        let fresh = limiter.standings([limit])
+        #expect(fresh.count == 1 && fresh.first?.remaining == 10 && fresh.first?.resetSeconds == 0)
+        for _ in 0..<3 { _ = limiter.acquire([limit]) }
+        for _ in 0..<5 { #expect(limiter.standings([limit]).first?.remaining == 7) }
+        #expect(limiter.standings([limit]).first?.resetSeconds == 18)
+        #expect(limiter.acquire([limit]).standings.first?.remaining == 6, "the looks cost nothing")
+    }
+
     @Test("capacity returns at the stated rate: one request per window/requests seconds")
     func refillRate() {
         let clock = HandClock()

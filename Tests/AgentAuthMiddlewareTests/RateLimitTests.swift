@@ -338,7 +338,8 @@ struct RateLimitTests {
     @Test("a used-up key quota answers 429 until the period ends")
     func quotaStopsTheKey() async throws {
         try await Self.withAuthServer { fixture in
-            let (_, key) = try await fixture.agentWithKey(keyQuota: Quota(requests: 20, period: .day))
+            try await fixture.tier("roomy", requests: 6000, window: 60)
+            let (_, key) = try await fixture.agentWithKey(agentTier: "roomy", keyQuota: Quota(requests: 20, period: .day))
             try await Self.withResourceServer(fixture) { url in
                 var served = 0
                 let start = ContinuousClock.now
@@ -360,6 +361,12 @@ struct RateLimitTests {
                 let untilEnd = Quota.Period.day.end(of: Date()).timeIntervalSinceNow
                 #expect(abs(Double(retryAfter) - untilEnd) <= 2, "Retry-After \(retryAfter) is the time until the day ends (\(untilEnd))")
                 #expect(answer.body.contains(#""error":"rate_limited""#))
+                #expect(
+                    answer.headers["RateLimit-Policy"] == [#""roomy";q=6000;w=60, "quota:day";q=20;w=86400"#],
+                    "the agent's tier (not charged) and the used-up quota"
+                )
+                let state = try #require(answer.headers["RateLimit"].first)
+                #expect(state.hasPrefix(#""roomy";r="#) && state.hasSuffix(#", "quota:day";r=0;t=\#(retryAfter)"#), "\(state)")
                 #expect(try await Self.get(url, headers: [("X-API-Key", key.plaintext)]).status == 429, "and stays refused")
             }
         }

@@ -89,14 +89,21 @@ public final class LimitsState: Sendable {
 
     /// What applies to a request by `subject` at `now`: the rate limits to pass (the agent's tier,
     /// then the credential's), and the latest end of a used-up quota of the agent or the key.
-    public func limits(for subject: LimitSubject, now: Date) -> (rateLimits: [RateLimiter.Limit], exhaustedUntil: Date?) {
+    public func limits(
+        for subject: LimitSubject,
+        now: Date
+    ) -> (rateLimits: [RateLimiter.Limit], exhaustedUntil: Date?, exhaustedQuota: Quota?) {
         state.withLock { state in
-            guard state.loaded else { return ([], nil) }
+            guard state.loaded else { return ([], nil, nil) }
             var rateLimits: [RateLimiter.Limit] = []
             var exhaustedUntil: Date?
+            var exhaustedQuota: Quota?
             if !state.exhausted.isEmpty {
                 for id in [subject.agentID, subject.credential.id] {
-                    if let until = state.exhausted[id], until > now { exhaustedUntil = max(exhaustedUntil ?? until, until) }
+                    if let until = state.exhausted[id], until > now, until > exhaustedUntil ?? .distantPast {
+                        exhaustedUntil = until
+                        exhaustedQuota = (state.snapshot.agents[id] ?? state.snapshot.keys[id])?.quota
+                    }
                 }
             }
             if let name = state.snapshot.agents[subject.agentID]?.rateLimit, let tier = state.snapshot.tiers[name] {
@@ -110,7 +117,7 @@ public final class LimitsState: Sendable {
             if let name = credentialTier, let tier = state.snapshot.tiers[name] {
                 rateLimits.append(RateLimiter.Limit(identity: "credential " + subject.credential.id, tier: tier))
             }
-            return (rateLimits, exhaustedUntil)
+            return (rateLimits, exhaustedUntil, exhaustedQuota)
         }
     }
 

@@ -92,13 +92,9 @@ public final class RateLimiter: Sendable {
             var standings: [Standing] = []
             standings.reserveCapacity(limits.count)
             for (limit, arrival) in zip(limits, arrivals) {
-                let interval = limit.tier.emissionInterval
-                let tolerance = Double(limit.tier.burst) * interval
-                let settled = allowed ? arrival + interval : arrival
+                let settled = allowed ? arrival + limit.tier.emissionInterval : arrival
                 if allowed { state.arrivals[limit.identity] = settled }
-                // The small margin absorbs rounding in the sums above (60 − 30.000000001 is still two 30 s slots).
-                let remaining = max(0, Int(((tolerance - (settled - now)) / interval + 1e-9).rounded(.down)))
-                standings.append(Standing(tier: limit.tier, remaining: remaining, resetSeconds: Self.seconds(settled - now)))
+                standings.append(Self.standing(limit.tier, settled: settled, now: now))
             }
             if allowed, state.arrivals.count >= state.sweepAt {
                 state.arrivals = state.arrivals.filter { $0.value > now }
@@ -106,6 +102,28 @@ public final class RateLimiter: Sendable {
             }
             return Decision(allowed: allowed, retryAfterSeconds: allowed ? 0 : max(1, Self.seconds(retryAfter)), standings: standings)
         }
+    }
+
+    /// Where each limit stands now, charging nothing: what a request refused before the tiers
+    /// were asked (a used-up quota) reports.
+    public func standings(_ limits: [Limit]) -> [Standing] {
+        let now = self.now()
+        return state.withLock { state in
+            limits.map { limit in
+                let tolerance = Double(limit.tier.burst) * limit.tier.emissionInterval
+                let arrival = min(max(state.arrivals[limit.identity] ?? now, now), now + tolerance)
+                return Self.standing(limit.tier, settled: arrival, now: now)
+            }
+        }
+    }
+
+    /// A tier's standing once its next free slot is at `settled`.
+    static func standing(_ tier: RateLimitTier, settled: Double, now: Double) -> Standing {
+        let interval = tier.emissionInterval
+        let tolerance = Double(tier.burst) * interval
+        // The small margin absorbs rounding in the sums above (60 − 30.000000001 is still two 30 s slots).
+        let remaining = max(0, Int(((tolerance - (settled - now)) / interval + 1e-9).rounded(.down)))
+        return Standing(tier: tier, remaining: remaining, resetSeconds: seconds(settled - now))
     }
 
     /// Whole seconds, rounded up, tolerating the rounding error of the sums above.
