@@ -83,113 +83,100 @@ struct OpenAPIDocumentTests {
         try await TestEnvironment.with { env in
             try await env.test { api in
                 let schemas = try SchemaConformance(json: OpenAPIDocument.json)
-                func check(_ response: TestResponse, _ method: String, _ path: String, _ file: String = #fileID, line: Int = #line) throws {
-                    let location = SourceLocation(fileID: file, filePath: #filePath, line: line, column: 1)
+                /// Checks `response` against the document's schema for its status at `method template`.
+                func check(_ response: TestResponse, _ method: HTTPRequest.Method, _ template: String, line: Int = #line) throws {
+                    let location = SourceLocation(fileID: #fileID, filePath: #filePath, line: line, column: 1)
+                    let status = Int(response.status.code)
                     let schema = try #require(
-                        schemas.responseSchema(method, path, status: Int(response.status.code)),
-                        "\(method) \(path) does not document \(response.status.code)",
+                        schemas.responseSchema(method.rawValue, template, status: status),
+                        "\(method) \(template) does not document \(status)",
                         sourceLocation: location
                     )
-                    let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
-                    let problems = schemas.problems(body, schema)
-                    #expect(problems.isEmpty, "\(method) \(path) \(response.status.code): \(problems)", sourceLocation: location)
+                    let problems = schemas.problems(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)), schema)
+                    #expect(problems.isEmpty, "\(method) \(template) \(status): \(problems)", sourceLocation: location)
                 }
-                try check(try await api.request(.get, "/healthz"), "GET", "/healthz")
-                try check(try await api.request(.get, "/readyz"), "GET", "/readyz")
-                try check(try await api.request(.get, "/.well-known/oauth-authorization-server"), "GET", "/.well-known/oauth-authorization-server")
-                try check(try await api.request(.get, "/.well-known/jwks.json"), "GET", "/.well-known/jwks.json")
+                /// Sends `method uri` (the template itself when `uri` is nil), with the admin key unless another
+                /// key is given or `anonymous`, and checks the answer.
+                @discardableResult
+                func call(
+                    _ method: HTTPRequest.Method,
+                    _ template: String,
+                    _ uri: String? = nil,
+                    key: String? = nil,
+                    anonymous: Bool = false,
+                    json: String? = nil,
+                    line: Int = #line
+                ) async throws -> TestResponse {
+                    let response = try await api.request(method, uri ?? template, key: anonymous ? nil : key ?? env.adminKey, json: json)
+                    try check(response, method, template, line: line)
+                    return response
+                }
+                for path in ["/healthz", "/readyz", "/.well-known/oauth-authorization-server", "/.well-known/jwks.json"] {
+                    try await call(.get, path, anonymous: true)
+                }
 
-                let created = try await api.admin(
-                    .post,
-                    "/admin/agents",
-                    json: #"{"name":"billing","rate_limit":"standard","quota":{"requests":5,"period":"day"}}"#
-                )
-                try check(created, "POST", "/admin/agents")
-                let agent = try #require(created.object["id"] as? String)
-                try check(try await api.admin(.post, "/admin/agents/\(agent)/disable"), "POST", "/admin/agents/{agent}/disable")
-                try check(try await api.admin(.post, "/admin/agents/\(agent)/enable"), "POST", "/admin/agents/{agent}/enable")
-                try check(try await api.admin(.patch, "/admin/agents/\(agent)", json: #"{"quota":null}"#), "PATCH", "/admin/agents/{agent}")
-                try check(try await api.admin(.get, "/admin/agents?limit=5"), "GET", "/admin/agents")
-                try check(try await api.admin(.get, "/admin/agents/agt_none"), "GET", "/admin/agents/{agent}")
-                try check(try await api.admin(.get, "/admin/agents/\(agent)/usage?period=month"), "GET", "/admin/agents/{agent}/usage")
+                let quota = #"{"name":"billing","rate_limit":"standard","quota":{"requests":5,"period":"day"}}"#
+                let agent = try #require(try await call(.post, "/admin/agents", json: quota).object["id"] as? String)
+                try await call(.post, "/admin/agents/{agent}/disable", "/admin/agents/\(agent)/disable")
+                try await call(.post, "/admin/agents/{agent}/enable", "/admin/agents/\(agent)/enable")
+                try await call(.patch, "/admin/agents/{agent}", "/admin/agents/\(agent)", json: #"{"quota":null}"#)
+                try await call(.get, "/admin/agents", "/admin/agents?limit=5")
+                try await call(.get, "/admin/agents/{agent}", "/admin/agents/agt_none")
+                try await call(.get, "/admin/agents/{agent}/usage", "/admin/agents/\(agent)/usage?period=month")
 
-                let key = try await api.admin(
-                    .post,
-                    "/admin/agents/\(agent)/keys",
-                    json: #"{"scopes":["introspect"],"name":"verifier","expires_in":3600}"#
-                )
-                try check(key, "POST", "/admin/agents/{agent}/keys")
+                let keyJSON = #"{"scopes":["introspect"],"name":"verifier","expires_in":3600}"#
+                let key = try await call(.post, "/admin/agents/{agent}/keys", "/admin/agents/\(agent)/keys", json: keyJSON)
                 let keyID = try #require(key.object["id"] as? String)
                 let plaintext = try #require(key.object["key"] as? String)
-                let rolled = try await api.admin(.post, "/admin/keys/\(keyID)/roll", json: #"{"grace_seconds":60}"#)
-                try check(rolled, "POST", "/admin/keys/{key}/roll")
-                try check(try await api.admin(.get, "/admin/agents/\(agent)/keys"), "GET", "/admin/agents/{agent}/keys")
-                try check(try await api.admin(.post, "/admin/keys/\(keyID)/revoke"), "POST", "/admin/keys/{key}/revoke")
-                try check(try await api.admin(.patch, "/admin/keys/\(keyID)", json: #"{"name":"x"}"#), "PATCH", "/admin/keys/{key}")
+                try await call(.post, "/admin/keys/{key}/roll", "/admin/keys/\(keyID)/roll", json: #"{"grace_seconds":60}"#)
+                try await call(.get, "/admin/agents/{agent}/keys", "/admin/agents/\(agent)/keys")
+                try await call(.post, "/admin/keys/{key}/revoke", "/admin/keys/\(keyID)/revoke")
+                try await call(.patch, "/admin/keys/{key}", "/admin/keys/\(keyID)", json: #"{"name":"x"}"#)
 
-                let client = try await api.admin(.post, "/admin/agents/\(agent)/clients", json: #"{"scope":"orders:read","client_name":"billing"}"#)
-                try check(client, "POST", "/admin/agents/{agent}/clients")
+                let clientJSON = #"{"scope":"orders:read","client_name":"billing"}"#
+                let client = try await call(.post, "/admin/agents/{agent}/clients", "/admin/agents/\(agent)/clients", json: clientJSON)
                 let clientID = try #require(client.object["client_id"] as? String)
                 let secret = try #require(client.object["client_secret"] as? String)
-                let rotated = try await api.admin(.post, "/admin/clients/\(clientID)/rotate-secret", json: #"{"grace_seconds":60}"#)
-                try check(rotated, "POST", "/admin/clients/{client}/rotate-secret")
+                let rotated = try await call(
+                    .post,
+                    "/admin/clients/{client}/rotate-secret",
+                    "/admin/clients/\(clientID)/rotate-secret",
+                    json: #"{"grace_seconds":60}"#
+                )
                 let newSecret = try #require(rotated.object["client_secret"] as? String)
-                try check(try await api.admin(.get, "/admin/agents/\(agent)/clients"), "GET", "/admin/agents/{agent}/clients")
+                try await call(.get, "/admin/agents/{agent}/clients", "/admin/agents/\(agent)/clients")
 
                 let token = try await api.token(form: "grant_type=client_credentials", basic: (clientID, newSecret))
-                try check(token, "POST", "/oauth/token")
-                try check(try await api.token(form: "grant_type=client_credentials", basic: (clientID, secret + "x")), "POST", "/oauth/token")
-                try check(try await api.token(form: "grant_type=password"), "POST", "/oauth/token")
+                try check(token, .post, "/oauth/token")
+                try check(try await api.token(form: "grant_type=client_credentials", basic: (clientID, secret + "x")), .post, "/oauth/token")
+                try check(try await api.token(form: "grant_type=password"), .post, "/oauth/token")
                 let accessToken = try #require(token.object["access_token"] as? String)
                 let verifier = try await api.createKey(agent: env.adminAgentID, scopes: ["introspect"]).key
-                try check(try await api.introspect(accessToken, as: verifier), "POST", "/oauth/introspect")
-                try check(try await api.introspect(plaintext, as: verifier), "POST", "/oauth/introspect")
-                try check(try await api.introspect(accessToken, as: env.adminKey), "POST", "/oauth/introspect")
-                try check(try await api.request(.get, "/oauth/revocations?wait=0", key: verifier), "GET", "/oauth/revocations")
-                try check(try await api.request(.get, "/oauth/revocations?wait=99", key: verifier), "GET", "/oauth/revocations")
-                try check(try await api.request(.get, "/oauth/limits", key: verifier), "GET", "/oauth/limits")
-                try check(try await api.request(.get, "/oauth/limits"), "GET", "/oauth/limits")
-                try check(
-                    try await api.request(
-                        .post,
-                        "/oauth/usage",
-                        key: verifier,
-                        json: #"{"batch_id":"b-1","counts":[{"agent_id":"\#(agent)","credential_id":"\#(keyID)","requests":7,"rate_limited":1}]}"#
-                    ),
-                    "POST",
-                    "/oauth/usage"
-                )
+                for (credential, caller) in [(accessToken, verifier), (plaintext, verifier), (accessToken, env.adminKey)] {
+                    try check(try await api.introspect(credential, as: caller), .post, "/oauth/introspect")
+                }
+                try await call(.get, "/oauth/revocations", "/oauth/revocations?wait=0", key: verifier)
+                try await call(.get, "/oauth/revocations", "/oauth/revocations?wait=99", key: verifier)
+                try await call(.get, "/oauth/limits", key: verifier)
+                try await call(.get, "/oauth/limits", anonymous: true)
+                let counts = #"[{"agent_id":"\#(agent)","credential_id":"\#(keyID)","requests":7,"rate_limited":1}]"#
+                try await call(.post, "/oauth/usage", key: verifier, json: #"{"batch_id":"b-1","counts":\#(counts)}"#)
 
-                try check(
-                    try await api.admin(.patch, "/admin/clients/\(clientID)", json: #"{"client_name":null}"#),
-                    "PATCH",
-                    "/admin/clients/{client}"
-                )
-                try check(try await api.admin(.post, "/admin/clients/\(clientID)/disable"), "POST", "/admin/clients/{client}/disable")
-                try check(try await api.admin(.get, "/admin/clients/\(clientID)"), "GET", "/admin/clients/{client}")
-                try check(
-                    try await api.admin(.put, "/admin/agents/\(agent)/delegation", json: #"{"may_act":null}"#),
-                    "PUT",
-                    "/admin/agents/{agent}/delegation"
-                )
-                try check(try await api.admin(.get, "/admin/agents/\(agent)/delegation"), "GET", "/admin/agents/{agent}/delegation")
-                try check(
-                    try await api.admin(.put, "/admin/rate-limits/gold", json: #"{"requests":10,"window_seconds":60}"#),
-                    "PUT",
-                    "/admin/rate-limits/{name}"
-                )
-                try check(try await api.admin(.get, "/admin/rate-limits"), "GET", "/admin/rate-limits")
-                try check(try await api.admin(.delete, "/admin/rate-limits/standard"), "DELETE", "/admin/rate-limits/{name}")
-                try check(
-                    try await api.admin(.post, "/admin/signing-keys/rotate", json: #"{"algorithm":"ES256"}"#),
-                    "POST",
-                    "/admin/signing-keys/rotate"
-                )
-                try check(try await api.admin(.get, "/admin/signing-keys"), "GET", "/admin/signing-keys")
-                try check(try await api.admin(.get, "/admin/audit?limit=1000"), "GET", "/admin/audit")
-                try check(try await api.admin(.get, "/admin/audit?since=yesterday"), "GET", "/admin/audit")
-                try check(try await api.request(.get, "/admin/audit"), "GET", "/admin/audit")
-                try check(try await api.request(.get, "/admin/audit", key: verifier), "GET", "/admin/audit")
+                try await call(.patch, "/admin/clients/{client}", "/admin/clients/\(clientID)", json: #"{"client_name":null}"#)
+                try await call(.post, "/admin/clients/{client}/disable", "/admin/clients/\(clientID)/disable")
+                try await call(.get, "/admin/clients/{client}", "/admin/clients/\(clientID)")
+                try await call(.put, "/admin/agents/{agent}/delegation", "/admin/agents/\(agent)/delegation", json: #"{"may_act":null}"#)
+                try await call(.get, "/admin/agents/{agent}/delegation", "/admin/agents/\(agent)/delegation")
+                try await call(.put, "/admin/rate-limits/{name}", "/admin/rate-limits/gold", json: #"{"requests":10,"window_seconds":60}"#)
+                try await call(.get, "/admin/rate-limits")
+                // Assigned to the agent above: 409.
+                try await call(.delete, "/admin/rate-limits/{name}", "/admin/rate-limits/standard")
+                try await call(.post, "/admin/signing-keys/rotate", json: #"{"algorithm":"ES256"}"#)
+                try await call(.get, "/admin/signing-keys")
+                try await call(.get, "/admin/audit", "/admin/audit?limit=1000")
+                try await call(.get, "/admin/audit", "/admin/audit?since=yesterday")
+                try await call(.get, "/admin/audit", anonymous: true)
+                try await call(.get, "/admin/audit", key: verifier)
             }
         }
     }

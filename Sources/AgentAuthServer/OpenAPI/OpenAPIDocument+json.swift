@@ -2449,7 +2449,8 @@ extension OpenAPIDocument {
                         "type": "array",
                         "items": {
                           "type": "string",
-                          "format": "uri"
+                          "format": "uri",
+                          "pattern": "^[^#]+$"
                         },
                         "description": "RFC 8707 §2: absolute URIs without a fragment; may repeat."
                       }
@@ -2488,7 +2489,8 @@ extension OpenAPIDocument {
                         "type": "array",
                         "items": {
                           "type": "string",
-                          "format": "uri"
+                          "format": "uri",
+                          "pattern": "^[^#]+$"
                         },
                         "description": "RFC 8707 §2: absolute URIs without a fragment; may repeat."
                       },
