@@ -109,6 +109,13 @@ struct OpenAPIDocumentTests {
                 ) async throws -> TestResponse {
                     let response = try await api.request(method, uri ?? template, key: anonymous ? nil : key ?? env.adminKey, json: json)
                     try check(response, method, template, line: line)
+                    // A body the server accepted fits the document's request schema (not too strict).
+                    if let json, (200..<300).contains(response.status.code) {
+                        let location = SourceLocation(fileID: #fileID, filePath: #filePath, line: line, column: 1)
+                        let schema = try #require(schemas.requestSchema(method.rawValue, template), sourceLocation: location)
+                        let problems = schemas.problems(try JSONSerialization.jsonObject(with: Data(json.utf8)), schema)
+                        #expect(problems.isEmpty, "request to \(method) \(template): \(problems)", sourceLocation: location)
+                    }
                     return response
                 }
                 for path in ["/healthz", "/readyz", "/.well-known/oauth-authorization-server", "/.well-known/jwks.json"] {
@@ -193,6 +200,8 @@ struct OpenAPIDocumentTests {
         }
         #expect(schemas.problems(["error": "not_found"], schemas.resolve("#/components/schemas/Error")).isEmpty)
         #expect(schemas.problems(["error": "nope"], schemas.resolve("#/components/schemas/Error")).count == 1)
+        let tier = schemas.resolve("#/components/schemas/RateLimitTier")
+        #expect(schemas.problems(["name": "9lives", "requests": 1, "window_seconds": 1, "burst": 1], tier).count == 1)
     }
 
     /// `METHOD /path/{parameter}` of each operation in the served document.

@@ -3283,7 +3283,9 @@ extension OpenAPIDocument {
                   "name": {
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": 200
+                    "maxLength": 200,
+                    "pattern": "\\S",
+                    "description": "1 to 200 characters once spaces around are trimmed; no control characters."
                   },
                   "rate_limit": {
                     "type": [
@@ -3315,7 +3317,9 @@ extension OpenAPIDocument {
                   "name": {
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": 200
+                    "maxLength": 200,
+                    "pattern": "\\S",
+                    "description": "1 to 200 characters once spaces around are trimmed; no control characters."
                   },
                   "rate_limit": {
                     "type": [
@@ -3515,16 +3519,22 @@ extension OpenAPIDocument {
                   "scopes": {
                     "type": "array",
                     "items": {
-                      "type": "string"
+                      "type": "string",
+                      "pattern": "^[!#-\\[\\]-~]{1,128}$",
+                      "description": "A scope token (RFC 6749 §3.3), at most 128 characters."
                     },
-                    "minItems": 1
+                    "minItems": 1,
+                    "maxItems": 100
                   },
                   "name": {
                     "type": [
                       "string",
                       "null"
                     ],
-                    "minLength": 1
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "pattern": "\\S",
+                    "description": "1 to 200 characters once spaces around are trimmed; no control characters."
                   },
                   "expires_in": {
                     "type": [
@@ -3532,7 +3542,8 @@ extension OpenAPIDocument {
                       "null"
                     ],
                     "minimum": 1,
-                    "description": "Seconds."
+                    "maximum": 315360000,
+                    "description": "Seconds (at most ten years); absent or null: the key does not expire."
                   },
                   "rate_limit": {
                     "type": [
@@ -3566,14 +3577,20 @@ extension OpenAPIDocument {
                       "string",
                       "null"
                     ],
-                    "minLength": 1
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "pattern": "\\S",
+                    "description": "1 to 200 characters once spaces around are trimmed; no control characters."
                   },
                   "scopes": {
                     "type": "array",
                     "items": {
-                      "type": "string"
+                      "type": "string",
+                      "pattern": "^[!#-\\[\\]-~]{1,128}$",
+                      "description": "A scope token (RFC 6749 §3.3), at most 128 characters."
                     },
                     "minItems": 1,
+                    "maxItems": 100,
                     "description": "Narrowing only: a non-empty subset of the current scopes."
                   },
                   "rate_limit": {
@@ -3758,18 +3775,22 @@ extension OpenAPIDocument {
                   },
                   "scope": {
                     "type": "string",
-                    "minLength": 1,
-                    "description": "The scopes the client may be granted, space-separated."
+                    "pattern": "^[!#-\\[\\]-~]{1,128}( [!#-\\[\\]-~]{1,128}){0,99}$",
+                    "description": "The scopes the client may be granted: Scope tokens separated by single spaces (RFC 6749 §3.3), at most 100."
                   },
                   "audience": {
                     "oneOf": [
                       {
-                        "type": "string"
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 256
                       },
                       {
                         "type": "array",
                         "items": {
-                          "type": "string"
+                          "type": "string",
+                          "minLength": 1,
+                          "maxLength": 256
                         },
                         "minItems": 1,
                         "maxItems": 20
@@ -3819,7 +3840,9 @@ extension OpenAPIDocument {
                   "client_name": {
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": 200
+                    "maxLength": 200,
+                    "pattern": "\\S",
+                    "description": "1 to 200 characters once spaces around are trimmed; no control characters."
                   },
                   "rate_limit": {
                     "type": "string",
@@ -3841,12 +3864,14 @@ extension OpenAPIDocument {
                       "null"
                     ],
                     "minLength": 1,
-                    "maxLength": 200
+                    "maxLength": 200,
+                    "pattern": "\\S",
+                    "description": "1 to 200 characters once spaces around are trimmed; no control characters."
                   },
                   "scope": {
                     "type": "string",
-                    "minLength": 1,
-                    "description": "Narrowing only: a subset of the current scopes."
+                    "pattern": "^[!#-\\[\\]-~]{1,128}( [!#-\\[\\]-~]{1,128}){0,99}$",
+                    "description": "Narrowing only: a subset of the current scopes. Scope tokens separated by single spaces (RFC 6749 §3.3), at most 100."
                   },
                   "rate_limit": {
                     "type": [

@@ -3,7 +3,7 @@ import Foundation
 
 /// Checks a JSON value against a schema of the OpenAPI document, for the JSON Schema keywords the
 /// document uses (`$ref`, `type`, `properties`, `required`, `additionalProperties`, `items`,
-/// `enum`, `const`, `oneOf`, `allOf`, bounds on numbers, lengths and counts, `date-time`): enough
+/// `enum`, `const`, `oneOf`, `allOf`, `pattern`, bounds on numbers, lengths and counts, `date-time`): enough
 /// to catch a real answer the document misdescribes. Returns what does not conform, by JSON path.
 struct SchemaConformance {
     /// The document, as `JSONSerialization` reads it.
@@ -23,6 +23,13 @@ struct SchemaConformance {
         guard var response = (operation?["responses"] as? [String: Any])?[String(status)] as? [String: Any] else { return nil }
         if let reference = response["$ref"] as? String { response = resolve(reference) }
         return ((response["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+    }
+
+    /// The schema of the JSON body of `method path`, or `nil` when the document has none.
+    func requestSchema(_ method: String, _ path: String) -> [String: Any]? {
+        let operation = ((document["paths"] as? [String: Any])?[path] as? [String: Any])?[method.lowercased()] as? [String: Any]
+        let content = (operation?["requestBody"] as? [String: Any])?["content"] as? [String: Any]
+        return (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
     }
 
     func resolve(_ reference: String) -> [String: Any] {
@@ -54,6 +61,10 @@ struct SchemaConformance {
         if let text = value as? String {
             if let minimum = schema["minLength"] as? Int, text.count < minimum { found.append("\(path): shorter than \(minimum)") }
             if let maximum = schema["maxLength"] as? Int, text.count > maximum { found.append("\(path): longer than \(maximum)") }
+            // Unanchored, as JSON Schema searches; the document's patterns mean the same in ICU.
+            if let pattern = schema["pattern"] as? String, text.range(of: pattern, options: .regularExpression) == nil {
+                found.append("\(path): \(text) does not match \(pattern)")
+            }
             if schema["format"] as? String == "date-time", ISO8601DateFormatter().date(from: text) == nil {
                 found.append("\(path): \(text) is not a date-time")
             }
