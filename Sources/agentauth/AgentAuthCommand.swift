@@ -7,7 +7,7 @@ struct AgentAuthCommand: AsyncParsableCommand {
         abstract: "AgentAuth: credentials, tokens and delegation for AI agents.",
         subcommands: [
             InitCommand.self, ServeCommand.self, AgentsCommand.self, KeysCommand.self, ClientsCommand.self, SigningKeysCommand.self,
-            AuditCommand.self, RateLimitsCommand.self, UsageCommand.self, BackupCommand.self,
+            AuditCommand.self, RateLimitsCommand.self, UsageCommand.self, BackupCommand.self, OpenAPICommand.self,
         ]
     )
 }

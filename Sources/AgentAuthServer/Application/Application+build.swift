@@ -96,6 +96,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
     router.add(middleware: RequestLimitsMiddleware())
     HealthController(store: components.store).addRoutes(to: router)
     DiscoveryController(issuer: configuration.effectiveIssuer, keyRing: components.keyRing).addRoutes(to: router)
+    OpenAPIController().addRoutes(to: router)
     router.group("oauth")
         .addRoutes(
             TokenController(
