@@ -47,8 +47,9 @@ public struct PostgresURL: Sendable {
         sslRootCert = query.last { $0.name == "sslrootcert" }?.value
     }
 
-    /// The TLS settings `sslmode` asks for; `nil` for `disable`.
-    func tlsConfiguration() throws -> TLSConfiguration? {
+    /// The TLS settings `sslmode` asks for, and whether a server without TLS is still accepted
+    /// (`prefer`); `nil` for `disable`.
+    func tlsSettings() throws -> (configuration: TLSConfiguration, optional: Bool)? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
         case .disable: return nil
@@ -62,16 +63,15 @@ public struct PostgresURL: Sendable {
             }
             tls.trustRoots = .file(sslRootCert)
         }
-        return tls
+        return (tls, sslMode == .prefer)
     }
 
     /// The pool's configuration.
     func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
-            switch (sslMode, try tlsConfiguration()) {
-            case (.prefer, let configuration?): .prefer(configuration)
-            case (_, let configuration?): .require(configuration)
-            case (_, nil): .disable
+            switch try tlsSettings() {
+            case nil: .disable
+            case let (configuration, optional)?: optional ? .prefer(configuration) : .require(configuration)
             }
         var configuration = PostgresClient.Configuration(
             host: host,
@@ -91,10 +91,10 @@ public struct PostgresURL: Sendable {
         let tls: PostgresConnection.Configuration.TLS
         do {
             tls =
-                switch (sslMode, try tlsConfiguration()) {
-                case (.prefer, let configuration?): .prefer(try NIOSSLContext(configuration: configuration))
-                case (_, let configuration?): .require(try NIOSSLContext(configuration: configuration))
-                case (_, nil): .disable
+                switch try tlsSettings() {
+                case nil: .disable
+                case let (configuration, optional)?:
+                    optional ? .prefer(try NIOSSLContext(configuration: configuration)) : .require(try NIOSSLContext(configuration: configuration))
                 }
         } catch let error as StoreError {
             throw error
