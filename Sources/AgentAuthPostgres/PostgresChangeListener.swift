@@ -15,13 +15,13 @@ import Synchronization
 final class PostgresChangeListener: Sendable {
     static let channel = "agentauth_changes"
 
-    let configuration: PostgresClient.Configuration
+    let configuration: PostgresConnection.Configuration
     let logger: Logger
     private let state = Mutex<(subscribers: [UUID: AsyncStream<StoreChange>.Continuation], finished: Bool)>(([:], false))
     /// One element per subscription: `run()` waits for the first before it connects.
     private let demand = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
-    init(configuration: PostgresClient.Configuration, logger: Logger) {
+    init(configuration: PostgresConnection.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
     }
@@ -71,7 +71,7 @@ final class PostgresChangeListener: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration.singleConnection,
+                    configuration: configuration,
                     id: 1,
                     logger: logger
                 )

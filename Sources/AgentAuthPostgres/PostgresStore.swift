@@ -23,16 +23,18 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
     /// own: the pool serves only once the store runs.
     /// - Parameter url: `postgres://user:password@host:port/database` (`postgresql://` too).
     public init(url: String, logger: Logger = Logger(label: "agentauth.postgres")) async throws {
-        guard let configuration = Self.configuration(url) else {
-            throw StoreError.unavailable("the PostgreSQL URL must look like postgres://user:password@host:port/database")
-        }
+        let address = try PostgresURL(url)
+        let configuration = try address.clientConfiguration()
+        let connectionConfiguration = try address.connectionConfiguration()
         // A direct connection, so an unreachable server or a bad login fails at once (the pool
         // would keep retrying in the background).
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: configuration.singleConnection, id: 0, logger: logger)
+            connection = try await PostgresConnection.connect(configuration: connectionConfiguration, id: 0, logger: logger)
         } catch {
-            throw StoreError.unavailable("cannot connect to PostgreSQL: \(Self.safeDescription(error))")
+            throw StoreError.unavailable(
+                "cannot connect to PostgreSQL at \(address.host):\(address.port) (sslmode=\(address.sslMode.rawValue)): \(PostgresURL.reason(error))"
+            )
         }
         do {
             try await PostgresMigrations.migrate(connection, logger: logger)
@@ -44,7 +46,7 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
         try? await connection.close()
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
-        listener = PostgresChangeListener(configuration: configuration, logger: logger)
+        listener = PostgresChangeListener(configuration: connectionConfiguration, logger: logger)
     }
 
     /// Runs the connection pool and the change listener until the service group shuts down
@@ -70,23 +72,6 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
     static func notify(_ change: StoreChange, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let payload = change.rawValue
         try await connection.query("SELECT pg_notify(\(PostgresChangeListener.channel), \(payload))", logger: logger)
-    }
-
-    static func configuration(_ text: String) -> PostgresClient.Configuration? {
-        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-            let host = components.host, let user = components.user
-        else { return nil }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : nil
-        var configuration = PostgresClient.Configuration(
-            host: host,
-            port: components.port ?? 5432,
-            username: user,
-            password: components.password,
-            database: database?.isEmpty == false ? database : nil,
-            tls: .disable
-        )
-        configuration.options.connectTimeout = .seconds(2)
-        return configuration
     }
 
     /// The migrations applied, oldest first.

@@ -11,10 +11,13 @@ public final class PostgresInstance: @unchecked Sendable {
     let directory: String
     let bin: String
     let root: Bool
+    /// `name=value` server settings given as `-c` options at every start (e.g. `ssl=on`).
+    let settings: [String]
 
     public var url: String { "postgres://agentauth@127.0.0.1:\(port)" }
 
-    public init() async throws {
+    public init(settings: [String] = []) async throws {
+        self.settings = settings
         guard let bin = ThrowawayPostgres.binDirectory() else { throw ThrowawayPostgres.Failure("PostgreSQL is not installed") }
         self.bin = bin
         root = getuid() == 0
@@ -32,7 +35,9 @@ public final class PostgresInstance: @unchecked Sendable {
 
     /// Starts the server and waits until it accepts connections.
     public func start() async throws {
-        let arguments = ["-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        let arguments =
+            ["-D", directory + "/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+            + settings.flatMap { ["-c", $0] }
         _ = try await ChildProcess(
             root ? "/usr/sbin/runuser" : bin + "/postgres",
             root ? ["-u", "postgres", "--", bin + "/postgres"] + arguments : arguments

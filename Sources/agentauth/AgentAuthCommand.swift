@@ -5,9 +5,10 @@ struct AgentAuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agentauth",
         abstract: "AgentAuth: credentials, tokens and delegation for AI agents.",
+        version: AgentAuthVersion.current,
         subcommands: [
-            InitCommand.self, ServeCommand.self, AgentsCommand.self, KeysCommand.self, ClientsCommand.self, SigningKeysCommand.self,
-            AuditCommand.self, RateLimitsCommand.self, UsageCommand.self, BackupCommand.self, OpenAPICommand.self,
+            InitCommand.self, ServeCommand.self, ConfigCommand.self, AgentsCommand.self, KeysCommand.self, ClientsCommand.self,
+            SigningKeysCommand.self, AuditCommand.self, RateLimitsCommand.self, UsageCommand.self, BackupCommand.self, OpenAPICommand.self,
         ]
     )
 }

@@ -7,12 +7,14 @@ public import ServiceLifecycle
 
 /// Builds the auth server: router, middleware and background services, on the given store.
 /// The signing keys are loaded (and the first one created, for a store that predates them)
-/// before the server starts.
+/// before the server starts. `onServerRunning` is called once the listening socket is bound
+/// (a busy port makes `run()` throw instead).
 public func buildApplication(
     configuration: ServerConfiguration,
     store: any AgentAuthStore,
     masterKey: MasterKey,
-    logger: Logger = Logger(label: "agentauth")
+    logger: Logger = Logger(label: "agentauth"),
+    onServerRunning: @escaping @Sendable () async -> Void = {}
 ) async throws -> some ApplicationProtocol {
     let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey)
     try await components.prepare()
@@ -26,6 +28,7 @@ public func buildApplication(
             logger: logger
         ),
         services: backgroundServices(components: components, logger: logger),
+        onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )
 }

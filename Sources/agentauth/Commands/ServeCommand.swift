@@ -10,23 +10,29 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `agentauth serve`: runs the server, initialising an empty database first.
+///
+/// Every setting is resolved flag > `AGENTAUTH_…` environment > `--config` file > default
+/// (`ServeCommand+settings.swift`), so its `@Option` has no default of its own: the help says it.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the AgentAuth server.")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var masterKey: MasterKeyOptions
 
-    @Option(help: "Address to listen on.")
-    var host: String = "127.0.0.1"
+    @Option(name: .customLong("config"), help: "JSON config file (env AGENTAUTH_CONFIG); flags and AGENTAUTH_… variables take precedence.")
+    var configFile: String?
 
-    @Option(help: "Port to listen on.")
-    var port: Int = 8080
+    @Option(help: "Address to listen on (default 127.0.0.1); any other than loopback needs --issuer.")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080).")
+    var port: Int?
 
     @Option(help: "Issuer URL of the tokens this server signs (default http://HOST:PORT).")
     var issuer: String?
 
-    @Option(help: "Audience every client may request by default: the audience of resource servers' tokens.")
-    var defaultAudience: String = "agentauth"
+    @Option(help: "Audience every client may request by default: the audience of resource servers' tokens (default agentauth).")
+    var defaultAudience: String?
 
     @Option(
         help:
@@ -34,20 +40,20 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var adminAudience: String?
 
-    @Option(help: "Algorithm of new signing keys: EdDSA or ES256.")
-    var signingAlgorithm: SigningAlgorithm = .eddsa
+    @Option(help: "Algorithm of new signing keys: EdDSA (default) or ES256.")
+    var signingAlgorithm: SigningAlgorithm?
 
     @Option(
         help:
-            "Seconds a rotated-in signing key is published before it signs (the previous key signs meanwhile), so every resource server has fetched it first."
+            "Seconds a rotated-in signing key is published before it signs (the previous key signs meanwhile), so every resource server has fetched it first (default 5)."
     )
-    var signingKeyActivationDelay = Int(SigningKeyRing.defaultActivationDelay)
+    var signingKeyActivationDelay: Int?
 
-    @Option(help: "Most token-exchange hops from the original agent (actors in a delegated token).")
-    var maxDelegationDepth = 3
+    @Option(help: "Most token-exchange hops from the original agent (actors in a delegated token; default 3).")
+    var maxDelegationDepth: Int?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info (default), notice, warning, error, critical.")
+    var logLevel: String?
 
     @Option(
         help:
@@ -55,66 +61,78 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var maxConnections: Int?
 
-    @Option(help: "Seconds a client has to send a complete request head, from connecting or from a later request's first byte.")
-    var requestHeadTimeout = 20
+    @Option(help: "Seconds a client has to send a complete request head, from connecting or from a later request's first byte (default 20).")
+    var requestHeadTimeout: Int?
 
-    @Option(help: "Seconds a client has to send a request body, from the end of its head.")
-    var requestBodyTimeout = 30
+    @Option(help: "Seconds a client has to send a request body, from the end of its head (default 30).")
+    var requestBodyTimeout: Int?
 
-    @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429.")
-    var maxFeedPollsPerCredential = ServerConfiguration.defaultMaxFeedPollsPerCredential
+    @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429 (default 64).")
+    var maxFeedPollsPerCredential: Int?
 
-    func validate() throws {
-        // Hummingbird would take any Int and bind its low 16 bits: 70000 would listen on 4464.
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
-        if let issuer, !Self.isIssuerURL(issuer) {
-            throw ValidationError("--issuer must be an absolute http or https URL without query or fragment, e.g. https://auth.example.com")
-        }
-        guard (1...10).contains(maxDelegationDepth) else { throw ValidationError("--max-delegation-depth must be between 1 and 10") }
-        guard (0...300).contains(signingKeyActivationDelay) else {
-            throw ValidationError("--signing-key-activation-delay must be between 0 and 300 seconds")
-        }
-        // Checked before anything is written: resource servers' tokens must not open the admin API.
-        if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
-            throw ValidationError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
-        }
-        guard (1...10_000).contains(maxFeedPollsPerCredential) else {
-            throw ValidationError("--max-feed-polls-per-credential must be between 1 and 10000")
-        }
+    /// The `--config` file: the flag, else `AGENTAUTH_CONFIG`.
+    var configPath: String? {
+        configFile ?? ProcessInfo.processInfo.environment["AGENTAUTH_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func run() async throws {
+        let settings = try await Self.settings.resolve(self, configFile: configPath)
+        let host = settings.string("host") ?? "127.0.0.1"
+        let port = settings.int("port") ?? 8080
+        let issuer = settings.string("issuer")
+        let defaultAudience = settings.string("default-audience") ?? "agentauth"
+        let adminAudience = settings.string("admin-audience")
+        // The default issuer names the listening address: on 0.0.0.0 (or any public address)
+        // that is a URL no client can use, and tokens would carry it for good.
+        if issuer == nil, !Self.isLoopback(host) {
+            throw CLIError(
+                "\(settings.origin("host")) \(host) needs an issuer clients can reach (the default would be http://\(host):\(port)): pass --issuer https://your.public.name (or AGENTAUTH_ISSUER)"
+            )
+        }
+        // Checked before anything is written: resource servers' tokens must not open the admin API.
+        if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
+            throw CLIError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
+        }
         let connectionLimits: ConnectionLimits
         do {
             connectionLimits = try ConnectionLimits.raisingDescriptorLimit(
-                maxConnections: maxConnections,
-                requestHeadTimeoutSeconds: requestHeadTimeout,
-                requestBodyTimeoutSeconds: requestBodyTimeout
+                maxConnections: settings.int("max-connections"),
+                requestHeadTimeoutSeconds: settings.int("request-head-timeout") ?? 20,
+                requestBodyTimeoutSeconds: settings.int("request-body-timeout") ?? 30
             )
         } catch {
-            throw ValidationError(error.description)
+            throw CLIError(error.description)
         }
         var logger = Logger(label: "agentauth")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = settings.string("log-level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let algorithm = settings.string("signing-algorithm").flatMap(SigningAlgorithm.init(argument:)) ?? .eddsa
         let configuration = ServerConfiguration(
             host: host,
             port: port,
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             defaultAudience: defaultAudience,
             adminAudience: adminAudience,
-            signingAlgorithm: signingAlgorithm,
-            signingKeyActivationDelay: .seconds(signingKeyActivationDelay),
-            maxDelegationDepth: maxDelegationDepth,
+            signingAlgorithm: algorithm,
+            signingKeyActivationDelay: .seconds(settings.int("signing-key-activation-delay") ?? 5),
+            maxDelegationDepth: settings.int("max-delegation-depth") ?? 3,
             connectionLimits: connectionLimits,
-            maxFeedPollsPerCredential: maxFeedPollsPerCredential
+            maxFeedPollsPerCredential: settings.int("max-feed-polls-per-credential") ?? ServerConfiguration.defaultMaxFeedPollsPerCredential
         )
-        let store = try await store.open(create: true)
+        try await PortCheck.check(host: host, port: port)
+        var storeOptions = store
+        storeOptions.database = settings.string("database")
+        var keyOptions = masterKey
+        keyOptions.masterKeyFile = settings.string("master-key-file")
+        // One server per SQLite file: a second would fight the first over the write lock. Held
+        // until the process exits; the admin commands do not take it.
+        let lock = storeOptions.isPostgres ? nil : try ServerLock(database: storeOptions.location)
+        let store = try await storeOptions.open(create: true)
         // One service group runs the store and then the application. A group stops its services
         // in reverse order, each after the one after it has finished: on SIGTERM the application
         // drains the HTTP server, then flushes its batch writers (audit events, key usage), and
         // only then does the store close its pool and its LISTEN connection.
-        let application = ClosureService { [self, logger] in
-            try await serve(configuration, on: store, logger: logger)
+        let application = ClosureService { [logger, storeOptions, keyOptions] in
+            try await Self.serve(configuration, on: store, options: storeOptions, masterKey: keyOptions, algorithm: algorithm, logger: logger)
         }
         var group = ServiceGroupConfiguration(
             services: [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -124,23 +142,37 @@ struct ServeCommand: AsyncParsableCommand {
         // Past the request deadlines, a part that still has not stopped is cancelled, so a stuck
         // request or database cannot keep the process from exiting.
         group.maximumGracefulShutdownDuration = Self.maximumShutdownDuration
+        defer { withExtendedLifetime(lock) {} }
         try await ServiceGroup(configuration: group).run()
     }
 
     static let maximumShutdownDuration: Duration = .seconds(30)
 
     /// Initialises an empty store, checks the master key against it, and runs the application
-    /// until the service group shuts down.
-    private func serve(_ configuration: ServerConfiguration, on store: any AgentAuthStore, logger: Logger) async throws {
+    /// until the service group shuts down. "Listening" is printed once the socket is bound.
+    private static func serve(
+        _ configuration: ServerConfiguration,
+        on store: any AgentAuthStore,
+        options: StoreOptions,
+        masterKey: MasterKeyOptions,
+        algorithm: SigningAlgorithm,
+        logger: Logger
+    ) async throws {
         let isNew = try await !store.isInitialized()
-        let key = try masterKey.load(for: self.store, create: isNew)
-        try await masterKey.check(key, against: store, of: self.store)
-        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: key, algorithm: signingAlgorithm) {
-            Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
+        let key = try masterKey.load(for: options, create: isNew)
+        try await masterKey.check(key, against: store, of: options)
+        if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: key, algorithm: algorithm) {
+            Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: options.location)
         }
-        let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)
-        FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
-        try await app.run()
+        let listening = "AgentAuth listening on http://\(configuration.host):\(configuration.port) (issuer \(configuration.effectiveIssuer))\n"
+        let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger) {
+            FileHandle.standardOutput.write(Data(listening.utf8))
+        }
+        do {
+            try await app.run()
+        } catch {
+            throw PortCheck.message(for: error, host: configuration.host, port: configuration.port).map(CLIError.init) ?? error
+        }
     }
 
     /// RFC 8414 §2: the issuer is a URL with the `https` scheme (`http` accepted here for local
@@ -150,5 +182,9 @@ struct ServeCommand: AsyncParsableCommand {
             scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else { return false }
         return true
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

@@ -1,0 +1,52 @@
+import AgentAuthCore
+import AgentAuthServer
+import Foundation
+import Logging
+
+extension ServeCommand {
+    /// Every setting of `serve`, in the order `config show` prints them. A new one: an optional
+    /// `@Option` on `ServeCommand` and one line here (docs/configuration.md lists them).
+    static var settings: [Setting<ServeCommand>] {
+        [
+            .string("database", \.store.database, default: "./agentauth.sqlite", display: redactingPassword),
+            .string("master-key", nil, default: nil, secret: true, readsFile: false),
+            .string("master-key-file", \.masterKey.masterKeyFile, default: nil),
+            .string("host", \.host, default: "127.0.0.1"),
+            .int("port", \.port, default: 8080, in: 1...65535),
+            .string("issuer", \.issuer, default: nil) { value -> String? in isIssuerURL(value) ? nil : issuerProblem },
+            .string("default-audience", \.defaultAudience, default: "agentauth"),
+            .string("admin-audience", \.adminAudience, default: nil),
+            .choice("signing-algorithm", \.signingAlgorithm, default: .eddsa),
+            .int(
+                "signing-key-activation-delay",
+                \.signingKeyActivationDelay,
+                default: Int(SigningKeyRing.defaultActivationDelay),
+                in: 0...300,
+                unit: " seconds"
+            ),
+            .int("max-delegation-depth", \.maxDelegationDepth, default: 3, in: 1...10),
+            .string("log-level", \.logLevel, default: "info") { value -> String? in
+                Logger.Level(rawValue: value) == nil ? "must be one of \(logLevels)" : nil
+            },
+            .int("max-connections", \.maxConnections, default: nil),
+            .int("request-head-timeout", \.requestHeadTimeout, default: 20, in: 1...60, unit: " seconds"),
+            .int("request-body-timeout", \.requestBodyTimeout, default: 30, in: 1...600, unit: " seconds"),
+            .int(
+                "max-feed-polls-per-credential",
+                \.maxFeedPollsPerCredential,
+                default: ServerConfiguration.defaultMaxFeedPollsPerCredential,
+                in: 1...10_000
+            ),
+        ]
+    }
+
+    static let issuerProblem = "must be an absolute http or https URL without query or fragment, e.g. https://auth.example.com"
+    static let logLevels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// A database URL as `config show` prints it: the password replaced, the rest kept.
+    static func redactingPassword(_ location: String) -> String {
+        guard var components = URLComponents(string: location), components.password != nil else { return location }
+        components.password = "REDACTED"
+        return components.string ?? "<redacted>"
+    }
+}
