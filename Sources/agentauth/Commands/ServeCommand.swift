@@ -64,6 +64,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429.")
     var maxFeedPollsPerCredential = ServerConfiguration.defaultMaxFeedPollsPerCredential
 
+    @Option(
+        help:
+            "Days audit events are kept: older ones are removed at start and hourly, the chain anchored at the cut so `audit verify` still passes (default: kept forever; at least 1). Export them first with `audit export`."
+    )
+    var auditRetention: Int?
+
     func validate() throws {
         // Hummingbird would take any Int and bind its low 16 bits: 70000 would listen on 4464.
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -80,6 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...10_000).contains(maxFeedPollsPerCredential) else {
             throw ValidationError("--max-feed-polls-per-credential must be between 1 and 10000")
+        }
+        if let auditRetention, !(1...36_500).contains(auditRetention) {
+            throw ValidationError("--audit-retention must be between 1 and 36500 days")
         }
     }
 
@@ -106,7 +115,8 @@ struct ServeCommand: AsyncParsableCommand {
             signingKeyActivationDelay: .seconds(signingKeyActivationDelay),
             maxDelegationDepth: maxDelegationDepth,
             connectionLimits: connectionLimits,
-            maxFeedPollsPerCredential: maxFeedPollsPerCredential
+            maxFeedPollsPerCredential: maxFeedPollsPerCredential,
+            auditRetentionDays: auditRetention
         )
         let store = try await store.open(create: true)
         // One service group runs the store and then the application. A group stops its services
