@@ -5,7 +5,7 @@ public import Foundation
 /// transaction, or the lock appends wait for, and the kept chain verifies after every batch.
 public struct AuditRetention: Sendable {
     /// Events per transaction: a batch holds appends back for well under a second on either engine.
-    public static let defaultBatchSize = 5_000
+    public static let defaultBatchSize = 1_000
 
     let store: any AuditStore
     let key: AuditChainKey
