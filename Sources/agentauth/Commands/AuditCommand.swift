@@ -68,7 +68,10 @@ struct AuditCommand: AsyncParsableCommand {
             }
             if let anchor {
                 guard let expected = AuditAnchor(anchor) else { throw CLIError("--anchor must be SEQ:HASH") }
-                if let stored, expected.seq <= stored.seq {
+                if let stored, expected.seq == stored.seq, expected.hash != stored.hash {
+                    FileHandle.standardError.write(Data("audit log tampered: anchor \(anchor) does not match the chain's anchor\n".utf8))
+                    throw ExitCode(1)
+                } else if let stored, expected.seq <= stored.seq {
                     // Removed by a recorded removal (retention or `audit export --delete`): its export holds it.
                     FileHandle.standardError.write(
                         Data("note: anchor \(expected.seq) is before the chain's start (\(stored.seq)); check it against the export\n".utf8)
