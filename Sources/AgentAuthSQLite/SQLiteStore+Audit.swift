@@ -1,5 +1,5 @@
 public import AgentAuthCore
-import Foundation
+public import Foundation
 import GRDB
 
 /// The hash-chained audit log (`AuditStore`).
@@ -13,7 +13,8 @@ extension SQLiteStore {
     static func append(_ audit: AuditRecord?, _ db: Database) throws {
         guard let audit, !audit.events.isEmpty else { return }
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        let previous: (seq: Int64, hash: String)? = last.map { ($0["seq"], $0["hash"]) }
+        // A log whose every event was removed continues from its anchor.
+        let previous: (seq: Int64, hash: String)? = try last.map { ($0["seq"], $0["hash"]) } ?? anchor(db).map { ($0.seq, $0.hash) }
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO audit_events (seq, time, type, agent_id, credential_id, client_address, request_id, outcome, details, previous_hash, hash)
@@ -53,5 +54,66 @@ extension SQLiteStore {
 
     public func auditChain() async throws -> [AuditEvent] {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY seq").map(Self.auditEvent) }
+    }
+
+    public func auditChain(after seq: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                .map(Self.auditEvent)
+        }
+    }
+
+    public func auditAnchor() async throws -> AuditAnchor? {
+        try await read { db in try Self.anchor(db) }
+    }
+
+    public func auditCut(before time: Date) async throws -> Int64? {
+        try await read { db in
+            // Walks the chain from its start, which is what a cut removes, up to the first event to keep.
+            let firstKept = try Int64.fetchOne(
+                db,
+                sql: "SELECT seq FROM audit_events WHERE time >= ? ORDER BY seq LIMIT 1",
+                arguments: [time.timeIntervalSince1970]
+            )
+            let cut = try firstKept.map { $0 - 1 } ?? Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_events")
+            guard let cut, let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM audit_events"), cut >= oldest else { return nil }
+            return cut
+        }
+    }
+
+    public func pruneAudit(
+        through seq: Int64,
+        limit: Int,
+        details: [String: String],
+        at time: Date,
+        key: AuditChainKey
+    ) async throws
+        -> AuditPruneBatch?
+    {
+        try await write { db in
+            let anchor = try Self.anchor(db) ?? .genesis
+            let removed = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM audit_events WHERE seq <= ? ORDER BY seq LIMIT ?",
+                arguments: [seq, limit]
+            ).map(Self.auditEvent)
+            guard let last = removed.last else { return nil }
+            if let problem = AuditChain.verifyLinks(removed, from: anchor, key: key) {
+                throw StoreError.conflict("the audit events to remove do not verify: \(problem)")
+            }
+            try db.execute(sql: "DELETE FROM audit_events WHERE seq <= ?", arguments: [last.seq])
+            let batch = AuditPruneBatch(count: removed.count, anchor: AuditAnchor(seq: last.seq, hash: last.hash))
+            try db.execute(
+                sql: "INSERT INTO settings (name, value) VALUES ('audit_anchor', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                arguments: [batch.anchor.description]
+            )
+            let event = AuditChain.prunedEvent(count: batch.count, anchor: batch.anchor, details: details, at: time)
+            try Self.append(AuditRecord(events: [event], key: key), db)
+            return batch
+        }
+    }
+
+    static func anchor(_ db: Database) throws -> AuditAnchor? {
+        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'audit_anchor'").map(AuditAnchor.stored)
     }
 }

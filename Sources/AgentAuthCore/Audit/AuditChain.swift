@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// The key the chain's MACs are made with: derived from the master key (HKDF-SHA256), so it is
 /// never in the database, and someone who can write the database cannot recompute the chain.
@@ -70,12 +70,22 @@ public enum AuditChain {
         case broken(seq: Int64)
         /// The chain does not begin with the initialisation record: its start, or all of it, was deleted.
         case missingStart
+        /// The first event kept does not follow the stored anchor: events were deleted past the
+        /// anchor, or the anchor was edited.
+        case anchorMismatch(seq: Int64)
+        /// No `audit.pruned` event in the chain records the stored anchor: the anchor (and the
+        /// events before it) was not set by a removal this log recorded.
+        case anchorUnconfirmed(AuditAnchor)
 
         public var description: String {
             switch self {
             case .edited(let seq): "event \(seq) was edited (its hash does not match its content)"
             case .broken(let seq): "the chain breaks before event \(seq) (an event was deleted or inserted)"
             case .missingStart: "the chain does not begin with the \(AuditChain.initializationType) event (its start, or the whole log, was deleted)"
+            case .anchorMismatch(let seq):
+                "event \(seq), the first kept, does not follow the anchor (events were deleted past it, or the anchor was edited)"
+            case .anchorUnconfirmed(let anchor):
+                "no \(AuditEventType.auditPruned) event records the anchor \(anchor) (it was not set by a recorded removal)"
             }
         }
     }
@@ -85,13 +95,48 @@ public enum AuditChain {
     /// at the end is caught only against an anchor kept outside the database: `--anchor`.)
     public static func verify(_ events: [AuditEvent], key: AuditChainKey) -> Problem? {
         guard let first = events.first, first.type == initializationType else { return .missingStart }
-        var previous: (seq: Int64, hash: String) = (0, genesis)
+        return verifyLinks(events, from: .genesis, key: key)
+    }
+
+    /// Checks what a store keeps: from the genesis value when nothing was removed (`anchor` is
+    /// `nil`), else from the anchor. Then the first event must follow the anchor, and a kept
+    /// `audit.pruned` event (whose hash no one without the master key can forge) must record
+    /// that very anchor, so that neither deleting more of the start nor moving the anchor to
+    /// match passes.
+    public static func verify(_ events: [AuditEvent], anchor: AuditAnchor?, key: AuditChainKey) -> Problem? {
+        guard let anchor else { return verify(events, key: key) }
+        guard let first = events.first else { return .anchorUnconfirmed(anchor) }
+        guard first.seq == anchor.seq + 1, first.previousHash == anchor.hash else { return .anchorMismatch(seq: first.seq) }
+        if let problem = verifyLinks(events, from: anchor, key: key) { return problem }
+        guard events.contains(where: { records($0, anchor: anchor) }) else { return .anchorUnconfirmed(anchor) }
+        return nil
+    }
+
+    /// Checks that `events` (oldest first) continue the chain at `anchor`, each following the one
+    /// before it with its content intact: a segment, as a removal checks what it removes and an
+    /// export's reader checks the file.
+    public static func verifyLinks(_ events: [AuditEvent], from anchor: AuditAnchor, key: AuditChainKey) -> Problem? {
+        var previous = anchor
         for event in events {
             guard event.seq == previous.seq + 1, event.previousHash == previous.hash else { return .broken(seq: event.seq) }
             guard digest(event, key: key) == event.hash else { return .edited(seq: event.seq) }
-            previous = (event.seq, event.hash)
+            previous = AuditAnchor(seq: event.seq, hash: event.hash)
         }
         return nil
+    }
+
+    /// The `audit.pruned` event a removal appends, recording the anchor it left (`count` events
+    /// removed) and why (`details`: the cut, who asked).
+    public static func prunedEvent(count: Int, anchor: AuditAnchor, details: [String: String], at time: Date) -> AuditEvent {
+        var details = details
+        details["count"] = String(count)
+        details["anchor_seq"] = String(anchor.seq)
+        details["anchor_hash"] = anchor.hash
+        return AuditEvent(time: time, type: .auditPruned, details: details)
+    }
+
+    static func records(_ event: AuditEvent, anchor: AuditAnchor) -> Bool {
+        event.type == .auditPruned && event.details["anchor_seq"] == String(anchor.seq) && event.details["anchor_hash"] == anchor.hash
     }
 }
 

@@ -26,6 +26,9 @@ extension AuditEventType {
     public static let storeInitialized = AuditEventType(rawValue: "store.initialized")
     /// Events lost because the write queue was full; `count` says how many.
     public static let auditDropped = AuditEventType(rawValue: "audit.dropped")
+    /// The oldest events were removed (retention, or `audit export --delete`): `count`, and the
+    /// anchor the kept chain starts from (`anchor_seq`, `anchor_hash`), which verification requires.
+    public static let auditPruned = AuditEventType(rawValue: "audit.pruned")
 
     // Admin changes, each stored in the change's own transaction.
     public static let agentCreated = AuditEventType(rawValue: "agent.created")

@@ -19,8 +19,23 @@ public protocol AuditStore: Sendable {
     func appendAudit(_ events: [AuditEvent], key: AuditChainKey) async throws
     /// Events matching the filter, newest first.
     func auditEvents(_ filter: AuditFilter) async throws -> [AuditEvent]
-    /// The whole chain, oldest first (for verification).
+    /// The whole chain kept, oldest first (for verification).
     func auditChain() async throws -> [AuditEvent]
+    /// Kept events with `seq` greater than `seq`, oldest first, at most `limit`: the chain in pages.
+    func auditChain(after seq: Int64, limit: Int) async throws -> [AuditEvent]
+    /// Where the kept chain starts: the last removed event, `nil` while none was ever removed.
+    func auditAnchor() async throws -> AuditAnchor?
+    /// The furthest a removal of events older than `time` may go: the last of the oldest events
+    /// that are all older than `time` (events are removed from the start of the chain only, and
+    /// an event is never removed while an older-numbered one stays). `nil` when there is none.
+    func auditCut(before time: Date) async throws -> Int64?
+    /// In one transaction: removes the oldest kept events up to `through` (inclusive), at most
+    /// `limit`, after checking they continue the chain from the anchor intact
+    /// (`AuditChain.verifyLinks`; throws `StoreError.conflict`, removing nothing, when not);
+    /// moves the anchor to the last one removed; and appends an `audit.pruned` event recording
+    /// it (`AuditChain.prunedEvent` with `details`, at `time`). Appends wait meanwhile, so the
+    /// chain stays linear. Returns `nil`, writing nothing, when there is nothing to remove.
+    func pruneAudit(through seq: Int64, limit: Int, details: [String: String], at time: Date, key: AuditChainKey) async throws -> AuditPruneBatch?
 }
 
 /// Which audit events to list.

@@ -69,6 +69,9 @@ public func backgroundServices(components: ServerComponents, logger: Logger) -> 
             )
         },
     ]
+    if let days = components.configuration.auditRetentionDays {
+        services.append(auditRetentionService(days: days, components: components, logger: logger))
+    }
     if let notifier = components.store as? any StoreChangeNotifier {
         services.append(StoreChangeFollower(notifier: notifier, revocationSync: components.revocationSync, keyRing: components.keyRing))
     }

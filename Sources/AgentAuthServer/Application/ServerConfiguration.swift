@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var connectionLimits: ConnectionLimits
     /// Revocation-feed long-polls one credential may hold open at once; past it, 429.
     public var maxFeedPollsPerCredential: Int
+    /// Days audit events are kept (`--audit-retention`): older ones are removed at start and
+    /// hourly, the chain anchored at the cut (`AuditRetention`). `nil`, the default: kept forever.
+    public var auditRetentionDays: Int?
 
     /// One per verifier process is what a follower holds; this leaves room for dozens of
     /// processes sharing one `introspect` key, and bounds what one leaked key can hold.
@@ -52,7 +55,8 @@ public struct ServerConfiguration: Sendable {
         maxDelegationDepth: Int = TokenExchangeGrant.defaultMaxDepth,
         serverName: String = "agentauth",
         connectionLimits: ConnectionLimits = .init(),
-        maxFeedPollsPerCredential: Int = Self.defaultMaxFeedPollsPerCredential
+        maxFeedPollsPerCredential: Int = Self.defaultMaxFeedPollsPerCredential,
+        auditRetentionDays: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -68,6 +72,7 @@ public struct ServerConfiguration: Sendable {
         self.serverName = serverName
         self.connectionLimits = connectionLimits
         self.maxFeedPollsPerCredential = maxFeedPollsPerCredential
+        self.auditRetentionDays = auditRetentionDays
     }
 
     public var effectiveIssuer: String {

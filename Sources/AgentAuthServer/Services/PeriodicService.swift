@@ -7,9 +7,12 @@ struct PeriodicService: Service {
     let name: String
     let interval: Duration
     let logger: Logger
+    /// Whether `work` also runs as the service starts, before the first interval has passed.
+    var runsAtStart = false
     let work: @Sendable (_ final: Bool) async throws -> Void
 
     func run() async throws {
+        if runsAtStart { await perform(final: false) }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

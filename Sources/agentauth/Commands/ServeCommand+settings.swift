@@ -37,6 +37,7 @@ extension ServeCommand {
                 default: ServerConfiguration.defaultMaxFeedPollsPerCredential,
                 in: 1...10_000
             ),
+            .int("audit-retention", \.auditRetention, default: nil, in: 1...36_500, unit: " days"),
         ]
     }
 

@@ -70,6 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429 (default 64).")
     var maxFeedPollsPerCredential: Int?
 
+    @Option(
+        help:
+            "Days audit events are kept: older ones are removed at start and hourly, the chain anchored at the cut so `audit verify` still passes (default: kept forever; 1–36500). Export them first with `audit export`."
+    )
+    var auditRetention: Int?
+
     /// The `--config` file: the flag, else `AGENTAUTH_CONFIG`.
     var configPath: String? {
         configFile ?? ProcessInfo.processInfo.environment["AGENTAUTH_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -116,7 +122,8 @@ struct ServeCommand: AsyncParsableCommand {
             signingKeyActivationDelay: .seconds(settings.int("signing-key-activation-delay") ?? 5),
             maxDelegationDepth: settings.int("max-delegation-depth") ?? 3,
             connectionLimits: connectionLimits,
-            maxFeedPollsPerCredential: settings.int("max-feed-polls-per-credential") ?? ServerConfiguration.defaultMaxFeedPollsPerCredential
+            maxFeedPollsPerCredential: settings.int("max-feed-polls-per-credential") ?? ServerConfiguration.defaultMaxFeedPollsPerCredential,
+            auditRetentionDays: settings.int("audit-retention")
         )
         try await PortCheck.check(host: host, port: port)
         var storeOptions = store
