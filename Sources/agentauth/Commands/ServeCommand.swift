@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port: Int = 8080
 
-    @Option(help: "Issuer URL of the tokens this server signs (default http://HOST:PORT).")
+    @Option(help: "Issuer URL of the tokens this server signs (default http://HOST:PORT, or https://HOST:PORT with --tls-cert).")
     var issuer: String?
 
     @Option(help: "Audience every client may request by default: the audience of resource servers' tokens.")
@@ -64,7 +64,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429.")
     var maxFeedPollsPerCredential = ServerConfiguration.defaultMaxFeedPollsPerCredential
 
+    @Option(help: "PEM certificate chain to serve HTTPS with (the server's certificate first); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of the --tls-cert certificate.")
+    var tlsKey: String?
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy (IP address or CIDR range, IPv4 or IPv6; repeatable) whose Forwarded or X-Forwarded-For header gives the client's address. Without it those headers are ignored."
+    )
+    var trustedProxies: [String] = []
+
+    @Option(help: "Seconds /readyz answers 503 after SIGTERM before the server stops accepting connections (for load balancers to notice).")
+    var shutdownGrace = 0
+
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key must be given together") }
+        do {
+            _ = try TrustedProxies(trustedProxies)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        // Within the group's maximum shutdown time, leaving the rest for requests in flight.
+        guard (0...15).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be between 0 and 15 seconds") }
         // Hummingbird would take any Int and bind its low 16 bits: 70000 would listen on 4464.
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let issuer, !Self.isIssuerURL(issuer) {
@@ -75,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--signing-key-activation-delay must be between 0 and 300 seconds")
         }
         // Checked before anything is written: resource servers' tokens must not open the admin API.
-        if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
+        if (adminAudience ?? issuer ?? "\(tlsCert == nil ? "http" : "https")://\(host):\(port)") == defaultAudience {
             throw ValidationError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
         }
         guard (1...10_000).contains(maxFeedPollsPerCredential) else {
@@ -96,7 +120,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "agentauth")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = ServerConfiguration(
+        // Checked before the store is opened, so a wrong file changes nothing.
+        let tls = try tlsCert.map { certificate in try ServerTLS(certificateFile: certificate, keyFile: tlsKey ?? "") }
+        var configuration = ServerConfiguration(
             host: host,
             port: port,
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
@@ -108,16 +134,23 @@ struct ServeCommand: AsyncParsableCommand {
             connectionLimits: connectionLimits,
             maxFeedPollsPerCredential: maxFeedPollsPerCredential
         )
+        configuration.tls = tls
+        configuration.trustedProxies = try TrustedProxies(trustedProxies)
+        configuration.drain = ShutdownDrain(grace: .seconds(shutdownGrace))
         let store = try await store.open(create: true)
         // One service group runs the store and then the application. A group stops its services
         // in reverse order, each after the one after it has finished: on SIGTERM the application
         // drains the HTTP server, then flushes its batch writers (audit events, key usage), and
-        // only then does the store close its pool and its LISTEN connection.
-        let application = ClosureService { [self, logger] in
+        // only then does the store close its pool and its LISTEN connection. Before all of them,
+        // the drain marks the process as not ready and waits --shutdown-grace.
+        let application = ClosureService { [self, logger, configuration] in
             try await serve(configuration, on: store, logger: logger)
         }
         var group = ServiceGroupConfiguration(
-            services: [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [
+                .init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: configuration.drain),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -139,7 +172,8 @@ struct ServeCommand: AsyncParsableCommand {
             Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: self.store.location)
         }
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger)
-        FileHandle.standardOutput.write(Data("AgentAuth listening on http://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
+        let scheme = configuration.tls == nil ? "http" : "https"
+        FileHandle.standardOutput.write(Data("AgentAuth listening on \(scheme)://\(host):\(port) (issuer \(configuration.effectiveIssuer))\n".utf8))
         try await app.run()
     }
 
