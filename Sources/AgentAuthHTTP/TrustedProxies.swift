@@ -41,7 +41,7 @@ public struct TrustedProxies: Sendable {
             guard let bytes = Self.addressBytes(String(parts[0])) else { throw InvalidTrustedProxy(value: text) }
             var prefixLength = bytes.count * 8
             if parts.count == 2 {
-                guard let length = Int(parts[1]), parts[1].allSatisfy(\.isASCII), (0...bytes.count * 8).contains(length) else {
+                guard let length = Int(parts[1]), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), (0...bytes.count * 8).contains(length) else {
                     throw InvalidTrustedProxy(value: text)
                 }
                 prefixLength = length
