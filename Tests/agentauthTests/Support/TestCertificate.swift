@@ -40,6 +40,9 @@ struct TestCertificate {
         try Data(key.pemRepresentation.utf8).write(to: URL(fileURLWithPath: keyFile))
     }
 
+    /// The flags that serve HTTPS with it.
+    var serveArguments: [String] { ["--tls-cert", certificateFile, "--tls-key", keyFile] }
+
     /// Runs `body` with a client trusting this certificate alone, shut down afterwards.
     func withClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
         var tls = TLSConfiguration.makeClientConfiguration()
