@@ -9,8 +9,11 @@ import NIOCore
 public struct AgentAuthRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: AgentIdentity?
-    /// The peer's IP address, for per-address limits; nil when not on a socket (in-process tests).
+    /// The TCP peer's IP address; nil when not on a socket (in-process tests).
     public let remoteAddress: String?
+    /// The client's IP address, for per-address limits and the audit log: the peer's, or behind
+    /// a trusted reverse proxy the one it forwarded (`ClientAddressMiddleware`).
+    public internal(set) var clientAddress: String?
 
     /// The largest request body read (64 KiB): AgentAuth's requests are small forms and JSON.
     public static let maxBodySize = 64 * 1024
@@ -19,6 +22,7 @@ public struct AgentAuthRequestContext: AuthRequestContext, RequestContext {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.clientAddress = remoteAddress
     }
 
     public var maxUploadSize: Int { Self.maxBodySize }

@@ -1,5 +1,6 @@
 import Hummingbird
 public import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import NIOCore
 import NIOHTTPTypesHTTP1
@@ -36,7 +37,11 @@ extension HTTPServerBuilder {
     /// limits above our own 431 limits, and credential guarding. Pair it with
     /// `ApplicationConfiguration.agentAuth(address:serverName:limits:logger:)` of the same
     /// limits, which bounds the connections accepted ahead of their close.
-    public static func agentAuthHTTP1(_ limits: ConnectionLimits = .init()) -> HTTPServerBuilder {
+    ///
+    /// With `tls`, HTTPS: TLS wraps the same guarded channel, so the cap, the deadlines (the
+    /// handshake counts against the head deadline) and the guard hold as over plain HTTP. A
+    /// plain-HTTP request to the port fails the handshake and its connection is closed.
+    public static func agentAuthHTTP1(_ limits: ConnectionLimits = .init(), tls: ServerTLS? = nil) -> HTTPServerBuilder {
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: limits.requestHeadTimeout, bodyTimeout: limits.requestBodyTimeout)],
             idleTimeout: limits.idleTimeout,
@@ -44,7 +49,12 @@ extension HTTPServerBuilder {
         )
         let maximum = limits.effectiveMaxConnections
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(inner: HTTP1Channel(responder: responder, configuration: configuration), cap: ConnectionCap(maximum: maximum))
+            let guarded = GuardedHTTP1Channel(
+                inner: HTTP1Channel(responder: responder, configuration: configuration),
+                cap: ConnectionCap(maximum: maximum)
+            )
+            guard let tls else { return guarded }
+            return try TLSChannel(guarded, tlsConfiguration: tls.configuration)
         }
     }
 }

@@ -22,3 +22,6 @@
 @_exported public import struct AgentAuthHTTP.OAuthError
 @_exported public import struct AgentAuthHTTP.RequestLimitsMiddleware
 @_exported public import struct AgentAuthHTTP.RequireScope
+@_exported public import struct AgentAuthHTTP.ServerTLS
+@_exported public import struct AgentAuthHTTP.ServerTLSError
+@_exported public import class AgentAuthHTTP.ShutdownDrain

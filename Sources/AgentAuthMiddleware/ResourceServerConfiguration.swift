@@ -42,6 +42,12 @@ public struct ResourceServerConfiguration: Sendable {
     public var limitsRefreshInterval: Duration
     /// The HTTP server's connection cap and request deadlines.
     public var connectionLimits: ConnectionLimits
+    /// A PEM file of the CA (or the self-signed certificate) that signed an `https` auth
+    /// server's certificate: requests to the auth server then trust it alone instead of the
+    /// system's roots. nil: the system's roots.
+    public var authServerCAFile: String?
+    /// The certificate and key this server serves HTTPS with (`httpServer`); nil: plain HTTP.
+    public var tls: ServerTLS?
 
     public init(
         authServer: String,
@@ -55,7 +61,9 @@ public struct ResourceServerConfiguration: Sendable {
         jwksRefreshInterval: Duration = .seconds(300),
         usageReportInterval: Duration = .seconds(1),
         limitsRefreshInterval: Duration = .seconds(60),
-        connectionLimits: ConnectionLimits = ConnectionLimits()
+        connectionLimits: ConnectionLimits = ConnectionLimits(),
+        authServerCAFile: String? = nil,
+        tls: ServerTLS? = nil
     ) {
         self.authServer = authServer
         self.issuer = issuer
@@ -69,6 +77,8 @@ public struct ResourceServerConfiguration: Sendable {
         self.usageReportInterval = usageReportInterval
         self.limitsRefreshInterval = limitsRefreshInterval
         self.connectionLimits = connectionLimits
+        self.authServerCAFile = authServerCAFile
+        self.tls = tls
     }
 
     /// `authServer` without a trailing slash.
@@ -83,8 +93,8 @@ public struct ResourceServerConfiguration: Sendable {
 
     /// Hummingbird's HTTP/1 server with this configuration's connection cap and request
     /// deadlines, refusing credential headers padded with whitespace (which HTTP parsing would
-    /// otherwise trim into a valid-looking credential).
-    public var httpServer: HTTPServerBuilder { .agentAuthHTTP1(connectionLimits) }
+    /// otherwise trim into a valid-looking credential); over TLS when `tls` is set.
+    public var httpServer: HTTPServerBuilder { .agentAuthHTTP1(connectionLimits, tls: tls) }
 
     /// The application configuration that goes with `httpServer`: it also stops accepting
     /// connections a little past the cap, so a flood cannot outrun the cap's closes.

@@ -52,21 +52,25 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
     let errors = JSONErrorMiddleware<Context>()
 
     public init(configuration: ResourceServerConfiguration, logger: Logger = Logger(label: "agentauth.resource-server")) {
+        let clients = AuthServerHTTPClients.clients(caFile: configuration.authServerCAFile)
         let keys = RemoteJWKS(
             authServer: configuration.authServerBase,
             issuer: configuration.expectedIssuer,
+            httpClient: clients.requests,
             refreshInterval: configuration.jwksRefreshInterval,
             logger: logger
         )
         let limits = LimitsFollower(
             authServer: configuration.authServerBase,
             credential: configuration.introspectionKey,
+            httpClient: clients.longPolls,
             refreshInterval: configuration.limitsRefreshInterval,
             logger: logger
         )
         let usage = UsageReporter(
             authServer: configuration.authServerBase,
             credential: configuration.introspectionKey,
+            httpClient: clients.longPolls,
             interval: configuration.usageReportInterval,
             logger: logger
         )
@@ -76,6 +80,7 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
             apiKeyCache: APIKeyCache(ttl: configuration.apiKeyCacheTTL),
             keySource: keys,
             limits: limits,
+            httpClient: clients.longPolls,
             stalenessBound: configuration.feedStalenessBound,
             tokenStalenessBound: configuration.tokenStalenessBound,
             logger: logger
@@ -92,7 +97,11 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
         self.usage = usage
         self.rateLimits = RateLimitMiddleware(limiter: RequestLimiter(state: limits.state), usage: usage.counter)
         self.authenticator = ResourceAuthenticator(
-            introspection: IntrospectionClient(authServer: configuration.authServerBase, introspectionKey: configuration.introspectionKey),
+            introspection: IntrospectionClient(
+                authServer: configuration.authServerBase,
+                introspectionKey: configuration.introspectionKey,
+                httpClient: clients.requests
+            ),
             tokens: tokens,
             feed: feed
         )

@@ -59,6 +59,26 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request body, from the end of its head.")
     var requestBodyTimeout = 30
 
+    @Option(help: "PEM certificate chain to serve HTTPS with; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of the --tls-cert certificate.")
+    var tlsKey: String?
+
+    @Option(help: "PEM file of the CA (or self-signed certificate) of an https auth server, trusted instead of the system's roots.")
+    var authServerCA: String?
+
+    @Option(help: "Seconds /readyz answers 503 after SIGTERM before the server stops accepting connections.")
+    var shutdownGrace = 0
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key must be given together") }
+        guard (0...15).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be between 0 and 15 seconds") }
+        if let authServerCA, !FileManager.default.isReadableFile(atPath: authServerCA) {
+            throw ValidationError("cannot read the --auth-server-ca file \(authServerCA)")
+        }
+    }
+
     func run() async throws {
         // Eviction sorts the cache under its lock: keep it to a size where that stays short.
         guard (0...1_000_000).contains(tokenCacheCapacity) else { throw ValidationError("--token-cache-capacity must be between 0 and 1000000") }
@@ -75,6 +95,7 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        let tls = try tlsCert.map { certificate in try ServerTLS(certificateFile: certificate, keyFile: tlsKey ?? "") }
         let configuration = ResourceServerConfiguration(
             authServer: authServer,
             issuer: issuer,
@@ -84,16 +105,20 @@ struct ExampleAgentAPI: AsyncParsableCommand {
             tokenCacheCapacity: tokenCacheCapacity,
             feedStalenessBound: .seconds(stalenessSeconds),
             tokenStalenessBound: .seconds(tokenStalenessSeconds),
-            connectionLimits: connectionLimits
+            connectionLimits: connectionLimits,
+            authServerCAFile: authServerCA,
+            tls: tls
         )
         let agentAuth = ResourceServerMiddleware<AgentAuthRequestContext>(configuration: configuration)
+        // On SIGTERM /readyz fails first, for --shutdown-grace; then the server drains its requests.
+        let drain = ShutdownDrain(grace: .seconds(shutdownGrace))
         let app = Application(
-            router: ExampleRoutes.router(agentAuth: agentAuth),
+            router: ExampleRoutes.router(agentAuth: agentAuth, drain: drain),
             server: configuration.httpServer,
             configuration: configuration.applicationConfiguration(address: .hostname(host, port: port), serverName: "example-agent-api"),
             // Follows the revocation feed and refreshes the issuer's keys beside the HTTP server.
             services: [agentAuth]
         )
-        try await app.runService()
+        try await drain.run(app, logger: app.logger)
     }
 }

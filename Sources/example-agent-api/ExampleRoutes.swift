@@ -6,12 +6,14 @@ enum ExampleRoutes {
     static let conversationsRead = Scope("conversations:read")!
     static let billingRead = Scope("billing:read")!
 
-    static func router(agentAuth: ResourceServerMiddleware<AgentAuthRequestContext>) -> Router<AgentAuthRequestContext> {
+    static func router(agentAuth: ResourceServerMiddleware<AgentAuthRequestContext>, drain: ShutdownDrain) -> Router<AgentAuthRequestContext> {
         let router = Router(context: AgentAuthRequestContext.self)
         router.add(middleware: agentAuth)
         router.get("healthz") { _, _ in ["status": "ok"] }
-        // Ready while the revocation feed is fresh: otherwise revocations may not be seen in time.
+        // Ready while the revocation feed is fresh (otherwise revocations may not be seen in
+        // time) and the process is not shutting down.
         router.get("readyz") { _, _ -> [String: String] in
+            guard !drain.isDraining else { throw OAuthError.temporarilyUnavailable("the server is shutting down", retryAfter: 5) }
             try agentAuth.checkReady()
             return ["status": "ready"]
         }

@@ -1,5 +1,6 @@
 import AgentAuthTesting
 import Foundation
+import NIOHTTP1
 import Testing
 
 #if canImport(Glibc)
@@ -30,6 +31,31 @@ struct ExampleAPILifecycleTests {
                 return
             }
             #expect(example.process.process.terminationStatus == 0, "\(example.process.output)")
+        }
+    }
+
+    @Test("SIGTERM with --shutdown-grace: /readyz answers 503 while requests are still served, then exit 0")
+    func readinessFailsDuringTheGrace() async throws {
+        try await withTemporaryDirectory { directory in
+            let started = try await AuthServerProcess.start(in: directory)
+            defer { started.process.stop() }
+            let example = try await ExampleAPIProcess.start(
+                authServer: started.base,
+                admin: started.admin,
+                in: directory,
+                arguments: ["--shutdown-grace", "2"]
+            )
+            defer { example.process.stop() }
+            example.process.process.send(SIGTERM)
+            var readiness: Int?
+            let graceEnd = ContinuousClock.now + .milliseconds(1500)
+            while ContinuousClock.now < graceEnd, readiness != 503 {
+                readiness = try? await HTTP.send(.GET, "\(example.base)/readyz", timeout: 5).status
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(readiness == 503, "/readyz during the grace")
+            #expect(try await HTTP.send(.GET, "\(example.base)/healthz", timeout: 5).status == 200, "still serving during the grace")
+            #expect(await example.process.process.exitStatus() == 0, "\(example.process.output)")
         }
     }
 }

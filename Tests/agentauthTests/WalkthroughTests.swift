@@ -1,4 +1,5 @@
 import AgentAuthTesting
+import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import Testing
@@ -107,10 +108,10 @@ struct WalkthroughTests {
         }
     }
 
-    static func waitUntilHealthy(_ base: String) async throws {
+    static func waitUntilHealthy(_ base: String, client: HTTPClient = .shared) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if let response = try? await HTTP.send(.GET, "\(base)/healthz"), response.status == 200 { return }
+            if let response = try? await HTTP.send(.GET, "\(base)/healthz", client: client), response.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw CLIFailure("\(base) never became healthy")

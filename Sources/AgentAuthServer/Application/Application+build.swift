@@ -20,7 +20,7 @@ public func buildApplication(
     try await components.prepare()
     return Application(
         router: buildRouter(components: components),
-        server: .agentAuthHTTP1(configuration.connectionLimits),
+        server: .agentAuthHTTP1(configuration.connectionLimits, tls: configuration.tls),
         configuration: .agentAuth(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: configuration.serverName,
@@ -98,9 +98,10 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
     let adminAudience: Set<String> = [configuration.effectiveAdminAudience]
 
     let router = Router(context: AgentAuthRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: RequestLimitsMiddleware())
-    HealthController(store: components.store).addRoutes(to: router)
+    HealthController(store: components.store, drain: configuration.drain).addRoutes(to: router)
     DiscoveryController(issuer: configuration.effectiveIssuer, keyRing: components.keyRing).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
     router.group("oauth")

@@ -36,6 +36,13 @@ public struct ServerConfiguration: Sendable {
     /// Days audit events are kept (`--audit-retention`): older ones are removed at start and
     /// hourly, the chain anchored at the cut (`AuditRetention`). `nil`, the default: kept forever.
     public var auditRetentionDays: Int?
+    /// The certificate and key to serve HTTPS with; nil: plain HTTP.
+    public var tls: ServerTLS?
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client's address; none by default.
+    public var trustedProxies: TrustedProxies = .none
+    /// Set once a graceful shutdown begins, after which `/readyz` answers 503. Run it as a service
+    /// after the application (`agentauth serve` does) for it to be set before the server stops accepting.
+    public var drain = ShutdownDrain()
 
     /// One per verifier process is what a follower holds; this leaves room for dozens of
     /// processes sharing one `introspect` key, and bounds what one leaked key can hold.
@@ -77,7 +84,7 @@ public struct ServerConfiguration: Sendable {
 
     public var effectiveIssuer: String {
         if let issuer { return issuer }
-        return "http://\(host):\(port)"
+        return "\(tls == nil ? "http" : "https")://\(host):\(port)"
     }
 
     public var effectiveAdminAudience: String { adminAudience ?? effectiveIssuer }

@@ -10,7 +10,7 @@ extension AuditActor {
             agentID: context.identity?.agentID,
             credentialID: context.identity?.credentialID,
             via: via,
-            clientAddress: context.remoteAddress,
+            clientAddress: context.clientAddress,
             requestID: context.id,
             chainKey: chainKey
         )

@@ -20,7 +20,7 @@ struct AuditRefusalsMiddleware: RouterMiddleware {
                     type: type,
                     agentID: context.identity?.agentID,
                     credentialID: context.identity?.credentialID,
-                    clientAddress: context.remoteAddress,
+                    clientAddress: context.clientAddress,
                     reason: "\(refusal.status.code) \(refusal.code) \(request.method.rawValue) \(context.endpointPath ?? request.uri.path)"
                 )
             }

@@ -55,7 +55,7 @@ struct CallerAuthorization {
                 type: .introspectionRefused,
                 agentID: agentID,
                 credentialID: credentialID,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 reason: "insufficient_scope"
             )
             throw OAuthError.insufficientScope(Scope.introspect.value)

@@ -36,7 +36,7 @@ struct ClientAuthenticationGate {
         do {
             return try await authenticator.authenticate(credentials)
         } catch let failure as ClientAuthenticationFailure {
-            let addressKey = "address:" + (context.remoteAddress ?? "local")
+            let addressKey = "address:" + (context.clientAddress ?? "local")
             let pairKey = "client:" + (failure.clientID ?? "-") + "|" + addressKey
             clientFailures.recordFailure(pairKey)
             addressFailures.recordFailure(addressKey)
@@ -44,7 +44,7 @@ struct ClientAuthenticationGate {
                 type: .clientAuthenticationFailure,
                 agentID: failure.agentID,
                 credentialID: failure.clientID,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 reason: failure.reason.rawValue
             )
             try? await Task.sleep(until: started + Self.failureFloor, clock: .continuous)

@@ -35,7 +35,7 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
                         type: .apiKeyFailure,
                         agentID: found?.agent.id,
                         credentialID: found?.key.id,
-                        clientAddress: context.remoteAddress,
+                        clientAddress: context.clientAddress,
                         reason: rejection.description
                     )
                     throw OAuthError.invalidToken()
@@ -60,7 +60,7 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             audit.recordFailure(
                 type: .apiKeyFailure,
                 credentialID: nil,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 reason: rejection.description
             )
             throw OAuthError.invalidToken()
@@ -71,7 +71,7 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
             audit.recordFailure(
                 type: .tokenFailure,
                 credentialID: nil,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 reason: rejection.description
             )
             throw OAuthError.invalidToken()

@@ -63,7 +63,7 @@ struct LimitsController {
                     type: .quotaExhausted,
                     agentID: exhaustion.agentID,
                     credentialID: exhaustion.subject == exhaustion.agentID ? nil : exhaustion.subject,
-                    clientAddress: context.remoteAddress,
+                    clientAddress: context.clientAddress,
                     requestID: context.id,
                     details: [
                         "subject": exhaustion.subject,

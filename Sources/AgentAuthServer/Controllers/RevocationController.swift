@@ -76,7 +76,7 @@ struct RevocationController {
             type: .revocationRefused,
             agentID: client.agentID,
             credentialID: client.clientID,
-            clientAddress: context.remoteAddress,
+            clientAddress: context.clientAddress,
             reason: "not_issued_to_caller"
         )
         return Self.revoked(context)

@@ -57,7 +57,7 @@ struct TokenController {
                 type: .tokenRefused,
                 agentID: client.agentID,
                 credentialID: client.clientID,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 reason: OAuthErrorCode.rateLimited.rawValue
             )
             throw limit.refusal
@@ -82,7 +82,7 @@ struct TokenController {
                 type: .tokenRefused,
                 agentID: client.agentID,
                 credentialID: client.clientID,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 reason: refusal.code.rawValue
             )
             throw refusal
@@ -100,7 +100,7 @@ struct TokenController {
                 type: claims.actors.isEmpty ? .tokenIssued : .tokenExchanged,
                 agentID: client.agentID,
                 credentialID: client.clientID,
-                clientAddress: context.remoteAddress,
+                clientAddress: context.clientAddress,
                 requestID: context.id,
                 details: details
             )

@@ -38,6 +38,10 @@ extension ServeCommand {
                 in: 1...10_000
             ),
             .int("audit-retention", \.auditRetention, default: nil, in: 1...36_500, unit: " days"),
+            .string("tls-cert", \.tlsCert, default: nil),
+            .string("tls-key", \.tlsKey, default: nil),
+            .list("trusted-proxy", \.trustedProxies),
+            .int("shutdown-grace", \.shutdownGrace, default: 0, in: 0...15, unit: " seconds"),
         ]
     }
 

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (default 8080).")
     var port: Int?
 
-    @Option(help: "Issuer URL of the tokens this server signs (default http://HOST:PORT).")
+    @Option(help: "Issuer URL of the tokens this server signs (default http://HOST:PORT, or https://HOST:PORT with --tls-cert).")
     var issuer: String?
 
     @Option(help: "Audience every client may request by default: the audience of resource servers' tokens (default agentauth).")
@@ -70,6 +70,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Revocation-feed long-polls one credential may hold open at once; more get 429 (default 64).")
     var maxFeedPollsPerCredential: Int?
 
+    @Option(help: "PEM certificate chain to serve HTTPS with (the server's certificate first); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of the --tls-cert certificate.")
+    var tlsKey: String?
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy (IP address or CIDR range, IPv4 or IPv6; repeatable) whose Forwarded or X-Forwarded-For header gives the client's address. Without it those headers are ignored."
+    )
+    var trustedProxies: [String] = []
+
+    @Option(
+        help:
+            "Seconds /readyz answers 503 after SIGTERM before the server stops accepting connections, for load balancers to notice (default 0, at most 15)."
+    )
+    var shutdownGrace: Int?
+
     @Option(
         help:
             "Days audit events are kept: older ones are removed at start and hourly, the chain anchored at the cut so `audit verify` still passes (default: kept forever; 1–36500). Export them first with `audit export`."
@@ -95,8 +114,19 @@ struct ServeCommand: AsyncParsableCommand {
                 "\(settings.origin("host")) \(host) needs an issuer clients can reach (the default would be http://\(host):\(port)): pass --issuer https://your.public.name (or AGENTAUTH_ISSUER)"
             )
         }
+        let tlsCertificate = settings.string("tls-cert")
+        let tlsKey = settings.string("tls-key")
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw CLIError("--tls-cert and --tls-key must be given together") }
+        // Checked before the store is opened, so a wrong file changes nothing.
+        let tls = try tlsCertificate.map { certificate in try ServerTLS(certificateFile: certificate, keyFile: tlsKey ?? "") }
+        let trustedProxies: TrustedProxies
+        do {
+            trustedProxies = try TrustedProxies(settings.list("trusted-proxy"))
+        } catch {
+            throw CLIError("\(settings.origin("trusted-proxy")): \(error.description)")
+        }
         // Checked before anything is written: resource servers' tokens must not open the admin API.
-        if (adminAudience ?? issuer ?? "http://\(host):\(port)") == defaultAudience {
+        if (adminAudience ?? issuer ?? "\(tls == nil ? "http" : "https")://\(host):\(port)") == defaultAudience {
             throw CLIError("the admin audience (--admin-audience, default the issuer) must differ from --default-audience")
         }
         let connectionLimits: ConnectionLimits
@@ -112,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "agentauth")
         logger.logLevel = settings.string("log-level").flatMap(Logger.Level.init(rawValue:)) ?? .info
         let algorithm = settings.string("signing-algorithm").flatMap(SigningAlgorithm.init(argument:)) ?? .eddsa
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host,
             port: port,
             issuer: issuer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
@@ -125,6 +155,9 @@ struct ServeCommand: AsyncParsableCommand {
             maxFeedPollsPerCredential: settings.int("max-feed-polls-per-credential") ?? ServerConfiguration.defaultMaxFeedPollsPerCredential,
             auditRetentionDays: settings.int("audit-retention")
         )
+        configuration.tls = tls
+        configuration.trustedProxies = trustedProxies
+        configuration.drain = ShutdownDrain(grace: .seconds(settings.int("shutdown-grace") ?? 0))
         try await PortCheck.check(host: host, port: port)
         var storeOptions = store
         storeOptions.database = settings.string("database")
@@ -137,12 +170,16 @@ struct ServeCommand: AsyncParsableCommand {
         // One service group runs the store and then the application. A group stops its services
         // in reverse order, each after the one after it has finished: on SIGTERM the application
         // drains the HTTP server, then flushes its batch writers (audit events, key usage), and
-        // only then does the store close its pool and its LISTEN connection.
-        let application = ClosureService { [logger, storeOptions, keyOptions] in
+        // only then does the store close its pool and its LISTEN connection. Before all of them,
+        // the drain marks the process as not ready and waits --shutdown-grace.
+        let application = ClosureService { [logger, storeOptions, keyOptions, configuration] in
             try await Self.serve(configuration, on: store, options: storeOptions, masterKey: keyOptions, algorithm: algorithm, logger: logger)
         }
         var group = ServiceGroupConfiguration(
-            services: [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [
+                .init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: configuration.drain),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -171,7 +208,8 @@ struct ServeCommand: AsyncParsableCommand {
         if isNew, let (agent, key) = try await AgentAdministration(store: store).initialize(masterKey: key, algorithm: algorithm) {
             Bootstrap.printBanner(agentID: agent.id, adminKey: key.plaintext, location: options.location)
         }
-        let listening = "AgentAuth listening on http://\(configuration.host):\(configuration.port) (issuer \(configuration.effectiveIssuer))\n"
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let listening = "AgentAuth listening on \(scheme)://\(configuration.host):\(configuration.port) (issuer \(configuration.effectiveIssuer))\n"
         let app = try await buildApplication(configuration: configuration, store: store, masterKey: key, logger: logger) {
             FileHandle.standardOutput.write(Data(listening.utf8))
         }

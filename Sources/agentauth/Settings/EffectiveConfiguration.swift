@@ -36,6 +36,11 @@ struct EffectiveConfiguration {
         return value
     }
 
+    /// A list setting's items (`Setting.list`): split at commas and blanks.
+    func list(_ name: String) -> [String] {
+        (string(name) ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+    }
+
     func origin(_ name: String) -> String {
         entries.first { $0.name == name }?.origin ?? name
     }

@@ -73,6 +73,15 @@ struct Setting<Command> {
         )
     }
 
+    /// A list: a repeatable flag, or one comma-separated value in the environment or the file
+    /// (`AGENTAUTH_TRUSTED_PROXY=10.0.0.0/8,192.168.0.0/16`).
+    static func list(_ name: String, _ flag: KeyPath<Command, [String]>) -> Setting {
+        Setting.string(name, nil, default: nil).withFlag { command in
+            let values = command[keyPath: flag]
+            return values.isEmpty ? nil : .string(values.joined(separator: ","))
+        }
+    }
+
     /// A setting whose flag parses into `Value` (an enum of its allowed spellings).
     static func choice<Value: ExpressibleByArgument & RawRepresentable<String>>(
         _ name: String,

@@ -1,4 +1,5 @@
 import AgentAuthTesting
+import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import Testing
@@ -9,10 +10,25 @@ struct ExampleAPIProcess {
     let process: RunningProcess
     let base: String
 
-    static func start(authServer: String, admin: [(String, String)], in directory: URL, arguments: [String] = []) async throws -> ExampleAPIProcess {
-        let gateway = try await HTTP.send(.POST, "\(authServer)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#)
+    /// With `client`, the auth server and this API are reached over HTTPS through it (the
+    /// arguments give the API's `--tls-cert`, `--tls-key` and `--auth-server-ca`).
+    static func start(
+        authServer: String,
+        admin: [(String, String)],
+        in directory: URL,
+        arguments: [String] = [],
+        client: HTTPClient? = nil
+    ) async throws -> ExampleAPIProcess {
+        let http = client ?? .shared
+        let gateway = try await HTTP.send(.POST, "\(authServer)/admin/agents", headers: admin, body: #"{"name":"example-api"}"#, client: http)
         let gatewayID = try #require(gateway.json["id"] as? String)
-        let key = try await HTTP.send(.POST, "\(authServer)/admin/agents/\(gatewayID)/keys", headers: admin, body: #"{"scopes":["introspect"]}"#)
+        let key = try await HTTP.send(
+            .POST,
+            "\(authServer)/admin/agents/\(gatewayID)/keys",
+            headers: admin,
+            body: #"{"scopes":["introspect"]}"#,
+            client: http
+        )
         let port = try LoopbackPort.free()
         let process = try await RunningProcess(
             "example-agent-api",
@@ -20,12 +36,12 @@ struct ExampleAPIProcess {
             in: directory,
             environment: ["AGENTAUTH_INTROSPECTION_KEY": try #require(key.json["key"] as? String)]
         )
-        let base = "http://127.0.0.1:\(port)"
+        let base = "\(client == nil ? "http" : "https")://127.0.0.1:\(port)"
         do {
-            try await WalkthroughTests.waitUntilHealthy(base)
+            try await WalkthroughTests.waitUntilHealthy(base, client: http)
             // Ready once the revocation feed has answered: before that, Bearer tokens get 503.
             let deadline = ContinuousClock.now + .seconds(20)
-            while (try? await HTTP.send(.GET, "\(base)/readyz"))?.status != 200 {
+            while (try? await HTTP.send(.GET, "\(base)/readyz", client: http))?.status != 200 {
                 guard ContinuousClock.now < deadline else { throw CLIFailure("example-agent-api never became ready") }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -48,12 +64,13 @@ extension HTTP {
     }
 
     /// `POST /oauth/token` with client_credentials and Basic credentials; the access token.
-    static func clientCredentialsToken(_ authServer: String, clientID: String, secret: String) async throws -> String {
+    static func clientCredentialsToken(_ authServer: String, clientID: String, secret: String, client: HTTPClient = .shared) async throws -> String {
         let response = try await send(
             .POST,
             "\(authServer)/oauth/token",
             headers: basicForm(clientID: clientID, secret: secret),
-            body: "grant_type=client_credentials"
+            body: "grant_type=client_credentials",
+            client: client
         )
         return try #require(response.json["access_token"] as? String, "\(response.body)")
     }

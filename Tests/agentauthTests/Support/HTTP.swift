@@ -17,13 +17,14 @@ enum HTTP {
         _ url: String,
         headers: [(String, String)] = [],
         body: String? = nil,
-        timeout: Int64 = 30
+        timeout: Int64 = 30,
+        client: HTTPClient = .shared
     ) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
+        let response = try await client.execute(request, timeout: .seconds(timeout))
         let buffer = try await response.body.collect(upTo: 1 << 20)
         return Response(status: Int(response.status.code), headers: response.headers, body: String(buffer: buffer))
     }
