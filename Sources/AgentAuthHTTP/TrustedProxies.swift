@@ -90,7 +90,10 @@ public struct TrustedProxies: Sendable {
 public struct InvalidTrustedProxy: Error, CustomStringConvertible {
     public let value: String
 
-    public var description: String {
-        "--trusted-proxy \(value): not an IPv4 or IPv6 address or CIDR range (e.g. 10.0.0.0/8, 2001:db8::/32, 192.0.2.7)"
+    /// What is wrong, without naming where the value came from.
+    public var reason: String {
+        "\(value): not an IPv4 or IPv6 address or CIDR range (e.g. 10.0.0.0/8, 2001:db8::/32, 192.0.2.7)"
     }
+
+    public var description: String { "--trusted-proxy " + reason }
 }

@@ -105,6 +105,11 @@ struct ConfigurationCLITests {
             ([:], #"{"prot": 8080}"#, "agentauth.json: prot: not a setting"),
             ([:], #"{"master-key": "x"}"#, "agentauth.json: master-key: not read from a config file"),
             ([:], #"[1, 2]"#, "agentauth.json: not a JSON object"),
+            (["AGENTAUTH_TRUSTED_PROXY": "10.0.0.0/8, 10.0.0.0/99"], nil, "AGENTAUTH_TRUSTED_PROXY: 10.0.0.0/99: not an IPv4 or IPv6 address"),
+            ([:], #"{"trusted-proxy": "proxy.local"}"#, "agentauth.json: trusted-proxy: proxy.local: not an IPv4 or IPv6 address"),
+            (["AGENTAUTH_TLS_CERT": "cert.pem"], nil, "--tls-cert and --tls-key must be given together"),
+            ([:], #"{"shutdown-grace": 60}"#, "agentauth.json: shutdown-grace: must be between 0 and 15 seconds"),
+            ([:], #"{"audit-retention": 0}"#, "agentauth.json: audit-retention: must be between 1 and 36500 days"),
         ] as [([String: String], String?, String)]
     )
     func wrongValues(_ environment: [String: String], _ file: String?, _ message: String) async throws {
@@ -115,6 +120,23 @@ struct ConfigurationCLITests {
             #expect(refused.stderr.contains(message), "\(refused.stderr)")
             #expect(refused.stderr.split(separator: "\n").count == 1, "one line:\n\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("agentauth.sqlite").path), "nothing was created")
+        }
+    }
+
+    @Test("a list setting: repeated flags beat one comma-separated AGENTAUTH_TRUSTED_PROXY")
+    func listSetting() async throws {
+        try await withTemporaryDirectory { directory in
+            let environment = ["AGENTAUTH_TRUSTED_PROXY": "10.0.0.0/8, 192.168.0.0/16"]
+            let env = try Self.shown(try await Binaries.agentauth(["config", "show", "--json"], in: directory, environment: environment))
+            #expect(env["trusted-proxy"]?.value == "10.0.0.0/8, 192.168.0.0/16" && env["trusted-proxy"]?.source == "env")
+            let flags = try Self.shown(
+                try await Binaries.agentauth(
+                    ["config", "show", "--json", "--trusted-proxy", "127.0.0.1", "--trusted-proxy", "::1"],
+                    in: directory,
+                    environment: environment
+                )
+            )
+            #expect(flags["trusted-proxy"]?.value == "127.0.0.1,::1" && flags["trusted-proxy"]?.source == "flag")
         }
     }
 

@@ -123,7 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             trustedProxies = try TrustedProxies(settings.list("trusted-proxy"))
         } catch {
-            throw CLIError("\(settings.origin("trusted-proxy")): \(error.description)")
+            let origin = settings.origin("trusted-proxy")
+            throw CLIError(origin.hasPrefix("--") ? error.description : "\(origin): \(error.reason)")
         }
         // Checked before anything is written: resource servers' tokens must not open the admin API.
         if (adminAudience ?? issuer ?? "\(tls == nil ? "http" : "https")://\(host):\(port)") == defaultAudience {
