@@ -42,6 +42,9 @@ public struct ResourceServerConfiguration: Sendable {
     public var limitsRefreshInterval: Duration
     /// The HTTP server's connection cap and request deadlines.
     public var connectionLimits: ConnectionLimits
+    /// Where the middleware's metrics go (`ResourceServerMiddleware.addMetricsRoute(to:)` serves
+    /// them): by default the process's shared Prometheus registry.
+    public var metrics: AgentAuthMetrics
 
     public init(
         authServer: String,
@@ -55,8 +58,10 @@ public struct ResourceServerConfiguration: Sendable {
         jwksRefreshInterval: Duration = .seconds(300),
         usageReportInterval: Duration = .seconds(1),
         limitsRefreshInterval: Duration = .seconds(60),
-        connectionLimits: ConnectionLimits = ConnectionLimits()
+        connectionLimits: ConnectionLimits = ConnectionLimits(),
+        metrics: AgentAuthMetrics = AgentAuthMetrics()
     ) {
+        self.metrics = metrics
         self.authServer = authServer
         self.issuer = issuer
         self.audience = audience

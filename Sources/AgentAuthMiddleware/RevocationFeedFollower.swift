@@ -99,6 +99,11 @@ public final class RevocationFeedFollower: Service, Sendable {
         return ContinuousClock.now - last < tokenStalenessBound
     }
 
+    /// How long ago the feed last answered; `nil` while it never has.
+    public var timeSinceLastAnswer: Duration? {
+        lastAnswer.withLock { $0 }.map { ContinuousClock.now - $0 }
+    }
+
     /// Whether the feed answered recently enough for cached API-key results to be trusted.
     public var isFresh: Bool {
         guard let last = lastAnswer.withLock({ $0 }) else { return false }
@@ -137,6 +142,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         // green) as soon as every page is in.
         let wait = caughtUp.withLock { $0 } ? waitSeconds : 0
         var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(wait)")
+        request.injectTraceContext()
         request.headers.add(name: "X-API-Key", value: credential)
         let response = try await httpClient.execute(request, timeout: .seconds(Int64(waitSeconds) + 10))
         guard response.status == .ok else { throw FeedError.status(Int(response.status.code)) }

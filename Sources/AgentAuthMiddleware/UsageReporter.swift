@@ -122,6 +122,7 @@ public final class UsageReporter: Service, Sendable {
 
     func send(_ batch: UsageReport) async throws {
         var request = HTTPClientRequest(url: endpoint)
+        request.injectTraceContext()
         request.method = .POST
         request.headers.add(name: "X-API-Key", value: credential)
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -59,12 +59,34 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request body, from the end of its head.")
     var requestBodyTimeout = 30
 
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Log line format on standard error: text, or json (one JSON object per line).")
+    var logFormat: String = "text"
+
+    @Option(
+        help:
+            "Base URL of an OpenTelemetry collector's OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318: spans are sent to URL/v1/traces, incoming W3C traceparent headers are continued and introspection calls carry them on. Without it, no spans are recorded."
+    )
+    var otlpEndpoint: String?
+
     func run() async throws {
         // Eviction sorts the cache under its lock: keep it to a size where that stays short.
         guard (0...1_000_000).contains(tokenCacheCapacity) else { throw ValidationError("--token-cache-capacity must be between 0 and 1000000") }
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
         }
+        if let problem = Observability.problem(logLevel: logLevel, logFormat: logFormat, otlpEndpoint: otlpEndpoint) {
+            throw ValidationError(problem)
+        }
+        // Once per process, before anything logs.
+        let observability = try Observability.bootstrap(
+            serviceName: "example-agent-api",
+            logLevel: logLevel,
+            logFormat: logFormat,
+            otlpEndpoint: otlpEndpoint
+        )
         let connectionLimits: ConnectionLimits
         do {
             connectionLimits = try ConnectionLimits.raisingDescriptorLimit(
@@ -91,8 +113,10 @@ struct ExampleAgentAPI: AsyncParsableCommand {
             router: ExampleRoutes.router(agentAuth: agentAuth),
             server: configuration.httpServer,
             configuration: configuration.applicationConfiguration(address: .hostname(host, port: port), serverName: "example-agent-api"),
-            // Follows the revocation feed and refreshes the issuer's keys beside the HTTP server.
-            services: [agentAuth]
+            // Follows the revocation feed and refreshes the issuer's keys beside the HTTP server;
+            // sends spans when there is a collector.
+            services: [agentAuth] + observability.services,
+            logger: observability.logger
         )
         try await app.runService()
     }

@@ -49,6 +49,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log line format on standard error: text, or json (one JSON object per line).")
+    var logFormat: String = "text"
+
+    @Option(
+        help:
+            "Base URL of an OpenTelemetry collector's OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318: spans are sent to URL/v1/traces and incoming W3C traceparent headers are continued. Without it, no spans are recorded."
+    )
+    var otlpEndpoint: String?
+
     @Option(
         help:
             "Connections open at once; more are closed as they are accepted (default: the file-descriptor limit, raised to its hard limit, less 128 kept for the server itself)."
@@ -81,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...10_000).contains(maxFeedPollsPerCredential) else {
             throw ValidationError("--max-feed-polls-per-credential must be between 1 and 10000")
         }
+        if let problem = Observability.problem(logLevel: logLevel, logFormat: logFormat, otlpEndpoint: otlpEndpoint) {
+            throw ValidationError(problem)
+        }
     }
 
     func run() async throws {
@@ -94,8 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        var logger = Logger(label: "agentauth")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // Before the first Logger is made: loggers take the handler bootstrapped when they are created.
+        let observability = try Observability.bootstrap(serviceName: "agentauth", logLevel: logLevel, logFormat: logFormat, otlpEndpoint: otlpEndpoint)
+        let logger = observability.logger
         let configuration = ServerConfiguration(
             host: host,
             port: port,
@@ -116,8 +129,9 @@ struct ServeCommand: AsyncParsableCommand {
         let application = ClosureService { [self, logger] in
             try await serve(configuration, on: store, logger: logger)
         }
+        // The span exporter first, so it stops last and sends the final requests' spans.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: observability.services.map { .init(service: $0) } + [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
