@@ -52,8 +52,12 @@ public struct TestAuthServer: Sendable {
     // MARK: In process
 
     /// The whole server (router, middleware, background services) as `agentauth serve` builds it.
-    public func application(_ configuration: ServerConfiguration, logger: Logger = Self.quietLogger) async throws -> some ApplicationProtocol {
-        try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
+    public func application(
+        _ configuration: ServerConfiguration,
+        logger: Logger = Self.quietLogger,
+        metrics: AgentAuthMetrics = AgentAuthMetrics()
+    ) async throws -> some ApplicationProtocol {
+        try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger, metrics: metrics)
     }
 
     /// The server's parts on a clock of the test's, not yet prepared (the test may look inside

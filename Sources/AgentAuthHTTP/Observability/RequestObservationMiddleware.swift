@@ -50,7 +50,8 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
 
     func finish(_ request: Request, context: Context, status: Int, started: ContinuousClock.Instant, observation: RequestObservation) {
         let duration = ContinuousClock.now - started
-        let route = context.endpointPath ?? AgentAuthMetrics.unmatchedRoute
+        // Hummingbird names an unmatched request's endpoint "NotFound": templates alone start with "/".
+        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? AgentAuthMetrics.unmatchedRoute
         metrics.recordRequest(route: route, status: status, duration: duration)
         var metadata: Logger.Metadata = [
             "request_id": .string(context.id),
