@@ -305,6 +305,8 @@ let package = Package(
                 "AgentAuthTesting",
                 // To open a signing key as someone who stole the database and the master key would.
                 "AgentAuthSQLite",
+                // A loopback OTLP receiver for the exported spans.
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,168 @@
+import AgentAuthTesting
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+
+/// docs/observability.md through the executables: `--log-format json`, `--otlp-endpoint` and a
+/// continued `traceparent` on `agentauth serve`, and `/metrics` on `example-agent-api`.
+@Suite("Observability of the executables")
+struct ObservabilityCLITests {
+    /// What an OpenTelemetry collector would receive over OTLP/HTTP.
+    final class Received: Sendable {
+        private let posts = Mutex<[(path: String, body: [UInt8])]>([])
+        func append(_ path: String, _ body: [UInt8]) { posts.withLock { $0.append((path, body)) } }
+        var all: [(path: String, body: [UInt8])] { posts.withLock { $0 } }
+    }
+
+    /// Runs a receiver that accepts any POST under /v1 on a loopback port until `body` returns.
+    static func withReceiver<T>(_ body: (Int, Received) async throws -> T) async throws -> T {
+        let received = Received()
+        var quiet = Logger(label: "otlp-receiver")
+        quiet.logLevel = .critical
+        return try await LoopbackServer.run { port, onRunning in
+            let router = Router()
+            router.post("v1/**") { request, _ -> Response in
+                let buffer = try await request.body.collect(upTo: 16 << 20)
+                received.append(request.uri.path, Array(buffer.readableBytesView))
+                return Response(status: .ok)
+            }
+            return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: onRunning, logger: quiet)
+        } _: { port in
+            try await body(port, received)
+        }
+    }
+
+    static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+    static let traceparent = "00-\(traceID)-00f067aa0ba902b7-01"
+
+    static func bytes(ofHex hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+
+    @Test(
+        "serve --log-level trace --log-format json --otlp-endpoint: JSON request lines that continue the caller's traceparent, spans posted to /v1/traces, no credential in any log line"
+    )
+    func jsonLogsTracingAndExport() async throws {
+        try await Self.withReceiver { receiverPort, received in
+            try await withTemporaryDirectory { directory in
+                let server = try await AuthServerProcess.start(
+                    in: directory,
+                    arguments: ["--log-level", "trace", "--log-format", "json", "--otlp-endpoint", "http://127.0.0.1:\(receiverPort)"]
+                )
+                defer { server.process.stop() }
+                let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"traced"}"#)
+                let agentID = try #require(agent.json["id"] as? String)
+                let client = try await HTTP.send(
+                    .POST,
+                    "\(server.base)/admin/agents/\(agentID)/clients",
+                    headers: server.admin,
+                    body: #"{"scope":"conversations:read"}"#
+                )
+                let clientID = try #require(client.json["client_id"] as? String)
+                let secret = try #require(client.json["client_secret"] as? String)
+                let token = try await HTTP.send(
+                    .POST,
+                    "\(server.base)/oauth/token",
+                    headers: HTTP.basicForm(clientID: clientID, secret: secret) + [("traceparent", Self.traceparent)],
+                    body: "grant_type=client_credentials"
+                )
+                #expect(token.status == 200)
+                let accessToken = try #require(token.json["access_token"] as? String)
+                let refused = try await HTTP.send(.GET, "\(server.base)/admin/agents", headers: [("Authorization", "Bearer \(accessToken)")])
+                #expect(refused.status == 401)
+
+                // The request's line names the caller's trace; the span reaches the collector.
+                var line: [String: String]?
+                var exported = false
+                let traceBytes = Self.bytes(ofHex: Self.traceID)
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline, line == nil || !exported {
+                    line = Self.jsonLines(server.process.output).first { $0["message"] == "request" && $0["route"] == "/oauth/token" }
+                    exported = received.all.contains { $0.path == "/v1/traces" && $0.body.contains(subsequence: traceBytes) }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                let request = try #require(line, "no request line for /oauth/token in:\n\(server.process.output)")
+                #expect(request["trace_id"] == Self.traceID)
+                #expect(request["status"] == "200")
+                #expect(request["agent_id"] == agentID)
+                #expect(exported, "no span of trace \(Self.traceID) was posted to /v1/traces (\(received.all.map(\.path)))")
+
+                // Log canary at trace level: the admin key appears once, in the start-up banner
+                // (stdout, not a log line); no credential appears in any log line.
+                let output = server.process.output
+                let logLines = output.split(separator: "\n").filter { $0.hasPrefix("{") }
+                #expect(logLines.count > 5, "the test must actually capture log lines")
+                for logLine in logLines {
+                    for credential in [server.adminKey, secret, accessToken] {
+                        #expect(!logLine.contains(credential), "a credential reached the logs: \(logLine)")
+                    }
+                }
+                #expect(!output.contains(secret) && !output.contains(accessToken))
+                #expect(output.split(separator: "\n").filter { $0.contains(server.adminKey) }.allSatisfy { !$0.hasPrefix("{") })
+            }
+        }
+    }
+
+    @Test("example-agent-api serves /metrics: verifications and requests by route template, the feed's lag, no token or id in a label")
+    func exampleAPIMetrics() async throws {
+        try await withTemporaryDirectory { directory in
+            let server = try await AuthServerProcess.start(in: directory)
+            defer { server.process.stop() }
+            let example = try await ExampleAPIProcess.start(authServer: server.base, admin: server.admin, in: directory, arguments: ["--log-format", "json"])
+            defer { example.process.stop() }
+            let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"reader"}"#)
+            let agentID = try #require(agent.json["id"] as? String)
+            let client = try await HTTP.send(
+                .POST,
+                "\(server.base)/admin/agents/\(agentID)/clients",
+                headers: server.admin,
+                body: #"{"scope":"conversations:read"}"#
+            )
+            let token = try await HTTP.clientCredentialsToken(
+                server.base,
+                clientID: try #require(client.json["client_id"] as? String),
+                secret: try #require(client.json["client_secret"] as? String)
+            )
+            #expect(try await HTTP.send(.GET, "\(example.base)/v1/conversations", headers: [("Authorization", "Bearer \(token)")]).status == 200)
+            #expect(try await HTTP.send(.GET, "\(example.base)/v1/conversations", headers: [("Authorization", "Bearer \(token)x")]).status == 401)
+
+            let scrape = try await HTTP.send(.GET, "\(example.base)/metrics")
+            #expect(scrape.status == 200)
+            let samples = try PrometheusSamples(parsing: scrape.body)
+            #expect(samples.value("agentauth_verifications_total", ["method": "jwt", "result": "valid"]) == 1)
+            #expect(samples.value("agentauth_verifications_total", ["method": "jwt", "result": "invalid"]) == 1)
+            #expect(samples.value("agentauth_http_requests_total", ["route": "/v1/conversations", "status": "200"]) == 1)
+            #expect(samples.value("agentauth_http_requests_total", ["route": "/v1/conversations", "status": "401"]) == 1)
+            let lag = try #require(samples.samples.first { $0.name == "agentauth_revocation_feed_lag_seconds" }).value
+            #expect(lag >= 0 && lag < 15, "feed lag \(lag)")
+            for value in samples.labelValues {
+                #expect(!value.contains(token) && !value.contains(agentID), "a label holds a token or an id: \(value)")
+            }
+            let line = Self.jsonLines(example.process.output).first { $0["message"] == "request" && $0["route"] == "/v1/conversations" && $0["status"] == "200" }
+            #expect(line?["agent_id"] == agentID)
+        }
+    }
+
+    /// The JSON objects among a process's output lines.
+    static func jsonLines(_ output: String) -> [[String: String]] {
+        output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence: [UInt8]) -> Bool {
+        guard subsequence.count <= count else { return false }
+        return (0...(count - subsequence.count)).contains { self[$0..<($0 + subsequence.count)].elementsEqual(subsequence) }
+    }
+}
