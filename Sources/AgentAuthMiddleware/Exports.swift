@@ -23,8 +23,8 @@
 @_exported public import struct AgentAuthHTTP.JSONErrorMiddleware
 @_exported public import struct AgentAuthHTTP.JSONLogHandler
 @_exported public import enum AgentAuthHTTP.LogFormat
-@_exported public import struct AgentAuthHTTP.Observability
 @_exported public import struct AgentAuthHTTP.OAuthError
+@_exported public import struct AgentAuthHTTP.Observability
 @_exported public import struct AgentAuthHTTP.RequestLimitsMiddleware
 @_exported public import struct AgentAuthHTTP.RequestObservationMiddleware
 @_exported public import struct AgentAuthHTTP.RequireScope

@@ -44,7 +44,6 @@ public struct IntrospectionClient: Sendable {
     /// As `introspect`, with the credential's own expiry (`exp`), when it has one.
     public func introspectWithExpiry(_ token: String) async throws -> (identity: AgentIdentity, expiresAt: Date?)? {
         var request = HTTPClientRequest(url: endpoint)
-        request.injectTraceContext()
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "X-API-Key", value: credential)

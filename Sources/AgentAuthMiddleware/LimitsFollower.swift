@@ -82,7 +82,6 @@ public final class LimitsFollower: Service, Sendable {
         stale.store(false, ordering: .releasing)
         let began = state.beginFetch()
         var request = HTTPClientRequest(url: endpoint)
-        request.injectTraceContext()
         request.headers.add(name: "X-API-Key", value: credential)
         do {
             let response = try await httpClient.execute(request, timeout: .seconds(10))

@@ -249,9 +249,7 @@ public actor RemoteJWKS: VerificationKeySource, FeedFollowingKeySource, Service 
     }
 
     private func getJSON<T: Decodable>(_ url: String, as type: T.Type) async throws -> T {
-        var request = HTTPClientRequest(url: url)
-        request.injectTraceContext()
-        let response = try await httpClient.execute(request, timeout: .seconds(5))
+        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
         guard response.status == .ok else { throw RemoteJWKSError.httpStatus(Int(response.status.code)) }
         let body = try await response.body.collect(upTo: 256 * 1024)
         return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))

@@ -142,7 +142,6 @@ public final class RevocationFeedFollower: Service, Sendable {
         // green) as soon as every page is in.
         let wait = caughtUp.withLock { $0 } ? waitSeconds : 0
         var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(wait)")
-        request.injectTraceContext()
         request.headers.add(name: "X-API-Key", value: credential)
         let response = try await httpClient.execute(request, timeout: .seconds(Int64(waitSeconds) + 10))
         guard response.status == .ok else { throw FeedError.status(Int(response.status.code)) }

@@ -122,7 +122,6 @@ public final class UsageReporter: Service, Sendable {
 
     func send(_ batch: UsageReport) async throws {
         var request = HTTPClientRequest(url: endpoint)
-        request.injectTraceContext()
         request.method = .POST
         request.headers.add(name: "X-API-Key", value: credential)
         request.headers.add(name: "Content-Type", value: "application/json")

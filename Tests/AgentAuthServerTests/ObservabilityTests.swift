@@ -78,7 +78,10 @@ struct ObservabilityTests {
                 #expect(delta("agentauth_http_requests_total", ["route": "/oauth/token", "status": "401"]) == 1)
                 #expect(delta("agentauth_http_requests_total", ["route": "/admin/agents/{agent}", "status": "200"]) == 1)
                 #expect(delta("agentauth_http_requests_total", ["route": "/oauth/introspect", "status": "200"]) == 1)
-                #expect(delta("agentauth_http_requests_total", ["route": AgentAuthMetrics.unmatchedRoute, "status": "404"]) == 1, "\(after.samples.filter { $0.labels["status"] == "404" })")
+                #expect(
+                    delta("agentauth_http_requests_total", ["route": AgentAuthMetrics.unmatchedRoute, "status": "404"]) == 1,
+                    "\(after.samples.filter { $0.labels["status"] == "404" })"
+                )
                 // The first scrape is counted by the second: a histogram observation per request.
                 #expect(delta("agentauth_http_request_duration_seconds_count", ["route": "/oauth/token"]) == 4)
                 #expect(after.contains("agentauth_audit_queue_depth"))

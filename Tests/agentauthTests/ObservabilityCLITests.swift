@@ -28,9 +28,15 @@ struct ObservabilityCLITests {
             router.post("v1/**") { request, _ -> Response in
                 let buffer = try await request.body.collect(upTo: 16 << 20)
                 received.append(request.uri.path, Array(buffer.readableBytesView))
-                return Response(status: .ok)
+                // An empty ExportTraceServiceResponse, as a collector answers.
+                return Response(status: .ok, headers: [.contentType: "application/x-protobuf"])
             }
-            return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: onRunning, logger: quiet)
+            return Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                onServerRunning: onRunning,
+                logger: quiet
+            )
         } _: { port in
             try await body(port, received)
         }
@@ -119,7 +125,12 @@ struct ObservabilityCLITests {
         try await withTemporaryDirectory { directory in
             let server = try await AuthServerProcess.start(in: directory)
             defer { server.process.stop() }
-            let example = try await ExampleAPIProcess.start(authServer: server.base, admin: server.admin, in: directory, arguments: ["--log-format", "json"])
+            let example = try await ExampleAPIProcess.start(
+                authServer: server.base,
+                admin: server.admin,
+                in: directory,
+                arguments: ["--log-format", "json"]
+            )
             defer { example.process.stop() }
             let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"reader"}"#)
             let agentID = try #require(agent.json["id"] as? String)
@@ -149,8 +160,51 @@ struct ObservabilityCLITests {
             for value in samples.labelValues {
                 #expect(!value.contains(token) && !value.contains(agentID), "a label holds a token or an id: \(value)")
             }
-            let line = Self.jsonLines(example.process.output).first { $0["message"] == "request" && $0["route"] == "/v1/conversations" && $0["status"] == "200" }
+            let line = Self.jsonLines(example.process.output).first {
+                $0["message"] == "request" && $0["route"] == "/v1/conversations" && $0["status"] == "200"
+            }
             #expect(line?["agent_id"] == agentID)
+        }
+    }
+
+    @Test("example-agent-api's introspection call carries the caller's traceparent on to the auth server")
+    func introspectionContinuesTrace() async throws {
+        try await Self.withReceiver { receiverPort, _ in
+            try await withTemporaryDirectory { directory in
+                let tracing = ["--log-format", "json", "--otlp-endpoint", "http://127.0.0.1:\(receiverPort)"]
+                let server = try await AuthServerProcess.start(in: directory, arguments: tracing)
+                defer { server.process.stop() }
+                let example = try await ExampleAPIProcess.start(authServer: server.base, admin: server.admin, in: directory, arguments: tracing)
+                defer { example.process.stop() }
+                let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"keyed"}"#)
+                let agentID = try #require(agent.json["id"] as? String)
+                let key = try await HTTP.send(
+                    .POST,
+                    "\(server.base)/admin/agents/\(agentID)/keys",
+                    headers: server.admin,
+                    body: #"{"scopes":["conversations:read"]}"#
+                )
+                let apiKey = try #require(key.json["key"] as? String)
+                let answer = try await HTTP.send(
+                    .GET,
+                    "\(example.base)/v1/conversations",
+                    headers: [("X-API-Key", apiKey), ("traceparent", Self.traceparent)]
+                )
+                #expect(answer.status == 200)
+                var introspection: [String: String]?
+                let deadline = ContinuousClock.now + .seconds(10)
+                while ContinuousClock.now < deadline, introspection == nil {
+                    introspection = Self.jsonLines(server.process.output).first {
+                        $0["route"] == "/oauth/introspect" && $0["trace_id"] == Self.traceID
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(
+                    introspection != nil,
+                    "no introspection request of trace \(Self.traceID) at the auth server:\n\(server.process.output)\nexample:\n\(example.process.output)"
+                )
+                #expect(!example.process.output.contains(apiKey) && !server.process.output.contains(apiKey))
+            }
         }
     }
 

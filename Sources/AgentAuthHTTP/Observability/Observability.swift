@@ -65,6 +65,8 @@ public struct Observability: Sendable {
         guard let otlpEndpoint else { return Observability(logger: logger, services: []) }
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName
+        // The exporter's own warnings (a collector that can't be reached) go to the same log, in its format.
+        configuration.diagnosticLogger = .custom(logger)
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         configuration.traces.exporter = .otlp

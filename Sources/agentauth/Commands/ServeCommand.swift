@@ -107,7 +107,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         // Before the first Logger is made: loggers take the handler bootstrapped when they are created.
-        let observability = try Observability.bootstrap(serviceName: "agentauth", logLevel: logLevel, logFormat: logFormat, otlpEndpoint: otlpEndpoint)
+        let observability = try Observability.bootstrap(
+            serviceName: "agentauth",
+            logLevel: logLevel,
+            logFormat: logFormat,
+            otlpEndpoint: otlpEndpoint
+        )
         let logger = observability.logger
         let configuration = ServerConfiguration(
             host: host,
@@ -131,7 +136,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // The span exporter first, so it stops last and sends the final requests' spans.
         var group = ServiceGroupConfiguration(
-            services: observability.services.map { .init(service: $0) } + [.init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: observability.services.map { .init(service: $0) } + [
+                .init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
