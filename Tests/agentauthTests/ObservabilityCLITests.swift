@@ -67,16 +67,9 @@ struct ObservabilityCLITests {
                     arguments: ["--log-level", "trace", "--log-format", "json", "--otlp-endpoint", "http://127.0.0.1:\(receiverPort)"]
                 )
                 defer { server.process.stop() }
-                let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"traced"}"#)
-                let agentID = try #require(agent.json["id"] as? String)
-                let client = try await HTTP.send(
-                    .POST,
-                    "\(server.base)/admin/agents/\(agentID)/clients",
-                    headers: server.admin,
-                    body: #"{"scope":"conversations:read"}"#
-                )
-                let clientID = try #require(client.json["client_id"] as? String)
-                let secret = try #require(client.json["client_secret"] as? String)
+                let (agentID, credential) = try await Self.reader(server, name: "traced", credential: "clients", #"{"scope":"conversations:read"}"#)
+                let clientID = try #require(credential["client_id"] as? String)
+                let secret = try #require(credential["client_secret"] as? String)
                 let token = try await HTTP.send(
                     .POST,
                     "\(server.base)/oauth/token",
@@ -132,18 +125,11 @@ struct ObservabilityCLITests {
                 arguments: ["--log-format", "json"]
             )
             defer { example.process.stop() }
-            let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"reader"}"#)
-            let agentID = try #require(agent.json["id"] as? String)
-            let client = try await HTTP.send(
-                .POST,
-                "\(server.base)/admin/agents/\(agentID)/clients",
-                headers: server.admin,
-                body: #"{"scope":"conversations:read"}"#
-            )
+            let (agentID, client) = try await Self.reader(server, name: "reader", credential: "clients", #"{"scope":"conversations:read"}"#)
             let token = try await HTTP.clientCredentialsToken(
                 server.base,
-                clientID: try #require(client.json["client_id"] as? String),
-                secret: try #require(client.json["client_secret"] as? String)
+                clientID: try #require(client["client_id"] as? String),
+                secret: try #require(client["client_secret"] as? String)
             )
             #expect(try await HTTP.send(.GET, "\(example.base)/v1/conversations", headers: [("Authorization", "Bearer \(token)")]).status == 200)
             #expect(try await HTTP.send(.GET, "\(example.base)/v1/conversations", headers: [("Authorization", "Bearer \(token)x")]).status == 401)
@@ -176,15 +162,8 @@ struct ObservabilityCLITests {
                 defer { server.process.stop() }
                 let example = try await ExampleAPIProcess.start(authServer: server.base, admin: server.admin, in: directory, arguments: tracing)
                 defer { example.process.stop() }
-                let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"keyed"}"#)
-                let agentID = try #require(agent.json["id"] as? String)
-                let key = try await HTTP.send(
-                    .POST,
-                    "\(server.base)/admin/agents/\(agentID)/keys",
-                    headers: server.admin,
-                    body: #"{"scopes":["conversations:read"]}"#
-                )
-                let apiKey = try #require(key.json["key"] as? String)
+                let (_, key) = try await Self.reader(server, name: "keyed", credential: "keys", #"{"scopes":["conversations:read"]}"#)
+                let apiKey = try #require(key["key"] as? String)
                 let answer = try await HTTP.send(
                     .GET,
                     "\(example.base)/v1/conversations",
@@ -206,6 +185,16 @@ struct ObservabilityCLITests {
                 #expect(!example.process.output.contains(apiKey) && !server.process.output.contains(apiKey))
             }
         }
+    }
+
+    /// A new agent and one credential of it (`clients` or `keys`, made from `json`) through the
+    /// admin API: the agent's id and the credential's JSON.
+    static func reader(_ server: AuthServerProcess, name: String, credential: String, _ json: String) async throws -> (String, [String: Any]) {
+        let agent = try await HTTP.send(.POST, "\(server.base)/admin/agents", headers: server.admin, body: #"{"name":"\#(name)"}"#)
+        let agentID = try #require(agent.json["id"] as? String)
+        let made = try await HTTP.send(.POST, "\(server.base)/admin/agents/\(agentID)/\(credential)", headers: server.admin, body: json)
+        #expect(made.status == 201, "\(made.body)")
+        return (agentID, made.json)
     }
 
     /// The JSON objects among a process's output lines.
