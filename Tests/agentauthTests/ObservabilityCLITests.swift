@@ -187,6 +187,23 @@ struct ObservabilityCLITests {
         }
     }
 
+    @Test(
+        "serve refuses a wrong --log-level, --log-format or --otlp-endpoint with one line, before creating anything",
+        arguments: [
+            (["--log-level", "loud"], "--log-level must be one of"),
+            (["--log-format", "xml"], "--log-format must be text or json"),
+            (["--otlp-endpoint", "127.0.0.1:4318"], "--otlp-endpoint must be an http or https URL"),
+        ]
+    )
+    func refusesWrongValues(arguments: [String], message: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let result = try await Binaries.agentauth(["serve", "--port", "\(try LoopbackPort.free())"] + arguments, in: directory)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty, "serve created files before refusing")
+        }
+    }
+
     /// A new agent and one credential of it (`clients` or `keys`, made from `json`) through the
     /// admin API: the agent's id and the credential's JSON.
     static func reader(_ server: AuthServerProcess, name: String, credential: String, _ json: String) async throws -> (String, [String: Any]) {
