@@ -2,7 +2,8 @@
 // AgentAuthMiddleware product alone: the request context, the scope policy, the errors and
 // limits shared with the auth server (in the internal AgentAuthHTTP target), and the Core
 // types they are made of (among them the rate-limit and quota types, for a resource server that
-// composes `RateLimitMiddleware` itself).
+// composes `RateLimitMiddleware` itself), and the observability set-up an executable bootstraps
+// (`Observability`, docs/observability.md).
 @_exported public import struct AgentAuthCore.AgentIdentity
 @_exported public import struct AgentAuthCore.LimitDecision
 @_exported public import struct AgentAuthCore.LimitSubject
@@ -15,12 +16,17 @@
 @_exported public import struct AgentAuthCore.Scope
 @_exported public import struct AgentAuthCore.ScopeSet
 @_exported public import class AgentAuthCore.UsageCounter
+@_exported public import struct AgentAuthHTTP.AgentAuthMetrics
 @_exported public import struct AgentAuthHTTP.AgentAuthRequestContext
 @_exported public import struct AgentAuthHTTP.ConnectionLimits
 @_exported public import struct AgentAuthHTTP.InvalidConnectionLimits
 @_exported public import struct AgentAuthHTTP.JSONErrorMiddleware
+@_exported public import struct AgentAuthHTTP.JSONLogHandler
+@_exported public import enum AgentAuthHTTP.LogFormat
 @_exported public import struct AgentAuthHTTP.OAuthError
+@_exported public import struct AgentAuthHTTP.Observability
 @_exported public import struct AgentAuthHTTP.RequestLimitsMiddleware
+@_exported public import struct AgentAuthHTTP.RequestObservationMiddleware
 @_exported public import struct AgentAuthHTTP.RequireScope
 @_exported public import struct AgentAuthHTTP.ServerTLS
 @_exported public import struct AgentAuthHTTP.ServerTLSError

@@ -1,5 +1,5 @@
 public import AgentAuthCore
-import AgentAuthHTTP
+public import AgentAuthHTTP
 public import Hummingbird
 public import HummingbirdAuth
 
@@ -11,10 +11,13 @@ public import HummingbirdAuth
 public struct RateLimitMiddleware<Context: AuthRequestContext<AgentIdentity>>: RouterMiddleware {
     let limiter: RequestLimiter
     let usage: UsageCounter
+    let metrics: AgentAuthMetrics?
 
-    public init(limiter: RequestLimiter, usage: UsageCounter) {
+    /// - Parameter metrics: where refusals are counted (`agentauth_rate_limited_total`); `nil`: nowhere.
+    public init(limiter: RequestLimiter, usage: UsageCounter, metrics: AgentAuthMetrics? = nil) {
         self.limiter = limiter
         self.usage = usage
+        self.metrics = metrics
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -22,7 +25,10 @@ public struct RateLimitMiddleware<Context: AuthRequestContext<AgentIdentity>>: R
         let subject = identity.limitSubject
         let decision = limiter.admit(subject)
         usage.count(subject, limited: !decision.allowed)
-        guard decision.allowed else { throw decision.refusal }
+        guard decision.allowed else {
+            metrics?.recordRateLimited()
+            throw decision.refusal
+        }
         guard !decision.standings.isEmpty else { return try await next(request, context) }
         do {
             var response = try await next(request, context)

@@ -1,5 +1,5 @@
 public import AgentAuthCore
-import AgentAuthHTTP
+public import AgentAuthHTTP
 import Foundation
 public import Hummingbird
 public import HummingbirdAuth
@@ -14,6 +14,7 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     let introspection: IntrospectionClient?
     let tokens: TokenVerifier?
     let feed: RevocationFeedFollower?
+    let metrics: AgentAuthMetrics?
 
     /// - Parameters:
     ///   - introspection: for API keys; `nil` refuses API keys.
@@ -21,18 +22,37 @@ public struct ResourceAuthenticator<Context: AuthRequestContext<AgentIdentity>>:
     ///     `revocations`; the feed's `keySource` should be that `RemoteJWKS`, and both run as
     ///     services, so that keys leaving the JWKS are dropped); `nil` refuses them.
     ///   - feed: when given, positive API-key results are cached while the feed is fresh (it evicts them).
+    ///   - metrics: where verifications are counted (`agentauth_verifications_total`); `nil`: nowhere.
     public init(
         introspection: IntrospectionClient?,
         tokens: TokenVerifier? = nil,
         feed: RevocationFeedFollower? = nil,
+        metrics: AgentAuthMetrics? = nil,
         context: Context.Type = Context.self
     ) {
         self.introspection = introspection
         self.tokens = tokens
         self.feed = feed
+        self.metrics = metrics
     }
 
+    /// Verifies the request's credential and counts the verification by method (`jwt` for a
+    /// Bearer token, `introspection` for an API key) and result (`valid`, `invalid`,
+    /// `unavailable` when the auth server or its keys could not be reached).
     public func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        let method = request.headers.apiKeyCredential == .absent ? "jwt" : "introspection"
+        do {
+            guard let identity = try await verify(request: request, context: context) else { return nil }
+            metrics?.recordVerification(method: method, result: "valid")
+            RequestObservation.noteAgent(identity.agentID)
+            return identity
+        } catch let error as OAuthError {
+            metrics?.recordVerification(method: method, result: error.status == .serviceUnavailable ? "unavailable" : "invalid")
+            throw error
+        }
+    }
+
+    func verify(request: Request, context: Context) async throws -> AgentIdentity? {
         let apiKey = request.headers.apiKeyCredential
         // RFC 6750 §2: one request, one credential.
         if apiKey != .absent, request.headers[.authorization] != nil {

@@ -48,6 +48,9 @@ public struct ResourceServerConfiguration: Sendable {
     public var authServerCAFile: String?
     /// The certificate and key this server serves HTTPS with (`httpServer`); nil: plain HTTP.
     public var tls: ServerTLS?
+    /// Where the middleware's metrics go (`ResourceServerMiddleware.addMetricsRoute(to:)` serves
+    /// them): by default the process's shared Prometheus registry.
+    public var metrics: AgentAuthMetrics
 
     public init(
         authServer: String,
@@ -63,8 +66,10 @@ public struct ResourceServerConfiguration: Sendable {
         limitsRefreshInterval: Duration = .seconds(60),
         connectionLimits: ConnectionLimits = ConnectionLimits(),
         authServerCAFile: String? = nil,
-        tls: ServerTLS? = nil
+        tls: ServerTLS? = nil,
+        metrics: AgentAuthMetrics = AgentAuthMetrics()
     ) {
+        self.metrics = metrics
         self.authServer = authServer
         self.issuer = issuer
         self.audience = audience

@@ -1,5 +1,5 @@
 public import AgentAuthCore
-import AgentAuthHTTP
+public import AgentAuthHTTP
 public import Hummingbird
 public import HummingbirdAuth
 public import Logging
@@ -22,7 +22,8 @@ public import ServiceLifecycle
 /// )
 /// ```
 ///
-/// As middleware, on every request: any error below it becomes a JSON error with the right
+/// As middleware, on every request: a tracing span, the request's metrics and one log line
+/// (`RequestObservationMiddleware`, docs/observability.md); any error below it becomes a JSON error with the right
 /// status and RFC 6750 challenge (`JSONErrorMiddleware`), oversized headers get 431
 /// (`RequestLimitsMiddleware`), and a credential (`Authorization: Bearer` access token,
 /// verified locally, or `X-API-Key`, verified by introspection) becomes `context.identity`. A
@@ -50,6 +51,11 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
     let rateLimits: RateLimitMiddleware<Context>
     let requestLimits = RequestLimitsMiddleware<Context>()
     let errors = JSONErrorMiddleware<Context>()
+    let observation: RequestObservationMiddleware<Context>
+    /// Where this middleware's metrics go (the configuration's `metrics`).
+    public let metrics: AgentAuthMetrics
+    /// Since when the feed's lag is counted while it has never answered.
+    let started = ContinuousClock.now
 
     public init(configuration: ResourceServerConfiguration, logger: Logger = Logger(label: "agentauth.resource-server")) {
         let clients = AuthServerHTTPClients.clients(caFile: configuration.authServerCAFile)
@@ -95,7 +101,9 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
         self.feed = feed
         self.limits = limits
         self.usage = usage
-        self.rateLimits = RateLimitMiddleware(limiter: RequestLimiter(state: limits.state), usage: usage.counter)
+        self.metrics = configuration.metrics
+        self.observation = RequestObservationMiddleware(metrics: configuration.metrics)
+        self.rateLimits = RateLimitMiddleware(limiter: RequestLimiter(state: limits.state), usage: usage.counter, metrics: configuration.metrics)
         self.authenticator = ResourceAuthenticator(
             introspection: IntrospectionClient(
                 authServer: configuration.authServerBase,
@@ -103,7 +111,8 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
                 httpClient: clients.requests
             ),
             tokens: tokens,
-            feed: feed
+            feed: feed,
+            metrics: configuration.metrics
         )
     }
 
@@ -118,12 +127,25 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await errors.handle(request, context: context) { request, context in
-            try await requestLimits.handle(request, context: context) { request, context in
-                try await authenticator.handle(request, context: context) { request, context in
-                    try await rateLimits.handle(request, context: context, next: next)
+        try await observation.handle(request, context: context) { request, context in
+            try await errors.handle(request, context: context) { request, context in
+                try await requestLimits.handle(request, context: context) { request, context in
+                    try await authenticator.handle(request, context: context) { request, context in
+                        try await rateLimits.handle(request, context: context, next: next)
+                    }
                 }
             }
+        }
+    }
+
+    /// Adds `GET /metrics` (Prometheus text format, no authentication) to `router`: this
+    /// middleware's metrics (requests by route template and status, latency, verifications,
+    /// rate-limit refusals, the revocation feed's lag), and whatever else is recorded in the same
+    /// registry. Add it after the middleware, so that scrapes are counted as requests too.
+    public func addMetricsRoute(to router: Router<Context>) {
+        router.addMetricsRoute(metrics) { [feed, metrics, started] in
+            let lag = feed.timeSinceLastAnswer ?? (ContinuousClock.now - started)
+            metrics.recordFeedLag(seconds: Double(lag.components.seconds) + Double(lag.components.attoseconds) / 1e18)
         }
     }
 

@@ -99,6 +99,11 @@ public final class RevocationFeedFollower: Service, Sendable {
         return ContinuousClock.now - last < tokenStalenessBound
     }
 
+    /// How long ago the feed last answered; `nil` while it never has.
+    public var timeSinceLastAnswer: Duration? {
+        lastAnswer.withLock { $0 }.map { ContinuousClock.now - $0 }
+    }
+
     /// Whether the feed answered recently enough for cached API-key results to be trusted.
     public var isFresh: Bool {
         guard let last = lastAnswer.withLock({ $0 }) else { return false }

@@ -52,14 +52,22 @@ public struct TestAuthServer: Sendable {
     // MARK: In process
 
     /// The whole server (router, middleware, background services) as `agentauth serve` builds it.
-    public func application(_ configuration: ServerConfiguration, logger: Logger = Self.quietLogger) async throws -> some ApplicationProtocol {
-        try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger)
+    public func application(
+        _ configuration: ServerConfiguration,
+        logger: Logger = Self.quietLogger,
+        metrics: AgentAuthMetrics = AgentAuthMetrics()
+    ) async throws -> some ApplicationProtocol {
+        try await buildApplication(configuration: configuration, store: store, masterKey: masterKey, logger: logger, metrics: metrics)
     }
 
     /// The server's parts on a clock of the test's, not yet prepared (the test may look inside
     /// them: the audit writer, the feed's waiters, the failure counters).
-    public func components(_ configuration: ServerConfiguration, now: @escaping @Sendable () -> Date = Date.init) -> ServerComponents {
-        ServerComponents(configuration: configuration, store: store, masterKey: masterKey, now: now)
+    public func components(
+        _ configuration: ServerConfiguration,
+        now: @escaping @Sendable () -> Date = Date.init,
+        metrics: AgentAuthMetrics = AgentAuthMetrics()
+    ) -> ServerComponents {
+        ServerComponents(configuration: configuration, store: store, masterKey: masterKey, now: now, metrics: metrics)
     }
 
     /// The router over prepared `components` (signing keys loaded), without background services.
@@ -77,10 +85,12 @@ public struct TestAuthServer: Sendable {
 
     /// Runs the server on a free loopback port with every background service, its issuer its
     /// own URL (`http://127.0.0.1:PORT`), until `body` returns; `configure` adjusts the rest of
-    /// the configuration, `wrap` puts a responder of the test's in front of the router.
+    /// the configuration, `wrap` puts a responder of the test's in front of the router;
+    /// `metrics` (e.g. `.isolated()`) keeps this server's counters apart from other servers'.
     public func serve<Responder: HTTPResponder, T>(
         now: @escaping @Sendable () -> Date = Date.init,
         logger: Logger = Self.quietLogger,
+        metrics: AgentAuthMetrics = AgentAuthMetrics(),
         configure: (inout ServerConfiguration) -> Void = { _ in },
         wrap: @escaping (RouterResponder<AgentAuthRequestContext>) -> Responder,
         _ body: (Listening) async throws -> T
@@ -92,7 +102,7 @@ public struct TestAuthServer: Sendable {
             var configuration = base
             configuration.port = port
             configuration.issuer = configuration.issuer ?? "http://127.0.0.1:\(port)"
-            let components = components(configuration, now: now)
+            let components = components(configuration, now: now, metrics: metrics)
             try await components.prepare()
             return Application(
                 responder: wrap(buildRouter(components: components).buildResponder()),
@@ -116,10 +126,11 @@ public struct TestAuthServer: Sendable {
     public func serve<T>(
         now: @escaping @Sendable () -> Date = Date.init,
         logger: Logger = Self.quietLogger,
+        metrics: AgentAuthMetrics = AgentAuthMetrics(),
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (Listening) async throws -> T
     ) async throws -> T {
-        try await serve(now: now, logger: logger, configure: configure, wrap: { $0 }, body)
+        try await serve(now: now, logger: logger, metrics: metrics, configure: configure, wrap: { $0 }, body)
     }
 
     /// Where a served auth server listens.

@@ -59,6 +59,18 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request body, from the end of its head.")
     var requestBodyTimeout = 30
 
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Log line format on standard error: text, or json (one JSON object per line).")
+    var logFormat: String = "text"
+
+    @Option(
+        help:
+            "Base URL of an OpenTelemetry collector's OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318: spans are sent to URL/v1/traces, incoming W3C traceparent headers are continued and introspection calls carry them on. Without it, no spans are recorded."
+    )
+    var otlpEndpoint: String?
+
     @Option(help: "PEM certificate chain to serve HTTPS with; needs --tls-key.")
     var tlsCert: String?
 
@@ -72,6 +84,9 @@ struct ExampleAgentAPI: AsyncParsableCommand {
     var shutdownGrace = 0
 
     func validate() throws {
+        if let problem = Observability.problem(logLevel: logLevel, logFormat: logFormat, otlpEndpoint: otlpEndpoint) {
+            throw ValidationError(problem)
+        }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key must be given together") }
         guard (0...15).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be between 0 and 15 seconds") }
         if let authServerCA, !FileManager.default.isReadableFile(atPath: authServerCA) {
@@ -85,6 +100,13 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         guard let key = introspectionKey ?? ProcessInfo.processInfo.environment["AGENTAUTH_INTROSPECTION_KEY"], !key.isEmpty else {
             throw ValidationError("an introspection key is required: --introspection-key or AGENTAUTH_INTROSPECTION_KEY")
         }
+        // Once per process, before anything logs.
+        let observability = try Observability.bootstrap(
+            serviceName: "example-agent-api",
+            logLevel: logLevel,
+            logFormat: logFormat,
+            otlpEndpoint: otlpEndpoint
+        )
         let connectionLimits: ConnectionLimits
         do {
             connectionLimits = try ConnectionLimits.raisingDescriptorLimit(
@@ -116,8 +138,10 @@ struct ExampleAgentAPI: AsyncParsableCommand {
             router: ExampleRoutes.router(agentAuth: agentAuth, drain: drain),
             server: configuration.httpServer,
             configuration: configuration.applicationConfiguration(address: .hostname(host, port: port), serverName: "example-agent-api"),
-            // Follows the revocation feed and refreshes the issuer's keys beside the HTTP server.
-            services: [agentAuth]
+            // Follows the revocation feed and refreshes the issuer's keys beside the HTTP server;
+            // sends spans when there is a collector.
+            services: [agentAuth] + observability.services,
+            logger: observability.logger
         )
         try await drain.run(app, logger: app.logger)
     }

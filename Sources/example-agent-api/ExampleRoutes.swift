@@ -9,6 +9,8 @@ enum ExampleRoutes {
     static func router(agentAuth: ResourceServerMiddleware<AgentAuthRequestContext>, drain: ShutdownDrain) -> Router<AgentAuthRequestContext> {
         let router = Router(context: AgentAuthRequestContext.self)
         router.add(middleware: agentAuth)
+        // Prometheus metrics, without authentication: counts and timings under bounded labels.
+        agentAuth.addMetricsRoute(to: router)
         router.get("healthz") { _, _ in ["status": "ok"] }
         // Ready while the revocation feed is fresh (otherwise revocations may not be seen in
         // time) and the process is not shutting down.

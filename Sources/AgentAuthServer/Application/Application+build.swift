@@ -14,9 +14,10 @@ public func buildApplication(
     store: any AgentAuthStore,
     masterKey: MasterKey,
     logger: Logger = Logger(label: "agentauth"),
-    onServerRunning: @escaping @Sendable () async -> Void = {}
+    onServerRunning: @escaping @Sendable () async -> Void = {},
+    metrics: AgentAuthMetrics = AgentAuthMetrics()
 ) async throws -> some ApplicationProtocol {
-    let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey)
+    let components = ServerComponents(configuration: configuration, store: store, masterKey: masterKey, metrics: metrics)
     try await components.prepare()
     return Application(
         router: buildRouter(components: components),
@@ -39,13 +40,14 @@ public func buildApplication(
 public func backgroundServices(components: ServerComponents, logger: Logger) -> [any Service] {
     var services: [any Service] = [
         PeriodicService(name: "API-key usage flush", interval: components.configuration.usageFlushInterval, logger: logger) { _ in
-            try await components.usage.flush()
+            try await components.metrics.timingStore("usage_flush") { try await components.usage.flush() }
         },
         PeriodicService(name: "audit flush", interval: .seconds(1), logger: logger) { final in
-            try await components.audit.flush(final: final)
+            components.metrics.recordAuditQueueDepth(components.audit.pendingCount)
+            try await components.metrics.timingStore("audit_flush") { try await components.audit.flush(final: final) }
         },
         PeriodicService(name: "revocation sync", interval: .milliseconds(100), logger: logger) { _ in
-            try await components.revocationSync.sync()
+            try await components.metrics.timingStore("revocation_sync") { try await components.revocationSync.sync() }
         },
         // Besides the reloads that limits events bring: a safety net, as verifiers have one.
         PeriodicService(name: "limits refresh", interval: .seconds(60), logger: logger) { _ in
@@ -85,23 +87,28 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
         authenticator: components.clients,
         clientFailures: components.clientFailures,
         addressFailures: components.addressFailures,
-        audit: components.audit
+        audit: components.audit,
+        metrics: components.metrics
     )
     let credentialAuthenticator = CredentialAuthenticator(
         apiKeys: components.apiKeys,
         tokens: components.tokens,
         agentStatus: components.agentStatus,
-        audit: components.audit
+        audit: components.audit,
+        metrics: components.metrics
     )
     let callers = CallerAuthorization(clientGate: clientGate, credentialAuthenticator: credentialAuthenticator, audit: components.audit)
     let configuration = components.configuration
     let adminAudience: Set<String> = [configuration.effectiveAdminAudience]
 
     let router = Router(context: AgentAuthRequestContext.self)
+    // Outermost, so that it sees every answer as sent, errors turned into responses included.
+    router.add(middleware: RequestObservationMiddleware(metrics: components.metrics))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: RequestLimitsMiddleware())
     HealthController(store: components.store, drain: configuration.drain).addRoutes(to: router)
+    router.addMetricsRoute(components.metrics) { components.metrics.recordAuditQueueDepth(components.audit.pendingCount) }
     DiscoveryController(issuer: configuration.effectiveIssuer, keyRing: components.keyRing).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
     router.group("oauth")
@@ -119,6 +126,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 agentStatus: components.agentStatus,
                 limiter: components.limiter,
                 audit: components.audit,
+                metrics: components.metrics,
                 now: components.now
             ).endpoints
         )

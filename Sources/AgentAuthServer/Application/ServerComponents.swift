@@ -1,5 +1,5 @@
 public import AgentAuthCore
-import AgentAuthHTTP
+public import AgentAuthHTTP
 public import Foundation
 import Hummingbird
 
@@ -37,10 +37,18 @@ public struct ServerComponents: Sendable {
     public let addressFailures: FailureLimiter
     /// The clock every component shares (tests move it by hand).
     let now: @Sendable () -> Date
+    /// Where the server's metrics go; `GET /metrics` renders them.
+    public let metrics: AgentAuthMetrics
 
-    public init(configuration: ServerConfiguration, store: any AgentAuthStore, masterKey: MasterKey, now: @escaping @Sendable () -> Date = Date.init)
-    {
+    public init(
+        configuration: ServerConfiguration,
+        store: any AgentAuthStore,
+        masterKey: MasterKey,
+        now: @escaping @Sendable () -> Date = Date.init,
+        metrics: AgentAuthMetrics = AgentAuthMetrics()
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.store = store
         self.now = now
         keyRing = SigningKeyRing(store: store, masterKey: masterKey, now: now)

@@ -26,6 +26,7 @@ struct ClientAuthenticationGate {
     let clientFailures: FailureLimiter
     let addressFailures: FailureLimiter
     let audit: AuditLog
+    let metrics: AgentAuthMetrics
 
     /// Well above the spread between failure paths (tens of microseconds, a few hundred under
     /// load), and short enough to cost a failing caller nothing it should mind.
@@ -34,8 +35,11 @@ struct ClientAuthenticationGate {
     func authenticate(_ credentials: ClientCredentials, context: AgentAuthRequestContext) async throws -> (client: OAuthClient, agent: Agent) {
         let started = ContinuousClock.now
         do {
-            return try await authenticator.authenticate(credentials)
+            let authenticated = try await authenticator.authenticate(credentials)
+            RequestObservation.noteAgent(authenticated.agent.id)
+            return authenticated
         } catch let failure as ClientAuthenticationFailure {
+            metrics.recordAuthenticationFailure(reason: failure.reason.rawValue)
             let addressKey = "address:" + (context.clientAddress ?? "local")
             let pairKey = "client:" + (failure.clientID ?? "-") + "|" + addressKey
             clientFailures.recordFailure(pairKey)
@@ -49,6 +53,7 @@ struct ClientAuthenticationGate {
             )
             try? await Task.sleep(until: started + Self.failureFloor, clock: .continuous)
             if let seconds = clientFailures.retryAfter(pairKey) ?? addressFailures.retryAfter(addressKey) {
+                metrics.recordRateLimited()
                 throw OAuthError(
                     .tooManyRequests,
                     code: .tooManyRequests,

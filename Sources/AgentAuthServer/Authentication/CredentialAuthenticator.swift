@@ -15,8 +15,20 @@ struct CredentialAuthenticator: AuthenticatorMiddleware {
     let tokens: TokenVerifier
     let agentStatus: AgentStatusCheck
     let audit: AuditLog
+    let metrics: AgentAuthMetrics
 
     func authenticate(request: Request, context: Context) async throws -> AgentIdentity? {
+        do {
+            let identity = try await verify(request: request, context: context)
+            if let identity { RequestObservation.noteAgent(identity.agentID) }
+            return identity
+        } catch let error as OAuthError where error.status == .unauthorized {
+            metrics.recordAuthenticationFailure(reason: request.headers[.authorization] == nil ? "invalid_api_key" : "invalid_access_token")
+            throw error
+        }
+    }
+
+    func verify(request: Request, context: Context) async throws -> AgentIdentity? {
         let apiKey = request.headers.apiKeyCredential
         let hasAuthorization = request.headers[.authorization] != nil
         // RFC 6750 §2: one request, one credential.

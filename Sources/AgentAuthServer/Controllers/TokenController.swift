@@ -21,6 +21,7 @@ struct TokenController {
     /// The client's and its agent's rate limits and quotas, in this process.
     let limiter: RequestLimiter
     let audit: AuditLog
+    let metrics: AgentAuthMetrics
     let now: @Sendable () -> Date
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -60,6 +61,7 @@ struct TokenController {
                 clientAddress: context.clientAddress,
                 reason: OAuthErrorCode.rateLimited.rawValue
             )
+            metrics.recordRateLimited()
             throw limit.refusal
         }
         let audiences = form.values(of: "audience") + form.values(of: "resource")
@@ -87,6 +89,7 @@ struct TokenController {
             )
             throw refusal
         }
+        metrics.recordTokenIssued(grant: grant == .tokenExchange ? "token_exchange" : "client_credentials")
         let claims = issued.claims
         var details = ["jti": claims.tokenID, "scope": claims.scope.description, "aud": claims.audience.joined(separator: " ")]
         if !claims.actors.isEmpty {

@@ -1,4 +1,5 @@
 import AgentAuthCore
+import AgentAuthHTTP
 import AgentAuthServer
 import Foundation
 import Logging
@@ -27,6 +28,12 @@ extension ServeCommand {
             .int("max-delegation-depth", \.maxDelegationDepth, default: 3, in: 1...10),
             .string("log-level", \.logLevel, default: "info") { value -> String? in
                 Logger.Level(rawValue: value) == nil ? "must be one of \(logLevels)" : nil
+            },
+            .string("log-format", \.logFormat, default: "text") { value -> String? in
+                LogFormat(rawValue: value) == nil ? "must be text or json" : nil
+            },
+            .string("otlp-endpoint", \.otlpEndpoint, default: nil) { value -> String? in
+                Observability.isOTLPEndpoint(value) ? nil : "must be an http or https URL, e.g. http://127.0.0.1:4318"
             },
             .int("max-connections", \.maxConnections, default: nil),
             .int("request-head-timeout", \.requestHeadTimeout, default: 20, in: 1...60, unit: " seconds"),

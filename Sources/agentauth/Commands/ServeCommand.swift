@@ -55,6 +55,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info (default), notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(help: "Log line format on standard error: text (default), or json (one JSON object per line).")
+    var logFormat: String?
+
+    @Option(
+        help:
+            "Base URL of an OpenTelemetry collector's OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318: spans are sent to URL/v1/traces and incoming W3C traceparent headers are continued. Without it, no spans are recorded."
+    )
+    var otlpEndpoint: String?
+
     @Option(
         help:
             "Connections open at once; more are closed as they are accepted (default: the file-descriptor limit, raised to its hard limit, less 128 kept for the server itself)."
@@ -140,8 +149,14 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError(error.description)
         }
-        var logger = Logger(label: "agentauth")
-        logger.logLevel = settings.string("log-level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        // Before the first Logger is made: loggers take the handler bootstrapped when they are created.
+        let observability = try Observability.bootstrap(
+            serviceName: "agentauth",
+            logLevel: settings.string("log-level") ?? "info",
+            logFormat: settings.string("log-format") ?? "text",
+            otlpEndpoint: settings.string("otlp-endpoint")
+        )
+        let logger = observability.logger
         let algorithm = settings.string("signing-algorithm").flatMap(SigningAlgorithm.init(argument:)) ?? .eddsa
         var configuration = ServerConfiguration(
             host: host,
@@ -176,8 +191,9 @@ struct ServeCommand: AsyncParsableCommand {
         let application = ClosureService { [logger, storeOptions, keyOptions, configuration] in
             try await Self.serve(configuration, on: store, options: storeOptions, masterKey: keyOptions, algorithm: algorithm, logger: logger)
         }
+        // The span exporter first, so it stops last and sends the final requests' spans.
         var group = ServiceGroupConfiguration(
-            services: [
+            services: observability.services.map { .init(service: $0) } + [
                 .init(service: store), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: configuration.drain),
             ],
