@@ -22,10 +22,6 @@ struct OpenAPIDocumentTests {
     static let postOnlyPaths = ["/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/usage"]
     static let refusedMethods = Set(postOnlyPaths.flatMap { path in ["GET", "PUT", "DELETE", "PATCH"].map { "\($0) \(path)" } })
 
-    /// Documented here, added to the router by the metrics work (DESIGN.md "Operations"); the only
-    /// documented route a router may lack.
-    static let metricsRoute = "GET /metrics"
-
     @Test("GET /openapi.json serves docs/openapi.json byte for byte, as application/json, without credentials")
     func servedIsCommitted() async throws {
         let committed = try #require(FileManager.default.contents(atPath: Self.committedPath))
@@ -64,7 +60,7 @@ struct OpenAPIDocumentTests {
             #expect(routed.count > 40)
             let undocumented = routed.subtracting(documented).subtracting(Self.refusedMethods)
             #expect(undocumented.isEmpty, "routes missing from docs/openapi.json: \(undocumented.sorted())")
-            let unrouted = documented.subtracting(routed).subtracting([Self.metricsRoute])
+            let unrouted = documented.subtracting(routed)
             #expect(unrouted.isEmpty, "documented routes the router lacks: \(unrouted.sorted())")
             #expect(routed.isSuperset(of: Self.refusedMethods))
             // The refusals really are 405s, as the POST operations say.
