@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Minimal real-HTTP calls for tests (a client outside the app under test).
+/// Minimal real-HTTP calls for tests (a client outside the app under test). The deadlines only
+/// stop a hung test: they are long, since at the start of a full run every suite shares two cores.
 enum HTTPTestClient {
     struct Response {
         let status: Int
@@ -14,7 +15,7 @@ enum HTTPTestClient {
     static func get(_ url: String, bearer token: String? = nil) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Response(status: Int(response.status.code), body: String(buffer: body))
     }
@@ -29,7 +30,7 @@ enum HTTPTestClient {
         }
         if let apiKey { request.headers.add(name: "X-API-Key", value: apiKey) }
         request.body = .bytes(ByteBuffer(string: form))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Response(status: Int(response.status.code), body: String(buffer: body))
     }
