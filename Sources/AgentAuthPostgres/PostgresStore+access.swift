@@ -6,10 +6,10 @@ import PostgresNIO
 /// Queries and transactions with the operation timeout, and the mapping of engine errors to
 /// `StoreError`, for every part of the store.
 extension PostgresStore {
-    /// How long one store operation may take before it is reported unavailable. While the
-    /// database is down the pool would otherwise wait for a connection indefinitely, and
-    /// requests must get their 503 instead of hanging.
-    static let operationTimeout: Duration = .seconds(5)
+    /// How long one store operation may take by default before it is reported unavailable
+    /// (`operationTimeout`). While the database is down the pool would otherwise wait for a
+    /// connection indefinitely, and requests must get their 503 instead of hanging.
+    public static let defaultOperationTimeout: Duration = .seconds(5)
 
     /// Runs `body` with the operation timeout, mapping engine errors to `StoreError` (never an
     /// engine message with data in it).
@@ -20,8 +20,8 @@ extension PostgresStore {
                     try await poolStarted.wait()
                     return try await body()
                 }
-                group.addTask {
-                    try await Task.sleep(for: Self.operationTimeout)
+                group.addTask { [operationTimeout] in
+                    try await Task.sleep(for: operationTimeout)
                     throw StoreError.unavailable("the database did not answer in time")
                 }
                 defer { group.cancelAll() }

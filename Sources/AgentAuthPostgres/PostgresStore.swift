@@ -18,11 +18,19 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
     /// Fired by `run()` as it starts the pool: queries wait for it, so that none asks the pool
     /// for a connection before it runs (postgres-nio would queue it, but log a warning each time).
     let poolStarted = StartSignal()
+    let operationTimeout: Duration
 
     /// Checks that the server answers and applies pending migrations, over one connection of its
     /// own: the pool serves only once the store runs.
     /// - Parameter url: `postgres://user:password@host:port/database` (`postgresql://` too).
-    public init(url: String, logger: Logger = Logger(label: "agentauth.postgres")) async throws {
+    /// - Parameter operationTimeout: how long one operation may take before it is reported
+    ///   unavailable (`StoreError.unavailable`, a 503 at the server).
+    public init(
+        url: String,
+        logger: Logger = Logger(label: "agentauth.postgres"),
+        operationTimeout: Duration = PostgresStore.defaultOperationTimeout
+    ) async throws {
+        self.operationTimeout = operationTimeout
         let address = try PostgresURL(url)
         let configuration = try address.clientConfiguration()
         let connectionConfiguration = try address.connectionConfiguration()

@@ -17,5 +17,15 @@ extension OperationsProcessTests {
                 #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
             }
         }
+
+        @Test("the document's info.version is the version agentauth --version prints")
+        func versionMatches() async throws {
+            try await withTemporaryDirectory { directory in
+                let document = try await Binaries.agentauth(["openapi"], in: directory).json
+                let version = try #require((document["info"] as? [String: Any])?["version"] as? String)
+                let printed = try await Binaries.agentauth(["--version"], in: directory)
+                #expect(printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == version)
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ extension OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "AgentAuth auth server",
-            "version": "1.0.0",
+            "version": "0.2.0",
             "summary": "Credentials, tokens and delegation for AI agents: the OAuth endpoints, discovery, operations and the admin API.",
             "description": "Errors are always `{\"error\", \"error_description\"}`. Every /admin answer carries `Cache-Control: no-store`; admin bodies are JSON (`Content-Type: application/json`, at most 64 KiB) and members an endpoint does not know are ignored. Times in JSON are ISO 8601 UTC, except the revocation feed's Unix seconds and the token claims'. Unknown paths → 404 `not_found`. Prose: docs/admin-api.md, docs/oauth.md, docs/revocation.md, docs/rate-limits.md.",
             "license": {
