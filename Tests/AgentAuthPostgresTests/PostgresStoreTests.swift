@@ -64,7 +64,7 @@ struct PostgresStoreTests {
         try await Self.withDatabase { url in
             let first = try await PostgresStore(url: url)
             try await Self.whileRunning(first) { _ = try await AgentAdministration(store: first).createAgent(name: "kept", by: .test) }
-            try await ThrowawayPostgres.withConnection(to: url) { connection in
+            _ = try await ThrowawayPostgres.withConnection(to: url) { connection in
                 try await connection.query(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES ('v99 from a later release', 0)",
                     logger: Logger(label: "test")
