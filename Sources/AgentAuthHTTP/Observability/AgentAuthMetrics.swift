@@ -17,6 +17,7 @@ public struct AgentAuthMetrics: Sendable {
     /// Where the metrics are kept; `GET /metrics` renders it.
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+    let handles = MetricHandles()
 
     /// The label value of every request that matched no route: raw paths would let any caller
     /// grow the number of series without bound.
@@ -52,8 +53,14 @@ public struct AgentAuthMetrics: Sendable {
 
     /// One answered request: its route template (or `unmatchedRoute`), status and latency.
     public func recordRequest(route: String, status: Int, duration: Duration) {
-        Counter(label: Names.httpRequests, dimensions: [("route", route), ("status", String(status))], factory: factory).increment()
-        Timer(label: Names.httpDuration, dimensions: [("route", route)], factory: factory).recordNanoseconds(duration.nanoseconds)
+        let series = handles.request(route: route, status: status) {
+            MetricHandles.RequestSeries(
+                count: Counter(label: Names.httpRequests, dimensions: [("route", route), ("status", String(status))], factory: factory),
+                duration: Timer(label: Names.httpDuration, dimensions: [("route", route)], factory: factory)
+            )
+        }
+        series.count.increment()
+        series.duration.recordNanoseconds(duration.nanoseconds)
     }
 
     /// An access token issued by a grant (`client_credentials`, `token_exchange`).
@@ -74,7 +81,10 @@ public struct AgentAuthMetrics: Sendable {
     /// A credential checked at a verifier: `method` `jwt` (local) or `introspection`, `result`
     /// `valid`, `invalid` or `unavailable`.
     public func recordVerification(method: String, result: String) {
-        Counter(label: Names.verifications, dimensions: [("method", method), ("result", result)], factory: factory).increment()
+        handles.verification(method: method, result: result) {
+            Counter(label: Names.verifications, dimensions: [("method", method), ("result", result)], factory: factory)
+        }
+        .increment()
     }
 
     /// Seconds since the revocation feed last answered (since the server started, while it never has).
