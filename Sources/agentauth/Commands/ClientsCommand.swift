@@ -8,7 +8,7 @@ struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clients",
         abstract: "Manage OAuth clients.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Disable.self, Enable.self, Delete.self, RotateSecret.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Disable.self, Enable.self, Delete.self, RotateSecret.self, RevokeTokens.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -124,6 +124,24 @@ struct ClientsCommand: AsyncParsableCommand {
                 try await session.clientAdministration().setClientStatus(id: clientID, .active, by: session.actor)
             }
             try Output.client(client, secret: nil, json: options.output.json)
+        }
+    }
+
+    struct RevokeTokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-tokens",
+            abstract: "Revoke every token a client was issued until now (the client can get new ones); waits for the verifiers to acknowledge it."
+        )
+        @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
+        @Argument(help: "Client id.") var clientID: String
+
+        func run() async throws {
+            let (client, propagation) = try await options.change { session in
+                let client = try await session.clientAdministration().revokeTokens(clientID: clientID, by: session.actor)
+                return (client, await confirm.waitForVerifiers(session))
+            }
+            try Output.client(client, secret: nil, propagation: propagation, json: options.output.json)
         }
     }
 

@@ -71,15 +71,19 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key: refused from the next request on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key: refused from the next request on; waits for the verifiers to acknowledge it."
+        )
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            let key = try await options.change { session in
-                try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
+            let (key, propagation) = try await options.change { session in
+                let key = try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
+                return (key, await confirm.waitForVerifiers(session))
             }
-            try Output.key(key, json: options.output.json)
+            try Output.key(key, propagation: propagation, json: options.output.json)
         }
     }
 
