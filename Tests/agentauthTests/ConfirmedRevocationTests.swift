@@ -157,6 +157,40 @@ extension TimedProcessTests {
             }
         }
 
+        @Test(
+            "fail-safe: a verifier that has not heard from the feed for longer than its bound stops using cached API-key results, and says so in /readyz and /metrics"
+        )
+        func failSafe() async throws {
+            try await withTemporaryDirectory { directory in
+                let auth = try await AuthServerProcess.start(in: directory)
+                defer { auth.process.stop() }
+                let api = try await ExampleAPIProcess.start(
+                    authServer: auth.base,
+                    admin: auth.admin,
+                    in: directory,
+                    arguments: ["--verifier-name", "cut-off", "--staleness-seconds", "3"]
+                )
+                defer { api.process.stop() }
+                let agent = try await Self.agent(auth.base, admin: auth.admin)
+                let key = try await Self.apiKey(auth.base, admin: auth.admin, agent: agent)
+                #expect(try await Self.conversations(api.base, key: key.key) == 200)
+                #expect(try await HTTP.send(.GET, "\(api.base)/metrics").body.contains("agentauth_revocation_feed_fresh 1"))
+
+                // The auth server goes away: neither the feed nor introspection answers.
+                auth.process.stop()
+                #expect(try await Self.conversations(api.base, key: key.key) == 200, "within its bound, the cached result is trusted")
+                let deadline = ContinuousClock.now + .seconds(15)
+                while try await HTTP.send(.GET, "\(api.base)/readyz").status != 503 {
+                    guard ContinuousClock.now < deadline else { throw CLIFailure("the verifier never stopped trusting its cache") }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                let refused = try await HTTP.send(.GET, "\(api.base)/v1/conversations", headers: [("X-API-Key", key.key)])
+                #expect(refused.status == 503, "past its bound the key is asked about, and nobody answers: fail closed, not 200")
+                #expect(refused.json["error"] as? String == "temporarily_unavailable")
+                #expect(try await HTTP.send(.GET, "\(api.base)/metrics").body.contains("agentauth_revocation_feed_fresh 0"))
+            }
+        }
+
         @Test("PostgreSQL: a key revoked on node A is confirmed by the verifiers following node B")
         func crossNode() async throws {
             let url = try await ThrowawayPostgres.newDatabase(prefix: "agentauth_confirm_")
