@@ -75,6 +75,24 @@ extension TimedProcessTests {
                 #expect(try await Self.conversations(one.base, key: key.key) == 401)
                 #expect(try await Self.conversations(two.base, key: key.key) == 401)
 
+                // A roll without grace: the old key is dropped from both caches before the answer.
+                let rolling = try await Self.apiKey(auth.base, admin: auth.admin, agent: agent)
+                for api in [one.base, two.base] { #expect(try await Self.conversations(api, key: rolling.key) == 200) }
+                let rolled = try await HTTP.send(
+                    .POST,
+                    "\(auth.base)/admin/keys/\(rolling.id)/roll",
+                    headers: auth.admin,
+                    body: #"{"grace_seconds":0}"#
+                )
+                #expect(rolled.status == 201)
+                let rollProof = try #require(rolled.json["propagation"] as? [String: Any], "\(rolled.body)")
+                #expect(rollProof["confirmed"] as? Int == 2 && (rollProof["pending"] as? [String])?.isEmpty == true, "\(rollProof)")
+                let replacement = try #require(rolled.json["key"] as? String)
+                for api in [one.base, two.base] {
+                    #expect(try await Self.conversations(api, key: rolling.key) == 401, "the old key, on the very next request")
+                    #expect(try await Self.conversations(api, key: replacement) == 200, "the new one works")
+                }
+
                 // An agent disable is confirmed the same way, and cuts off its other keys at once.
                 let second = try await Self.apiKey(auth.base, admin: auth.admin, agent: agent)
                 #expect(try await Self.conversations(one.base, key: second.key) == 200)

@@ -1663,7 +1663,8 @@ extension OpenAPIDocument {
                   "503": {
                     "$ref": "#/components/responses/Unavailable"
                   }
-                }
+                },
+                "description": "Answers once every live verifier dropped what it cached of the old key (with no grace it is refused on the very next request), or at `--revocation-confirm-timeout`, with `propagation`."
               },
               "parameters": [
                 {
@@ -3388,7 +3389,7 @@ extension OpenAPIDocument {
                   },
                   "propagation": {
                     "$ref": "#/components/schemas/Propagation",
-                    "description": "On a revocation (key revoke or update, agent disable, client disable or revoke-tokens) only."
+                    "description": "On a revocation (key revoke, update or roll; agent disable; client disable or revoke-tokens) only."
                   }
                 },
                 "required": [
@@ -3622,7 +3623,7 @@ extension OpenAPIDocument {
                   },
                   "propagation": {
                     "$ref": "#/components/schemas/Propagation",
-                    "description": "On a revocation (key revoke or update, agent disable, client disable or revoke-tokens) only."
+                    "description": "On a revocation (key revoke, update or roll; agent disable; client disable or revoke-tokens) only."
                   }
                 },
                 "required": [
@@ -3878,7 +3879,7 @@ extension OpenAPIDocument {
                   },
                   "propagation": {
                     "$ref": "#/components/schemas/Propagation",
-                    "description": "On a revocation (key revoke or update, agent disable, client disable or revoke-tokens) only."
+                    "description": "On a revocation (key revoke, update or roll; agent disable; client disable or revoke-tokens) only."
                   }
                 },
                 "required": [

@@ -104,13 +104,15 @@ struct ClientsCommand: AsyncParsableCommand {
             abstract: "Disable a client: it gets invalid_client, and every token it was issued until now is refused."
         )
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            let client = try await options.change { session in
-                try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
+            let (client, propagation) = try await options.change { session in
+                let client = try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
+                return (client, await confirm.waitForVerifiers(session))
             }
-            try Output.client(client, secret: nil, json: options.output.json)
+            try Output.client(client, secret: nil, propagation: propagation, json: options.output.json)
         }
     }
 
@@ -148,10 +150,15 @@ struct ClientsCommand: AsyncParsableCommand {
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a client; every token it was issued is refused.")
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            _ = try await options.change { session in try await session.clientAdministration().deleteClient(id: clientID, by: session.actor) }
+            _ = try await options.change { session in
+                try await session.clientAdministration().deleteClient(id: clientID, by: session.actor)
+                // Its tokens are revoked: done once the verifiers know.
+                return await confirm.waitForVerifiers(session)
+            }
             try Output.deleted(clientID, what: "client", json: options.output.json)
         }
     }

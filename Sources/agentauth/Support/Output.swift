@@ -123,12 +123,13 @@ enum Output {
     }
 
     /// A new key: the plaintext is printed this once.
-    static func issued(_ issued: IssuedAPIKey, replaces: APIKey? = nil, json: Bool) throws {
-        if json { return try self.json(APIKeyResponse(issued.record, plaintext: issued.plaintext, replaces: replaces)) }
+    static func issued(_ issued: IssuedAPIKey, replaces: APIKey? = nil, propagation: RevocationPropagation? = nil, json: Bool) throws {
+        if json { return try self.json(APIKeyResponse(issued.record, plaintext: issued.plaintext, replaces: replaces, propagation: propagation)) }
         try keys([issued.record], json: false)
         if let replaces {
             print("\nReplaces \(replaces.id), which stops working at \(date(replaces.expiresAt)).")
         }
+        if let propagation { self.propagation(propagation) }
         print("\nAPI key (shown once; store it now):\n\(issued.plaintext)")
     }
 

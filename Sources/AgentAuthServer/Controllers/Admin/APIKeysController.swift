@@ -102,6 +102,13 @@ struct APIKeysController {
             graceSeconds: body?.graceSeconds ?? 0,
             by: AuditActor(context, chainKey: chainKey)
         )
-        return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
+        // The old key's feed event evicts its cached results: with no grace it must be refused on
+        // the very next request, so the answer waits for the verifiers as a revocation's does.
+        try? await revocationSync.sync()
+        let propagation = await confirmation.waitForVerifiers()
+        return EditedResponse(
+            status: .created,
+            response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous, propagation: propagation)
+        )
     }
 }
