@@ -247,6 +247,45 @@ struct VerifierRegistryTests {
         }
     }
 
+    @Test("an instance id belongs to the agent that registered it: another agent's poll with it gets 400 and changes nothing")
+    func idOwnership() async throws {
+        try await Self.withServer { api, env in
+            let (owner, key) = try await Self.verifierKey(api)
+            try await Self.poll(api, key: key, id: "vfr_owned", after: 0)
+            let (_, intruder) = try await Self.verifierKey(api)
+            let latest = try await Self.latestCursor(env)
+            let refused = try await api.request(.get, "/oauth/revocations?after=\(latest)&wait=0&verifier=vfr_owned", key: intruder)
+            #expect(refused.status == .badRequest && refused.errorCode == "invalid_request", "\(refused.text)")
+            let stored = try await env.store.verifiers()
+            #expect(stored.count == 1 && stored[0].agentID == owner && stored[0].cursor == 0, "not acknowledged by the intruder: \(stored)")
+            let leave = try await api.request(.get, "/oauth/revocations?after=0&wait=0&verifier=vfr_owned&leaving=true", key: intruder)
+            #expect(leave.status == .ok)
+            #expect(try await env.store.verifiers().count == 1, "nor removed by it")
+        }
+    }
+
+    @Test("a verifier that leaves is removed at once, and revocations stop waiting for it")
+    func leaving() async throws {
+        try await Self.withServer(timeout: .seconds(5)) { api, env in
+            let (_, key) = try await Self.verifierKey(api)
+            let agent = try await api.createAgent()
+            let target = try await api.createKey(agent: agent, scopes: ["conversations:read"])
+            let cursor = try await Self.latestCursor(env)
+            try await Self.poll(api, key: key, id: "vfr_going", after: cursor)
+            let left = try await api.request(.get, "/oauth/revocations?after=\(cursor)&wait=20&verifier=vfr_going&leaving=true", key: key)
+            #expect(left.status == .ok && left.object["cursor"] as? Int == Int(cursor), "answered at once: \(left.text)")
+            #expect(try await env.store.verifiers().isEmpty)
+            let started = ContinuousClock.now
+            let revoked = try await api.admin(.post, "/admin/keys/\(target.id)/revoke")
+            #expect(ContinuousClock.now - started < .seconds(4), "not held for a verifier that left")
+            #expect((revoked.object["propagation"] as? [String: Any])?["pending"] as? [String] == [])
+            for query in ["leaving=yes", "leaving=", "verifier=vfr_x&leaving=1"] {
+                let response = try await api.request(.get, "/oauth/revocations?after=0&wait=0&\(query)", key: key)
+                #expect(response.status == .badRequest, "\(query): \(response.status)")
+            }
+        }
+    }
+
     static func eventually(_ condition: @Sendable () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while try await !condition() {

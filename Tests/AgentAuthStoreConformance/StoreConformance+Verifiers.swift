@@ -10,6 +10,8 @@ extension StoreConformance {
         ),
         .init(description: "an agent's verifiers that are not gone are capped; known ones still poll; gone ones don't count", body: verifierLimit),
         .init(description: "verifiers last seen before a time are forgotten", body: verifierForgetting),
+        .init(description: "an instance id is its first agent's: another agent's poll with it changes nothing", body: verifierOwnership),
+        .init(description: "a verifier that leaves is removed, by its own agent only", body: verifierRemoval),
         .init(description: "revoking a client's tokens appends a client event and keeps the client as it was", body: clientTokenRevocation),
     ]
 
@@ -27,11 +29,14 @@ extension StoreConformance {
 
     static func verifierPolls(_ store: any AgentAuthStore) async throws {
         try expect(try await store.verifiers().isEmpty, "no verifier before any poll")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_b", at: 10), limitPerAgent: 10), "registered")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_a", cursor: 3, at: 20, bound: 2_000), limitPerAgent: 10), "registered")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_b", at: 10), limitPerAgent: 10) == .recorded, "registered")
+        try expect(
+            try await store.recordVerifierPoll(verifier("vfr_a", cursor: 3, at: 20, bound: 2_000), limitPerAgent: 10) == .recorded,
+            "registered"
+        )
         var later = verifier("vfr_b", cursor: 7, at: 30, bound: 5_000)
         later.name = "renamed"
-        try expect(try await store.recordVerifierPoll(later, limitPerAgent: 10), "a known verifier polls again")
+        try expect(try await store.recordVerifierPoll(later, limitPerAgent: 10) == .recorded, "a known verifier polls again")
         let listed = try await store.verifiers()
         try expect(listed.map(\.id) == ["vfr_b", "vfr_a"], "by first contact: \(listed.map(\.id))")
         let expected = Verifier(
@@ -48,23 +53,29 @@ extension StoreConformance {
         try expect(listed[0].status(at: time(34)) == .live && listed[0].status(at: time(36)) == .stale, "live within its bound")
         try expect(listed[0].status(at: time(30 + Verifier.goneAfter + 1)) == .gone, "gone after an hour")
         // Back to 0 after a feed reset: the latest poll says what it has applied.
-        try expect(try await store.recordVerifierPoll(verifier("vfr_b", cursor: 0, at: 40), limitPerAgent: 10), "a reset follower")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_b", cursor: 0, at: 40), limitPerAgent: 10) == .recorded, "a reset follower")
         try expect(try await store.verifiers().first { $0.id == "vfr_b" }?.cursor == 0, "the cursor follows the latest poll")
     }
 
     static func verifierLimit(_ store: any AgentAuthStore) async throws {
         for index in 0..<3 {
-            try expect(try await store.recordVerifierPoll(verifier("vfr_\(index)", at: 100), limitPerAgent: 3), "under the cap: \(index)")
+            try expect(
+                try await store.recordVerifierPoll(verifier("vfr_\(index)", at: 100), limitPerAgent: 3) == .recorded,
+                "under the cap: \(index)"
+            )
         }
-        try expect(try await store.recordVerifierPoll(verifier("vfr_new", at: 110), limitPerAgent: 3) == false, "a fourth is refused")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_new", at: 110), limitPerAgent: 3) == .limitReached, "a fourth is refused")
         try expect(try await store.verifiers().count == 3, "nothing written for the refused one")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_1", cursor: 5, at: 120), limitPerAgent: 3), "a known one still polls")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_other", agent: "agt_w", at: 120), limitPerAgent: 3), "per agent")
+        try expect(
+            try await store.recordVerifierPoll(verifier("vfr_1", cursor: 5, at: 120), limitPerAgent: 3) == .recorded,
+            "a known one still polls"
+        )
+        try expect(try await store.recordVerifierPoll(verifier("vfr_other", agent: "agt_w", at: 120), limitPerAgent: 3) == .recorded, "per agent")
         // An hour and ten seconds on, vfr_0 and vfr_2 (seen at 100) are gone; vfr_1 (seen at 120) is not.
         let later = 100 + Verifier.goneAfter + 10
-        try expect(try await store.recordVerifierPoll(verifier("vfr_next", at: later), limitPerAgent: 3), "gone ones no longer count")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_last", at: later), limitPerAgent: 3), "two count: vfr_1, vfr_next")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_more", at: later), limitPerAgent: 3) == false, "three count: refused")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_next", at: later), limitPerAgent: 3) == .recorded, "gone ones no longer count")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_last", at: later), limitPerAgent: 3) == .recorded, "two count: vfr_1, vfr_next")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_more", at: later), limitPerAgent: 3) == .limitReached, "three count: refused")
     }
 
     static func verifierForgetting(_ store: any AgentAuthStore) async throws {
@@ -72,6 +83,26 @@ extension StoreConformance {
         _ = try await store.recordVerifierPoll(verifier("vfr_new", at: 50), limitPerAgent: 10)
         try await store.forgetVerifiers(lastSeenBefore: time(50))
         try expect(try await store.verifiers().map(\.id) == ["vfr_new"], "only the one seen at or after the time stays")
+    }
+
+    static func verifierOwnership(_ store: any AgentAuthStore) async throws {
+        try expect(try await store.recordVerifierPoll(verifier("vfr_mine", cursor: 2, at: 10), limitPerAgent: 10) == .recorded, "registered")
+        let outcome = try await store.recordVerifierPoll(verifier("vfr_mine", agent: "agt_other", cursor: 99, at: 20), limitPerAgent: 10)
+        try expect(outcome == .idTaken, "another agent's poll with the id: \(outcome)")
+        let stored = try await store.verifiers()
+        try expect(
+            stored.count == 1 && stored[0].agentID == "agt_v" && stored[0].cursor == 2 && stored[0].lastSeen == time(10),
+            "unchanged: \(stored)"
+        )
+    }
+
+    static func verifierRemoval(_ store: any AgentAuthStore) async throws {
+        _ = try await store.recordVerifierPoll(verifier("vfr_leaving", at: 10), limitPerAgent: 10)
+        try expect(try await store.removeVerifier(id: "vfr_leaving", agentID: "agt_other") == false, "not by another agent")
+        try expect(try await store.verifiers().count == 1, "still there")
+        try expect(try await store.removeVerifier(id: "vfr_leaving", agentID: "agt_v"), "by its own")
+        try expect(try await store.verifiers().isEmpty, "gone")
+        try expect(try await store.removeVerifier(id: "vfr_leaving", agentID: "agt_v") == false, "nothing left to remove")
     }
 
     static func clientTokenRevocation(_ store: any AgentAuthStore) async throws {

@@ -16,6 +16,15 @@ public struct Verifier: Hashable, Sendable {
         case gone
     }
 
+    /// What recording a poll came to.
+    public enum PollOutcome: Hashable, Sendable {
+        case recorded
+        /// The verifier is new and its agent has as many as it may have.
+        case limitReached
+        /// Another agent's follower registered this instance id.
+        case idTaken
+    }
+
     /// The instance id the follower chose at its start.
     public var id: String
     /// Its display name (by default its host name).

@@ -44,12 +44,23 @@ struct RevocationFeedController {
         // acknowledgement must see it at once, not after this poll's wait. A cursor this server
         // answers with a reset acknowledges nothing.
         if var verifier {
+            // A verifier that stops says so: revocations stop waiting for it at once.
+            if try Self.flag(query["leaving"].map(String.init), name: "leaving") {
+                _ = try await store.removeVerifier(id: verifier.id, agentID: verifier.agentID)
+                return try response(RevocationFeedResponse(events: [], cursor: after, reset: false), request, context)
+            }
             verifier.cursor = reset ? 0 : after
-            guard try await store.recordVerifierPoll(verifier, limitPerAgent: Verifier.limitPerAgent) else {
+            switch try await store.recordVerifierPoll(verifier, limitPerAgent: Verifier.limitPerAgent) {
+            case .recorded: break
+            case .limitReached:
                 throw OAuthError.invalidRequest(
                     "this agent already has \(Verifier.limitPerAgent) registered verifiers; an instance is forgotten an hour after its last poll"
                 )
+            case .idTaken:
+                throw OAuthError.invalidRequest("this verifier id is registered to another agent; choose a new random id")
             }
+        } else if query["leaving"] != nil {
+            throw OAuthError.invalidRequest("leaving needs a verifier instance id (verifier)")
         }
         var body = RevocationFeedResponse(events: [], cursor: after, reset: false)
         if reset {
@@ -74,9 +85,22 @@ struct RevocationFeedController {
             }
             if let last = events.last { body = RevocationFeedResponse(events: events, cursor: last.seq, reset: false) }
         }
+        return try response(body, request, context)
+    }
+
+    func response(_ body: RevocationFeedResponse, _ request: Request, _ context: AgentAuthRequestContext) throws -> Response {
         var response = try context.responseEncoder.encode(body, from: request, context: context)
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+
+    /// `true` or `false`; absent: `false`.
+    static func flag(_ value: String?, name: String) throws -> Bool {
+        switch value {
+        case nil, "false": return false
+        case "true": return true
+        default: throw OAuthError.invalidRequest("\(name) must be true or false")
+        }
     }
 
     /// The next page of events after `after`, without a store read when this node knows of none.
