@@ -460,7 +460,7 @@ extension OpenAPIDocument {
                     "name": "verifier",
                     "in": "query",
                     "required": false,
-                    "description": "This follower's instance id, random per process start: makes it a verifier, registered and waited for by revocations. Its poll acknowledges every event up to `after`, so apply a page before polling with its cursor.",
+                    "description": "This follower's instance id, random per process start: makes it a verifier, registered and waited for by revocations. Its poll acknowledges every event up to `after`, so apply a page before polling with its cursor. An id is the agent's that first registered it: another agent's poll with it gets 400.",
                     "schema": {
                       "type": "string",
                       "pattern": "^[A-Za-z0-9._-]{1,64}$"
@@ -487,6 +487,16 @@ extension OpenAPIDocument {
                       "minimum": 100,
                       "maximum": 86400000,
                       "default": 15000
+                    }
+                  },
+                  {
+                    "name": "leaving",
+                    "in": "query",
+                    "required": false,
+                    "description": "`true`: the verifier stops; it is removed from the registry at once (revocations stop waiting for it) and the answer comes without waiting. Needs `verifier`; only the agent that registered the id can remove it.",
+                    "schema": {
+                      "type": "boolean",
+                      "default": false
                     }
                   }
                 ],
