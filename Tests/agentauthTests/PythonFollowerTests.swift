@@ -1,0 +1,267 @@
+import AgentAuthTesting
+import Foundation
+import NIOHTTP1
+import Testing
+
+extension TimedProcessTests {
+    /// The Python reference follower (`docs/reference-follower/agentauth_follower.py`) against a
+    /// real `agentauth serve`: the feed as `docs/revocation-feed.md` specifies it, followed from
+    /// another language with nothing but the standard library and PyJWT. Running it here keeps the
+    /// document and the server true to each other.
+    @Suite("The Python reference follower against agentauth serve")
+    struct PythonFollowerTests {
+        static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/reference-follower/agentauth_follower.py")
+
+        /// python3 with PyJWT and cryptography. Without them the test is cancelled on a developer's
+        /// machine, and fails under CI (`CI=true`), which must run it (`.ci/run` installs PyJWT).
+        static func requirePython() async throws {
+            let probe = try? await ChildProcess.run("/usr/bin/env", ["python3", "-c", "import jwt, cryptography"])
+            guard probe?.status != 0 else { return }
+            let message =
+                "the Python follower test needs python3 with PyJWT and cryptography (pip install pyjwt cryptography): "
+                + (probe.map { $0.stderr } ?? "python3 not found")
+            if ProcessInfo.processInfo.environment["CI"] == "true" { throw CLIFailure(message) }
+            try Test.cancel(Comment(rawValue: message))
+        }
+
+        struct Stack {
+            let auth: String
+            let admin: [(String, String)]
+            /// The follower's `/check`: 200 for an accepted credential, 401 refused, 503 can't tell.
+            let check: String
+            /// The verifier id the follower chose (its `verifier` parameter).
+            let verifierID: String
+            /// The agent whose `introspect` key the follower polls with.
+            let serviceAgent: String
+            let follower: ChildProcess
+        }
+
+        static func withStack(_ body: (Stack) async throws -> Void) async throws {
+            try await requirePython()
+            try await withTemporaryDirectory { directory in
+                let server = try await AuthServerProcess.start(in: directory, arguments: ["--signing-key-activation-delay", "1"])
+                defer { server.process.stop() }
+                let service = try await createAgent(server.base, server.admin, name: "python-api")
+                let key = try await HTTP.send(
+                    .POST,
+                    "\(server.base)/admin/agents/\(service)/keys",
+                    headers: server.admin,
+                    body: #"{"scopes":["introspect"]}"#
+                )
+                let port = try LoopbackPort.free()
+                let follower = try await ChildProcess(
+                    "/usr/bin/env",
+                    [
+                        "python3", script.path, "--auth-server", server.base, "--port", "\(port)", "--name", "python-api",
+                        "--api-key-ttl", "60",
+                    ],
+                    environment: ProcessInfo.processInfo.environment.merging([
+                        "AGENTAUTH_CREDENTIAL": try #require(key.json["key"] as? String),
+                        "PYTHONUNBUFFERED": "1",
+                    ]) { $1 },
+                    directory: directory.path
+                )
+                defer { if follower.isRunning { follower.stop() } }
+                try await follower.waitForOutput("listening on", timeout: .seconds(20))
+                let verifierID = try #require(follower.output.firstMatch(of: /as verifier (py-[0-9a-f]{16})/).map { String($0.output.1) })
+                let stack = Stack(
+                    auth: server.base,
+                    admin: server.admin,
+                    check: "http://127.0.0.1:\(port)/check",
+                    verifierID: verifierID,
+                    serviceAgent: service,
+                    follower: follower
+                )
+                // Ready once it has read the feed to its end.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while (try? await HTTP.send(.GET, "http://127.0.0.1:\(port)/status"))?.json["fresh"] as? Bool != true {
+                    guard ContinuousClock.now < deadline else { throw CLIFailure("the Python follower never synced:\n\(follower.output)") }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                do {
+                    try await body(stack)
+                } catch {
+                    throw CLIFailure("\(error)\nthe Python follower's output:\n\(follower.output)")
+                }
+            }
+        }
+
+        static func createAgent(_ auth: String, _ admin: [(String, String)], name: String) async throws -> String {
+            let created = try await HTTP.send(.POST, "\(auth)/admin/agents", headers: admin, body: #"{"name":"\#(name)"}"#)
+            return try #require(created.json["id"] as? String, "\(created.body)")
+        }
+
+        /// A client of `agent` and a client_credentials token of it.
+        static func token(_ stack: Stack, agent: String) async throws -> (token: String, clientID: String, secret: String) {
+            let client = try await HTTP.send(
+                .POST,
+                "\(stack.auth)/admin/agents/\(agent)/clients",
+                headers: stack.admin,
+                body: #"{"scope":"conversations:read"}"#
+            )
+            let id = try #require(client.json["client_id"] as? String)
+            let secret = try #require(client.json["client_secret"] as? String)
+            return (try await HTTP.clientCredentialsToken(stack.auth, clientID: id, secret: secret), id, secret)
+        }
+
+        static func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
+
+        /// Asks the follower until it answers `status`; how long that took after `start`.
+        static func timeUntil(_ status: Int, _ stack: Stack, _ headers: [(String, String)], since start: ContinuousClock.Instant) async throws -> Duration {
+            while ContinuousClock.now - start < .seconds(5) {
+                if try await HTTP.send(.GET, stack.check, headers: headers).status == status { return ContinuousClock.now - start }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return .seconds(999)
+        }
+
+        static func kid(of token: String) -> String? {
+            let header = try? JSONSerialization.jsonObject(with: Data(base64URL: String(token.split(separator: ".")[0]))) as? [String: Any]
+            return header?["kid"] as? String
+        }
+
+        @Test(
+            "the Python follower accepts a token and refuses it once revoked, a delegated token once its parent is revoked, a disabled agent's token (also after enable), a cached API key once revoked; a rotated-in key's tokens pass"
+        )
+        func followsTheFeed() async throws {
+            try await Self.withStack { stack in
+                let worker = try await Self.createAgent(stack.auth, stack.admin, name: "worker")
+
+                // A token, then revoked (RFC 7009).
+                let (token, clientID, secret) = try await Self.token(stack, agent: worker)
+                let accepted = try await HTTP.send(.GET, stack.check, headers: Self.bearer(token))
+                #expect(accepted.status == 200, "\(accepted.body)")
+                #expect(accepted.json["agent_id"] as? String == worker)
+                let revokeStart = ContinuousClock.now
+                let revoked = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/oauth/revoke",
+                    headers: HTTP.basicForm(clientID: clientID, secret: secret),
+                    body: "token=\(token)"
+                )
+                #expect(revoked.status == 200)
+                let revokedAfter = try await Self.timeUntil(401, stack, Self.bearer(token), since: revokeStart)
+                #expect(revokedAfter < .seconds(1), "a revoked token refused after \(revokedAfter)")
+
+                // A delegated token (`ancestors`): refused once the token it was exchanged from is revoked.
+                let (parent, parentClient, parentSecret) = try await Self.token(stack, agent: worker)
+                let helper = try await Self.createAgent(stack.auth, stack.admin, name: "helper")
+                let helperClient = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/admin/agents/\(helper)/clients",
+                    headers: stack.admin,
+                    body: #"{"scope":"conversations:read"}"#
+                )
+                let exchanged = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/oauth/token",
+                    headers: HTTP.basicForm(
+                        clientID: try #require(helperClient.json["client_id"] as? String),
+                        secret: try #require(helperClient.json["client_secret"] as? String)
+                    ),
+                    body:
+                        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=\(parent)&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+                )
+                let child = Self.bearer(try #require(exchanged.json["access_token"] as? String, "\(exchanged.body)"))
+                #expect(try await HTTP.send(.GET, stack.check, headers: child).status == 200)
+                let cascadeStart = ContinuousClock.now
+                _ = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/oauth/revoke",
+                    headers: HTTP.basicForm(clientID: parentClient, secret: parentSecret),
+                    body: "token=\(parent)"
+                )
+                let cascadeAfter = try await Self.timeUntil(401, stack, child, since: cascadeStart)
+                #expect(cascadeAfter < .seconds(1), "a delegated token of a revoked parent refused after \(cascadeAfter)")
+
+                // A disabled agent (a watermark): its tokens are refused, and stay refused after enable.
+                let (other, otherClient, otherSecret) = try await Self.token(stack, agent: worker)
+                #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(other)).status == 200)
+                let disableStart = ContinuousClock.now
+                _ = try await HTTP.send(.POST, "\(stack.auth)/admin/agents/\(worker)/disable", headers: stack.admin)
+                let disabledAfter = try await Self.timeUntil(401, stack, Self.bearer(other), since: disableStart)
+                #expect(disabledAfter < .seconds(1), "a disabled agent's token refused after \(disabledAfter)")
+                _ = try await HTTP.send(.POST, "\(stack.auth)/admin/agents/\(worker)/enable", headers: stack.admin)
+                // A token issued in the same second as the disable is refused too (`iat` has whole seconds).
+                try await Task.sleep(for: .milliseconds(1100))
+                let later = try await HTTP.clientCredentialsToken(stack.auth, clientID: otherClient, secret: otherSecret)
+                #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(later)).status == 200, "a token issued after enable passes")
+                #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(other)).status == 401, "enabling does not revive old tokens")
+
+                // An API key, served from the follower's cache, then revoked: the feed evicts it.
+                let key = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/admin/agents/\(worker)/keys",
+                    headers: stack.admin,
+                    body: #"{"scopes":["conversations:read"]}"#
+                )
+                let apiKey = [("X-API-Key", try #require(key.json["key"] as? String))]
+                let first = try await HTTP.send(.GET, stack.check, headers: apiKey)
+                #expect(first.status == 200, "\(first.body)")
+                #expect(first.json["cached"] as? Bool == false)
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).json["cached"] as? Bool == true, "served from the cache")
+                let keyStart = ContinuousClock.now
+                let keyRevoked = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/admin/keys/\(try #require(key.json["id"] as? String))/revoke",
+                    headers: stack.admin
+                )
+                #expect(keyRevoked.status == 200)
+                let keyAfter = try await Self.timeUntil(401, stack, apiKey, since: keyStart)
+                #expect(keyAfter < .seconds(1), "a revoked cached API key refused after \(keyAfter)")
+
+                // A signing-key rotation: the feed announces the new key, and its first token passes.
+                let (before, rotClient, rotSecret) = try await Self.token(stack, agent: worker)
+                let rotatedAt = ContinuousClock.now
+                let rotated = try await HTTP.send(.POST, "\(stack.auth)/admin/signing-keys/rotate", headers: stack.admin)
+                #expect(rotated.status == 201)
+                let newKid = try #require(rotated.json["kid"] as? String)
+                var fresh = try await HTTP.clientCredentialsToken(stack.auth, clientID: rotClient, secret: rotSecret)
+                while Self.kid(of: fresh) != newKid, ContinuousClock.now - rotatedAt < .seconds(20) {
+                    try await Task.sleep(for: .milliseconds(100))
+                    fresh = try await HTTP.clientCredentialsToken(stack.auth, clientID: rotClient, secret: rotSecret)
+                }
+                #expect(Self.kid(of: fresh) == newKid, "the server signs with the new key after the activation delay")
+                let freshAnswer = try await HTTP.send(.GET, stack.check, headers: Self.bearer(fresh))
+                #expect(freshAnswer.status == 200, "the first token of the rotated-in key: \(freshAnswer.body)")
+                #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(before)).status == 200, "the retired key's tokens still pass")
+                #expect(stack.follower.isRunning)
+            }
+        }
+
+        @Test("the Python follower is a registered verifier: listed in GET /admin/verifiers, and counted as confirmed by a key revocation")
+        func registeredVerifier() async throws {
+            try await Self.withStack { stack in
+                let listed = try await HTTP.send(.GET, "\(stack.auth)/admin/verifiers", headers: stack.admin)
+                #expect(listed.status == 200, "\(listed.body)")
+                let entry = (listed.json["verifiers"] as? [[String: Any]])?.first { $0["id"] as? String == stack.verifierID }
+                #expect(entry?["name"] as? String == "python-api", "\(listed.body)")
+                #expect(entry?["agent_id"] as? String == stack.serviceAgent)
+                #expect(entry?["status"] as? String == "live")
+                #expect(entry?["bound_ms"] as? Int == 15000)
+
+                let worker = try await Self.createAgent(stack.auth, stack.admin, name: "worker")
+                let key = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/admin/agents/\(worker)/keys",
+                    headers: stack.admin,
+                    body: #"{"scopes":["conversations:read"]}"#
+                )
+                let apiKey = [("X-API-Key", try #require(key.json["key"] as? String))]
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).status == 200)
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).json["cached"] as? Bool == true)
+                let revoked = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/admin/keys/\(try #require(key.json["id"] as? String))/revoke",
+                    headers: stack.admin
+                )
+                let propagation = revoked.json["propagation"] as? [String: Any]
+                #expect(propagation?["confirmed"] as? Int == 1, "\(revoked.body)")
+                #expect((propagation?["pending"] as? [String])?.isEmpty == true, "\(revoked.body)")
+                // Confirmed means applied: the very next request is refused, with no waiting.
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).status == 401)
+            }
+        }
+    }
+}
