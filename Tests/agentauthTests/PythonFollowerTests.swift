@@ -1,5 +1,8 @@
+import AgentAuthCore
+import AgentAuthSQLite
 import AgentAuthTesting
 import Foundation
+import JWTKit
 import NIOHTTP1
 import Testing
 
@@ -26,6 +29,7 @@ extension TimedProcessTests {
         }
 
         struct Stack {
+            let directory: URL
             let auth: String
             let admin: [(String, String)]
             /// The follower's `/check`: 200 for an accepted credential, 401 refused, 503 can't tell.
@@ -66,6 +70,7 @@ extension TimedProcessTests {
                 try await follower.waitForOutput("listening on", timeout: .seconds(20))
                 let verifierID = try #require(follower.output.firstMatch(of: /as verifier (py-[0-9a-f]{16})/).map { String($0.output.1) })
                 let stack = Stack(
+                    directory: directory,
                     auth: server.base,
                     admin: server.admin,
                     check: "http://127.0.0.1:\(port)/check",
@@ -108,12 +113,41 @@ extension TimedProcessTests {
         static func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
 
         /// Asks the follower until it answers `status`; how long that took after `start`.
-        static func timeUntil(_ status: Int, _ stack: Stack, _ headers: [(String, String)], since start: ContinuousClock.Instant) async throws -> Duration {
+        static func timeUntil(
+            _ status: Int,
+            _ stack: Stack,
+            _ headers: [(String, String)],
+            since start: ContinuousClock.Instant
+        ) async throws -> Duration {
             while ContinuousClock.now - start < .seconds(5) {
                 if try await HTTP.send(.GET, stack.check, headers: headers).status == status { return ContinuousClock.now - start }
                 try await Task.sleep(for: .milliseconds(20))
             }
             return .seconds(999)
+        }
+
+        /// A token signed with `key` (the server's own, taken from its database with the master key
+        /// file, or an attacker's), with the claims and header given.
+        static func forge(
+            _ stack: Stack,
+            key: SigningKeyMaterial,
+            kid: String? = nil,
+            typ: String = "at+jwt",
+            sub: String,
+            audience: String
+        ) throws -> String {
+            let now = Int(Date().timeIntervalSince1970)
+            let header = #"{"alg":"\#(key.algorithm.rawValue)","kid":"\#(kid ?? key.kid)","typ":"\#(typ)"}"#
+            let payload =
+                #"{"iss":"\#(stack.auth)","sub":"\#(sub)","client_id":"cli_forged","aud":"\#(audience)","exp":\#(now + 600),"iat":\#(now),"jti":"at_\#(UUID().uuidString)","scope":"conversations:read"}"#
+            let input = Base64URL.encode(Data(header.utf8)) + "." + Base64URL.encode(Data(payload.utf8))
+            return input + "." + Base64URL.encode(try key.jwtAlgorithm.sign(Array(input.utf8)))
+        }
+
+        static func serverKey(_ stack: Stack) async throws -> SigningKeyMaterial {
+            let store = try SQLiteStore(path: stack.directory.appendingPathComponent("agentauth.sqlite").path)
+            let keyFile = try String(contentsOf: stack.directory.appendingPathComponent("agentauth.key"), encoding: .utf8)
+            return try await SigningKeyRing(store: store, masterKey: try MasterKey(base64: keyFile)).activeKey()
         }
 
         static func kid(of token: String) -> String? {
@@ -127,6 +161,21 @@ extension TimedProcessTests {
         func followsTheFeed() async throws {
             try await Self.withStack { stack in
                 let worker = try await Self.createAgent(stack.auth, stack.admin, name: "worker")
+
+                // RFC 9068 checks: only a token signed by the server's key, typed at+jwt, for this audience, passes.
+                let serverKey = try await Self.serverKey(stack)
+                let check = { (token: String) in try await HTTP.send(.GET, stack.check, headers: Self.bearer(token)).status }
+                #expect(try await check(try Self.forge(stack, key: serverKey, sub: worker, audience: "agentauth")) == 200, "the server's key signs")
+                #expect(try await check(try Self.forge(stack, key: serverKey, sub: worker, audience: "other-api")) == 401, "another audience")
+                #expect(try await check(try Self.forge(stack, key: serverKey, typ: "JWT", sub: worker, audience: "agentauth")) == 401, "typ JWT")
+                let attacker = try await SigningKeyMaterial.generate(.eddsa).material
+                #expect(
+                    try await check(try Self.forge(stack, key: attacker, kid: serverKey.kid, sub: worker, audience: "agentauth")) == 401,
+                    "a key of its own"
+                )
+                let unsigned =
+                    Base64URL.encode(Data(#"{"alg":"none","typ":"at+jwt"}"#.utf8)) + "." + Base64URL.encode(Data(#"{"sub":"x"}"#.utf8)) + "."
+                #expect(try await check(unsigned) == 401, "alg none")
 
                 // A token, then revoked (RFC 7009).
                 let (token, clientID, secret) = try await Self.token(stack, agent: worker)
