@@ -41,11 +41,17 @@ extension TimedProcessTests {
             let follower: ChildProcess
         }
 
-        static func withStack(_ body: (Stack) async throws -> Void) async throws {
+        /// Starts the server, runs `prepare` against it (before any follower polls), starts the
+        /// follower and waits until it has read the feed to its end, then runs `body`.
+        static func withStack<Prepared>(
+            prepare: (_ auth: String, _ admin: [(String, String)], _ directory: URL) async throws -> Prepared,
+            _ body: (Stack, Prepared) async throws -> Void
+        ) async throws {
             try await requirePython()
             try await withTemporaryDirectory { directory in
                 let server = try await AuthServerProcess.start(in: directory, arguments: ["--signing-key-activation-delay", "1"])
                 defer { server.process.stop() }
+                let prepared = try await prepare(server.base, server.admin, directory)
                 let service = try await createAgent(server.base, server.admin, name: "python-api")
                 let key = try await HTTP.send(
                     .POST,
@@ -85,11 +91,15 @@ extension TimedProcessTests {
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 do {
-                    try await body(stack)
+                    try await body(stack, prepared)
                 } catch {
                     throw CLIFailure("\(error)\nthe Python follower's output:\n\(follower.output)")
                 }
             }
+        }
+
+        static func withStack(_ body: (Stack) async throws -> Void) async throws {
+            try await withStack(prepare: { _, _, _ in () }, { stack, _ in try await body(stack) })
         }
 
         static func createAgent(_ auth: String, _ admin: [(String, String)], name: String) async throws -> String {
@@ -276,6 +286,90 @@ extension TimedProcessTests {
                 #expect(freshAnswer.status == 200, "the first token of the rotated-in key: \(freshAnswer.body)")
                 #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(before)).status == 200, "the retired key's tokens still pass")
                 #expect(stack.follower.isRunning)
+            }
+        }
+
+        /// Runs SQL on the server's database with python3's sqlite3 module, as another writer of
+        /// the store (the CLI, another node, a restored backup) would change it.
+        static func sqlite(_ directory: URL, _ script: String) async throws {
+            let path = directory.appendingPathComponent("agentauth.sqlite").path
+            let result = try await ChildProcess.run(
+                "/usr/bin/env",
+                [
+                    "python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.executescript(sys.argv[2]); c.commit()", path,
+                    script,
+                ]
+            )
+            guard result.status == 0 else { throw CLIFailure("sqlite3 failed: \(result.stderr)") }
+        }
+
+        /// The `jti` claim of a token.
+        static func jti(of token: String) -> String? {
+            let payload = try? JSONSerialization.jsonObject(with: Data(base64URL: String(token.split(separator: ".")[1]))) as? [String: Any]
+            return payload?["jti"] as? String
+        }
+
+        static func status(_ stack: Stack) async throws -> [String: Any] {
+            try await HTTP.send(.GET, stack.check.replacingOccurrences(of: "/check", with: "/status")).json
+        }
+
+        @Test("the Python follower reads a feed of several pages to its end before it trusts it, and starts over on reset")
+        func pagingAndReset() async throws {
+            try await Self.withStack { auth, admin, directory in
+                // 1,500 revoked tokens before the follower starts; the real one is the last, in the second page.
+                let worker = try await Self.createAgent(auth, admin, name: "worker")
+                let client = try await HTTP.send(
+                    .POST,
+                    "\(auth)/admin/agents/\(worker)/clients",
+                    headers: admin,
+                    body: #"{"scope":"conversations:read"}"#
+                )
+                let clientID = try #require(client.json["client_id"] as? String)
+                let secret = try #require(client.json["client_secret"] as? String)
+                let revoked = try await HTTP.clientCredentialsToken(auth, clientID: clientID, secret: secret)
+                let expires = Int(Date().timeIntervalSince1970) + 3600
+                let fillers = (0..<1499).map { "('token', 'at_filler_\($0)', '\(worker)', \(expires - 3600), \(expires))" }
+                try await Self.sqlite(
+                    directory,
+                    "INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES \(fillers.joined(separator: ","));"
+                        + "INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES ('token', '\(try #require(Self.jti(of: revoked)))', '\(worker)', \(expires - 3600), \(expires));"
+                )
+                return (revoked: revoked, clientID: clientID, secret: secret, worker: worker)
+            } _: { stack, prepared in
+                let synced = try await Self.status(stack)
+                #expect(synced["revoked_tokens"] as? Int == 1500, "\(synced)")
+                #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(prepared.revoked)).status == 401, "revoked in the second page")
+                let token = try await HTTP.clientCredentialsToken(stack.auth, clientID: prepared.clientID, secret: prepared.secret)
+                #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(token)).status == 200)
+
+                // The store goes back to an older state (a backup taken at seq 1000 restored): the
+                // follower's cursor (1500) is one the server never issued, the feed answers `reset`, and
+                // the follower starts over from 0: it holds what the store holds, and applies what follows.
+                try await Self.sqlite(
+                    stack.directory,
+                    "DELETE FROM revocation_events WHERE seq > 1000; UPDATE sqlite_sequence SET seq = 1000 WHERE name = 'revocation_events';"
+                )
+                let deadline = ContinuousClock.now + .seconds(15)
+                // Until it has started over and read the feed to its end again.
+                while ContinuousClock.now < deadline {
+                    let status = try await Self.status(stack)
+                    if status["resets"] as? Int == 1, status["fresh"] as? Bool == true { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let reset = try await Self.status(stack)
+                #expect(reset["resets"] as? Int == 1, "\(reset)")
+                #expect(reset["revoked_tokens"] as? Int == 1000, "\(reset)")
+                #expect(reset["cursor"] as? Int == 1000, "\(reset)")
+                #expect(reset["fresh"] as? Bool == true, "\(reset)")
+                let start = ContinuousClock.now
+                _ = try await HTTP.send(
+                    .POST,
+                    "\(stack.auth)/oauth/revoke",
+                    headers: HTTP.basicForm(clientID: prepared.clientID, secret: prepared.secret),
+                    body: "token=\(token)"
+                )
+                let after = try await Self.timeUntil(401, stack, Self.bearer(token), since: start)
+                #expect(after < .seconds(1), "a token revoked after the reset refused after \(after)")
             }
         }
 

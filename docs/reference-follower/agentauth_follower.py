@@ -129,6 +129,7 @@ class Follower:
         self.keys_wanted = True  # an announced key or a reset: fetch the JWKS after the poll
         self.last_unknown_kid_fetch = None
         self.last_prune = 0
+        self.resets = 0
 
     # The feed ---------------------------------------------------------------------------------
 
@@ -158,6 +159,7 @@ class Follower:
                 # The cursor is older than what the server keeps: forget everything, start from 0,
                 # and trust nothing until the list is whole again.
                 self.deny, self.cursor, self.caught_up, self.last_answer = DenyList(), 0, False, None
+                self.resets += 1
                 self.api_keys.clear()
                 self.evictions += 1
                 self.keys_wanted = True  # keys may have rotated meanwhile
@@ -211,7 +213,7 @@ class Follower:
             return {"verifier": self.verifier_id, "name": self.name, "cursor": self.cursor,
                     "synced": since is not None, "fresh": since is not None and since < self.bound,
                     "since_last_answer_ms": None if since is None else int(since * 1000),
-                    "revoked_tokens": len(self.deny.tokens)}
+                    "revoked_tokens": len(self.deny.tokens), "resets": self.resets}
 
     # Signing keys -----------------------------------------------------------------------------
 
