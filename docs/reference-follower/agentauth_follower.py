@@ -62,7 +62,9 @@ class DenyList:
         self.quotas = {}  # agent or key id -> end of the period in which its quota is used up
 
     def apply(self, event):
-        kind, subject = event["type"], event["subject"]
+        # A known type missing a field raises (a malformed page: the poll fails and is retried);
+        # an unknown type is not looked into at all.
+        kind, subject = event.get("type"), event.get("subject")
         if kind == "token":
             self.tokens[subject] = event.get("expires_at", float("inf"))
         elif kind == "agent":
