@@ -108,16 +108,30 @@ extension TimedProcessTests {
         }
 
         /// A client of `agent` and a client_credentials token of it.
-        static func token(_ stack: Stack, agent: String) async throws -> (token: String, clientID: String, secret: String) {
-            let client = try await HTTP.send(
-                .POST,
-                "\(stack.auth)/admin/agents/\(agent)/clients",
-                headers: stack.admin,
-                body: #"{"scope":"conversations:read"}"#
-            )
+        static func token(
+            _ auth: String,
+            _ admin: [(String, String)],
+            agent: String
+        ) async throws -> (token: String, clientID: String, secret: String) {
+            let client = try await HTTP.send(.POST, "\(auth)/admin/agents/\(agent)/clients", headers: admin, body: #"{"scope":"conversations:read"}"#)
             let id = try #require(client.json["client_id"] as? String)
             let secret = try #require(client.json["client_secret"] as? String)
-            return (try await HTTP.clientCredentialsToken(stack.auth, clientID: id, secret: secret), id, secret)
+            return (try await HTTP.clientCredentialsToken(auth, clientID: id, secret: secret), id, secret)
+        }
+
+        static func token(_ stack: Stack, agent: String) async throws -> (token: String, clientID: String, secret: String) {
+            try await token(stack.auth, stack.admin, agent: agent)
+        }
+
+        /// A new API key of `agent`: the headers that present it, and its id.
+        static func apiKey(_ stack: Stack, agent: String) async throws -> (headers: [(String, String)], id: String) {
+            let key = try await HTTP.send(
+                .POST,
+                "\(stack.auth)/admin/agents/\(agent)/keys",
+                headers: stack.admin,
+                body: #"{"scopes":["conversations:read"]}"#
+            )
+            return ([("X-API-Key", try #require(key.json["key"] as? String))], try #require(key.json["id"] as? String))
         }
 
         static func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
@@ -205,23 +219,7 @@ extension TimedProcessTests {
 
                 // A delegated token (`ancestors`): refused once the token it was exchanged from is revoked.
                 let (parent, parentClient, parentSecret) = try await Self.token(stack, agent: worker)
-                let helper = try await Self.createAgent(stack.auth, stack.admin, name: "helper")
-                let helperClient = try await HTTP.send(
-                    .POST,
-                    "\(stack.auth)/admin/agents/\(helper)/clients",
-                    headers: stack.admin,
-                    body: #"{"scope":"conversations:read"}"#
-                )
-                let exchanged = try await HTTP.send(
-                    .POST,
-                    "\(stack.auth)/oauth/token",
-                    headers: HTTP.basicForm(
-                        clientID: try #require(helperClient.json["client_id"] as? String),
-                        secret: try #require(helperClient.json["client_secret"] as? String)
-                    ),
-                    body:
-                        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=\(parent)&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
-                )
+                let exchanged = try await HTTP.delegatedToken(stack.auth, admin: stack.admin, subjectToken: parent)
                 let child = Self.bearer(try #require(exchanged.json["access_token"] as? String, "\(exchanged.body)"))
                 #expect(try await HTTP.send(.GET, stack.check, headers: child).status == 200)
                 let cascadeStart = ContinuousClock.now
@@ -249,13 +247,7 @@ extension TimedProcessTests {
                 #expect(try await HTTP.send(.GET, stack.check, headers: Self.bearer(other)).status == 401, "enabling does not revive old tokens")
 
                 // An API key, served from the follower's cache, then revoked: the feed evicts it.
-                let key = try await HTTP.send(
-                    .POST,
-                    "\(stack.auth)/admin/agents/\(worker)/keys",
-                    headers: stack.admin,
-                    body: #"{"scopes":["conversations:read"]}"#
-                )
-                let apiKey = [("X-API-Key", try #require(key.json["key"] as? String))]
+                let (apiKey, keyID) = try await Self.apiKey(stack, agent: worker)
                 let first = try await HTTP.send(.GET, stack.check, headers: apiKey)
                 #expect(first.status == 200, "\(first.body)")
                 #expect(first.json["cached"] as? Bool == false)
@@ -263,7 +255,7 @@ extension TimedProcessTests {
                 let keyStart = ContinuousClock.now
                 let keyRevoked = try await HTTP.send(
                     .POST,
-                    "\(stack.auth)/admin/keys/\(try #require(key.json["id"] as? String))/revoke",
+                    "\(stack.auth)/admin/keys/\(keyID)/revoke",
                     headers: stack.admin
                 )
                 #expect(keyRevoked.status == 200)
@@ -318,15 +310,7 @@ extension TimedProcessTests {
             try await Self.withStack { auth, admin, directory in
                 // 1,500 revoked tokens before the follower starts; the real one is the last, in the second page.
                 let worker = try await Self.createAgent(auth, admin, name: "worker")
-                let client = try await HTTP.send(
-                    .POST,
-                    "\(auth)/admin/agents/\(worker)/clients",
-                    headers: admin,
-                    body: #"{"scope":"conversations:read"}"#
-                )
-                let clientID = try #require(client.json["client_id"] as? String)
-                let secret = try #require(client.json["client_secret"] as? String)
-                let revoked = try await HTTP.clientCredentialsToken(auth, clientID: clientID, secret: secret)
+                let (revoked, clientID, secret) = try await Self.token(auth, admin, agent: worker)
                 let expires = Int(Date().timeIntervalSince1970) + 3600
                 let fillers = (0..<1499).map { "('token', 'at_filler_\($0)', '\(worker)', \(expires - 3600), \(expires))" }
                 try await Self.sqlite(
@@ -385,18 +369,12 @@ extension TimedProcessTests {
                 #expect(entry?["bound_ms"] as? Int == 15000)
 
                 let worker = try await Self.createAgent(stack.auth, stack.admin, name: "worker")
-                let key = try await HTTP.send(
-                    .POST,
-                    "\(stack.auth)/admin/agents/\(worker)/keys",
-                    headers: stack.admin,
-                    body: #"{"scopes":["conversations:read"]}"#
-                )
-                let apiKey = [("X-API-Key", try #require(key.json["key"] as? String))]
+                let (apiKey, keyID) = try await Self.apiKey(stack, agent: worker)
                 #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).status == 200)
                 #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).json["cached"] as? Bool == true)
                 let revoked = try await HTTP.send(
                     .POST,
-                    "\(stack.auth)/admin/keys/\(try #require(key.json["id"] as? String))/revoke",
+                    "\(stack.auth)/admin/keys/\(keyID)/revoke",
                     headers: stack.admin
                 )
                 let propagation = revoked.json["propagation"] as? [String: Any]
