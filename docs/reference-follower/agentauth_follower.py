@@ -13,7 +13,7 @@ Run as a tiny protected resource (what the test suite does):
 
     AGENTAUTH_CREDENTIAL=sk-agent-… python3 agentauth_follower.py --auth-server URL --port 8081
 
-    GET /check   (Authorization: Bearer … or X-API-Key: …) → 200 {"agent_id": …} | 401 | 429 | 503
+    GET /check   (Authorization: Bearer … or X-API-Key: …) → 200 {"agent_id": …} | 401 | 503
     GET /status  → {"verifier", "cursor", "fresh", "synced", …}
 """
 
@@ -43,13 +43,12 @@ UNKNOWN_KID_COOL_DOWN = 30  # seconds between JWKS refetches caused by kids nobo
 
 
 class Refused(Exception):
-    """A credential not accepted. `status`: 401 (refused), 429 (quota used up), 503 (cannot tell now)."""
+    """A credential not accepted. `status`: 401 (refused) or 503 (cannot tell now)."""
 
-    def __init__(self, reason, status=401, retry_after=None):
+    def __init__(self, reason, status=401):
         super().__init__(reason)
         self.reason = reason
         self.status = status
-        self.retry_after = retry_after
 
 
 class DenyList:
@@ -59,7 +58,6 @@ class DenyList:
         self.tokens = {}  # jti -> the token's exp (seconds since the epoch)
         self.agents = {}  # agent id -> latest disable time: its tokens with iat <= it are refused
         self.clients = {}  # client id -> latest disable/delete time, the same for its tokens
-        self.quotas = {}  # agent or key id -> end of the period in which its quota is used up
 
     def apply(self, event):
         # A known type missing a field raises (a malformed page: the poll fails and is retried);
@@ -71,8 +69,6 @@ class DenyList:
             self.agents[subject] = max(self.agents.get(subject, 0), event["at"])
         elif kind == "client":
             self.clients[subject] = max(self.clients.get(subject, 0), event["at"])
-        elif kind == "quota" and "expires_at" in event:
-            self.quotas[subject] = event["expires_at"]
 
     def refuses(self, claims):
         """The token itself or one it was exchanged from is revoked, or an agent of its delegation
@@ -91,8 +87,6 @@ class DenyList:
     def prune(self, now):
         for jti in [jti for jti, exp in self.tokens.items() if exp < now - LEEWAY]:
             del self.tokens[jti]
-        for subject in [s for s, end in self.quotas.items() if end <= now]:
-            del self.quotas[subject]
 
 
 def actors(claims):
@@ -194,9 +188,9 @@ class Follower:
                 self.retired[subject] = event["expires_at"]
             else:
                 return subject not in self.keys  # a new key: fetch it before its tokens arrive
-        # "token", "client" and "quota" live in the deny-list; "limits" (refetch GET /oauth/limits)
-        # only matters to a verifier that enforces rate limits, which this one does not; any other
-        # type is a newer server's and is skipped.
+        # "token" and "client" live in the deny-list. "limits" and "quota" matter to a verifier that
+        # enforces rate limits and quotas (with GET /oauth/limits), which this one does not. Any
+        # other type is a newer server's, and is skipped.
         return False
 
     def _evict(self, matches):
@@ -283,7 +277,6 @@ class Follower:
             reason = self.deny.refuses(claims)
         if reason:
             raise Refused(reason)
-        self._check_quota([claims["sub"]])
         return claims
 
     def verify_api_key(self, key):
@@ -312,14 +305,7 @@ class Follower:
                 # Not when an event evicted meanwhile: this answer may predate the revocation.
                 if fresh and lifetime > 0 and self.evictions == generation:
                     self.api_keys[digest] = (identity, time.monotonic() + lifetime)
-        self._check_quota([identity["agent_id"], identity["key_id"]])
         return identity
-
-    def _check_quota(self, subjects):
-        with self.lock:
-            ends = [self.deny.quotas[s] for s in subjects if self.deny.quotas.get(s, 0) > time.time()]
-        if ends:
-            raise Refused("quota used up", status=429, retry_after=max(1, int(max(ends) - time.time() + 0.999)))
 
     # HTTP -------------------------------------------------------------------------------------
 
@@ -366,17 +352,14 @@ def serve(follower, port):
                 else:
                     raise Refused("send one credential")
             except Refused as refusal:
-                error = {401: "invalid_token", 429: "too_many_requests"}.get(refusal.status, "temporarily_unavailable")
-                headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
-                self._answer(refusal.status, {"error": error, "reason": refusal.reason}, headers)
+                error = "invalid_token" if refusal.status == 401 else "temporarily_unavailable"
+                self._answer(refusal.status, {"error": error, "reason": refusal.reason})
 
-        def _answer(self, status, body, headers=None):
+        def _answer(self, status, body):
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 
