@@ -1,3 +1,4 @@
+import AgentAuthCore
 public import AgentAuthHTTP
 public import Hummingbird
 public import HummingbirdCore
@@ -22,8 +23,11 @@ public struct ResourceServerConfiguration: Sendable {
     public var audience: String
     /// An API key with scope `introspect`: for introspecting API keys and following the feed.
     public var introspectionKey: String
-    /// How long a positive API-key introspection result may be reused; `.zero`: never, so a
-    /// revoked key fails on the very next request (the feed evicts cached keys in any case).
+    /// How long a positive API-key introspection result may be reused (default 60 s, never past
+    /// the key's own expiry). A revocation, disable or change of the key evicts it through the
+    /// feed before the auth server answers the revocation (the verifier acknowledges it), and
+    /// while the feed is silent past `feedStalenessBound` no cached result is used; so the cache
+    /// is safe on by default. `.zero`: every API-key request is introspected.
     public var apiKeyCacheTTL: Duration
     /// Verified access tokens kept, so a token presented again skips decoding and its signature
     /// check until its `exp` (revocations are still checked on every request); 0: no cache.
@@ -33,6 +37,9 @@ public struct ResourceServerConfiguration: Sendable {
     public var feedStalenessBound: Duration
     /// Silence of the revocation feed after which access tokens are refused (503) too.
     public var tokenStalenessBound: Duration
+    /// The name this server goes by in the auth server's verifier registry (`GET /admin/verifiers`);
+    /// `nil`: the host name.
+    public var verifierName: String?
     /// How often the issuer's keys are refetched besides the rotations the feed announces.
     public var jwksRefreshInterval: Duration
     /// How often the requests counted here are reported to the auth server (for quotas and
@@ -57,10 +64,11 @@ public struct ResourceServerConfiguration: Sendable {
         issuer: String? = nil,
         audience: String = "agentauth",
         introspectionKey: String,
-        apiKeyCacheTTL: Duration = .zero,
+        apiKeyCacheTTL: Duration = Self.defaultAPIKeyCacheTTL,
         tokenCacheCapacity: Int = 10_000,
         feedStalenessBound: Duration = .seconds(15),
         tokenStalenessBound: Duration = .seconds(300),
+        verifierName: String? = nil,
         jwksRefreshInterval: Duration = .seconds(300),
         usageReportInterval: Duration = .seconds(1),
         limitsRefreshInterval: Duration = .seconds(60),
@@ -78,6 +86,7 @@ public struct ResourceServerConfiguration: Sendable {
         self.tokenCacheCapacity = tokenCacheCapacity
         self.feedStalenessBound = feedStalenessBound
         self.tokenStalenessBound = tokenStalenessBound
+        self.verifierName = verifierName
         self.jwksRefreshInterval = jwksRefreshInterval
         self.usageReportInterval = usageReportInterval
         self.limitsRefreshInterval = limitsRefreshInterval
@@ -85,6 +94,12 @@ public struct ResourceServerConfiguration: Sendable {
         self.authServerCAFile = authServerCAFile
         self.tls = tls
     }
+
+    /// How long API-key results are cached unless told otherwise.
+    public static let defaultAPIKeyCacheTTL: Duration = .seconds(60)
+
+    /// Whether `name` can be a verifier name: 1–128 printable ASCII characters.
+    public static func isValidVerifierName(_ name: String) -> Bool { Verifier.isValidName(name) }
 
     /// `authServer` without a trailing slash.
     var authServerBase: String { Self.trimmingSlash(authServer) }

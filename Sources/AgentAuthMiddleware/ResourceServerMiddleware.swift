@@ -89,6 +89,7 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
             httpClient: clients.longPolls,
             stalenessBound: configuration.feedStalenessBound,
             tokenStalenessBound: configuration.tokenStalenessBound,
+            verifierName: configuration.verifierName ?? RevocationFeedFollower.defaultVerifierName,
             logger: logger
         )
         let tokens = TokenVerifier(
@@ -140,12 +141,13 @@ public struct ResourceServerMiddleware<Context: AuthRequestContext<AgentIdentity
 
     /// Adds `GET /metrics` (Prometheus text format, no authentication) to `router`: this
     /// middleware's metrics (requests by route template and status, latency, verifications,
-    /// rate-limit refusals, the revocation feed's lag), and whatever else is recorded in the same
+    /// rate-limit refusals, the revocation feed's lag and freshness), and whatever else is recorded in the same
     /// registry. Add it after the middleware, so that scrapes are counted as requests too.
     public func addMetricsRoute(to router: Router<Context>) {
         router.addMetricsRoute(metrics) { [feed, metrics, started] in
             let lag = feed.timeSinceLastAnswer ?? (ContinuousClock.now - started)
             metrics.recordFeedLag(seconds: Double(lag.components.seconds) + Double(lag.components.attoseconds) / 1e18)
+            metrics.recordFeedFresh(feed.isFresh)
         }
     }
 

@@ -12,10 +12,18 @@ import Synchronization
 /// keys (`keySource`: rotations) in step with it. Reconnects with jittered exponential back-off.
 /// Run it as a `Service` beside the HTTP server.
 ///
-/// `isFresh` tells whether the feed answered within `stalenessBound`: while it is not, API keys
-/// fail closed (they depend on the feed to evict cached results) and `/readyz` says so; access
-/// tokens keep being verified locally, because they are short-lived and signature, expiry and
-/// the revocations known so far are still checked.
+/// It is a *verifier*: each poll names it (`verifierName`, a random `instanceID`, and its
+/// `stalenessBound`), so the auth server lists it (`GET /admin/verifiers`) and a revocation
+/// answers once it has acknowledged it — by polling again with a cursor past it, which it does
+/// only after applying the page.
+///
+/// `isFresh` tells whether a poll started within `stalenessBound` was answered: while it is not,
+/// cached API-key results are not used (each key is introspected, failing closed when the auth
+/// server can't answer) and `/readyz` says so; access tokens keep being verified locally for
+/// `tokenStalenessBound`, because they are short-lived and signature, expiry and the revocations
+/// known so far are still checked. The bound is counted from the start of the answered poll, not
+/// from the answer: the auth server counts it from the poll's arrival, so the verifier stops
+/// trusting its cache no later than the server stops waiting for it (docs/revocation.md).
 public final class RevocationFeedFollower: Service, Sendable {
     let endpoint: String
     let credential: String
@@ -25,6 +33,10 @@ public final class RevocationFeedFollower: Service, Sendable {
     /// How long access tokens keep being accepted from memory while the feed is stale; past it
     /// they fail closed (503) too.
     let tokenStalenessBound: Duration
+    /// The name the auth server lists this verifier under.
+    public let verifierName: String
+    /// This process's instance id, new at every start.
+    public let instanceID: String
     let logger: Logger
     public let revocations: RevocationList
     public let apiKeyCache: APIKeyCache
@@ -33,8 +45,8 @@ public final class RevocationFeedFollower: Service, Sendable {
     public let keySource: (any FeedFollowingKeySource)?
     /// Told of `.limits` and `.quota` events (and feed resets), to keep rate limits and quotas current.
     public let limits: LimitsFollower?
-    /// When the feed last answered while the deny-list was complete; `nil` until the first
-    /// complete load, and again while a reset's reload is under way.
+    /// When the last answered poll started, while the deny-list was complete; `nil` until the
+    /// first complete load, and again while a reset's reload is under way.
     private let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
     /// Whether the last page was the feed's last: a full page means more events wait behind it.
     private let caughtUp = Mutex(false)
@@ -63,8 +75,12 @@ public final class RevocationFeedFollower: Service, Sendable {
         waitSeconds: Int = 5,
         stalenessBound: Duration = .seconds(15),
         tokenStalenessBound: Duration = .seconds(300),
+        verifierName: String = RevocationFeedFollower.defaultVerifierName,
+        instanceID: String = RevocationFeedFollower.newInstanceID(),
         logger: Logger = Logger(label: "agentauth.revocations")
     ) {
+        self.verifierName = Verifier.isValidName(verifierName) ? verifierName : "verifier"
+        self.instanceID = instanceID
         let base = authServer.hasSuffix("/") ? String(authServer.dropLast()) : authServer
         self.endpoint = base + "/oauth/revocations"
         self.credential = credential
@@ -77,6 +93,17 @@ public final class RevocationFeedFollower: Service, Sendable {
         self.stalenessBound = stalenessBound
         self.tokenStalenessBound = tokenStalenessBound
         self.logger = logger
+    }
+
+    /// The host name, the name a verifier goes by unless given one.
+    public static var defaultVerifierName: String {
+        let host = ProcessInfo.processInfo.hostName
+        return Verifier.isValidName(host) ? host : "verifier"
+    }
+
+    /// A random instance id.
+    public static func newInstanceID() -> String {
+        "vfr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
     /// A client for long-polls: a short connect timeout (fail fast when the server is down), a
@@ -99,7 +126,7 @@ public final class RevocationFeedFollower: Service, Sendable {
         return ContinuousClock.now - last < tokenStalenessBound
     }
 
-    /// How long ago the feed last answered; `nil` while it never has.
+    /// How long ago the last answered poll started; `nil` while none was answered.
     public var timeSinceLastAnswer: Duration? {
         lastAnswer.withLock { $0 }.map { ContinuousClock.now - $0 }
     }
@@ -140,8 +167,9 @@ public final class RevocationFeedFollower: Service, Sendable {
     public func pollOnce() async throws {
         // Polls don't wait until the list is complete, so the follower is fresh (and /readyz
         // green) as soon as every page is in.
-        let wait = caughtUp.withLock { $0 } ? waitSeconds : 0
-        var request = HTTPClientRequest(url: "\(endpoint)?after=\(revocations.cursor)&wait=\(wait)")
+        let wait = caughtUp.withLock { $0 } ? pollWaitSeconds : 0
+        let started = ContinuousClock.now
+        var request = HTTPClientRequest(url: "\(endpoint)?\(query(after: revocations.cursor, wait: wait))")
         request.headers.add(name: "X-API-Key", value: credential)
         let response = try await httpClient.execute(request, timeout: .seconds(Int64(waitSeconds) + 10))
         guard response.status == .ok else { throw FeedError.status(Int(response.status.code)) }
@@ -174,12 +202,12 @@ public final class RevocationFeedFollower: Service, Sendable {
         }
         let complete = !answer.reset && answer.events.count < Self.pageSize
         caughtUp.withLock { $0 = complete }
-        let answeredAt = ContinuousClock.now
         if complete || lastAnswer.withLock({ $0 != nil }) {
             // A full page during normal running (a burst of revocations) keeps the follower fresh:
             // its list only grows; the next poll, at once, brings the rest.
-            lastAnswer.withLock { $0 = answeredAt }
+            lastAnswer.withLock { $0 = started }
         }
+        let answeredAt = ContinuousClock.now
         // Entries of expired tokens can't matter any more; drop them now and then so memory stays flat.
         let pruneDue = lastPrune.withLock { last in
             guard last.map({ answeredAt - $0 >= Self.pruneInterval }) ?? true else { return false }
@@ -187,6 +215,34 @@ public final class RevocationFeedFollower: Service, Sendable {
             return true
         }
         if pruneDue { revocations.prune(now: Date()) }
+    }
+
+    /// The poll's query: the cursor (which acknowledges every event up to it), the wait, and who
+    /// this verifier is.
+    func query(after cursor: Int64, wait: Int) -> String {
+        var components = URLComponents()
+        components.queryItems = [
+            URLQueryItem(name: "after", value: String(cursor)),
+            URLQueryItem(name: "wait", value: String(wait)),
+            URLQueryItem(name: "verifier", value: instanceID),
+            URLQueryItem(name: "verifier_name", value: verifierName),
+            URLQueryItem(name: "bound_ms", value: String(boundMilliseconds)),
+        ]
+        return components.percentEncodedQuery ?? ""
+    }
+
+    /// How long a poll may wait: `waitSeconds`, but at most a third of `stalenessBound`, since
+    /// freshness is counted from a poll's start and a healthy follower must stay fresh between polls.
+    /// Never below a second unless `waitSeconds` is 0: a follower must not spin on the feed.
+    var pollWaitSeconds: Int {
+        min(waitSeconds, max(1, Int(stalenessBound / .seconds(3))))
+    }
+
+    /// `stalenessBound` as the server takes it: rounded up to whole milliseconds, and into the range
+    /// it accepts (a shorter bound is reported as the shortest, which only makes the server wait longer).
+    var boundMilliseconds: Int {
+        let milliseconds = Int((stalenessBound / .milliseconds(1)).rounded(.up))
+        return min(max(milliseconds, Verifier.boundRange.lowerBound), Verifier.boundRange.upperBound)
     }
 
     /// A feed page. Events of a kind this version does not know (a newer auth server's) are

@@ -193,6 +193,23 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        (
+            "v6 verifier registry",
+            [
+                """
+                CREATE TABLE verifiers (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    cursor BIGINT NOT NULL,
+                    last_seen DOUBLE PRECISION NOT NULL,
+                    first_seen DOUBLE PRECISION NOT NULL,
+                    bound_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX verifiers_agent ON verifiers (agent_id, last_seen)",
+            ]
+        ),
     ]
 
     /// Applies pending migrations, in one transaction on `connection`.

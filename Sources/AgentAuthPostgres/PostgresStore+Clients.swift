@@ -73,6 +73,16 @@ extension PostgresStore {
         }
     }
 
+    public func revokeClientTokens(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await transaction { [logger] connection in
+            let found = try await Self.rows(connection, "SELECT * FROM oauth_clients WHERE client_id = \(id) FOR UPDATE", logger: logger)
+            guard let client = try found.first.map(Self.client) else { return nil }
+            try await Self.publish(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), connection, logger)
+            try await Self.append(audit, connection, logger)
+            return client
+        }
+    }
+
     public func deleteClient(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         try await transaction { [logger] connection in
             let deleted = try await Self.rows(connection, "DELETE FROM oauth_clients WHERE client_id = \(id) RETURNING *", logger: logger)

@@ -238,6 +238,22 @@ enum SQLiteMigrations {
                 try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('revocation_events', ?)", arguments: [sequence])
             }
         }
+        migrator.registerMigration("v7 verifier registry") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE verifiers (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        agent_id TEXT NOT NULL,
+                        cursor INTEGER NOT NULL,
+                        last_seen REAL NOT NULL,
+                        first_seen REAL NOT NULL,
+                        bound_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX verifiers_agent ON verifiers (agent_id, last_seen);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -72,6 +72,16 @@ extension SQLiteStore {
         }
     }
 
+    public func revokeClientTokens(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
+        try await write { db in
+            guard let client = try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+            else { return nil }
+            try Self.insert(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), db)
+            try Self.append(audit, db)
+            return client
+        }
+    }
+
     public func deleteClient(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient? {
         try await write { db in
             guard let client = try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE client_id = ?", arguments: [id]).map(Self.client)

@@ -8,7 +8,8 @@ struct AgentAuthCommand: AsyncParsableCommand {
         version: AgentAuthVersion.current,
         subcommands: [
             InitCommand.self, ServeCommand.self, ConfigCommand.self, AgentsCommand.self, KeysCommand.self, ClientsCommand.self,
-            SigningKeysCommand.self, AuditCommand.self, RateLimitsCommand.self, UsageCommand.self, BackupCommand.self, OpenAPICommand.self,
+            SigningKeysCommand.self, AuditCommand.self, RateLimitsCommand.self, UsageCommand.self, VerifiersCommand.self, BackupCommand.self,
+            OpenAPICommand.self,
         ]
     )
 }

@@ -31,9 +31,12 @@ struct ExampleAgentAPI: AsyncParsableCommand {
 
     @Option(
         help:
-            "How long a positive API-key result may be cached, in milliseconds (default 0: never, so a revoked key fails on the very next request; the revocation feed evicts cached keys within about a second)."
+            "How long a positive API-key result may be cached, in milliseconds (0: never). The revocation feed evicts a revoked key before the auth server answers its revocation, and no cached result is used while the feed is stale."
     )
-    var apiKeyCacheMilliseconds = 0
+    var apiKeyCacheMilliseconds = Int(ResourceServerConfiguration.defaultAPIKeyCacheTTL / .milliseconds(1))
+
+    @Option(help: "The name this server goes by in the auth server's list of verifiers (default: the host name).")
+    var verifierName: String?
 
     @Option(
         help:
@@ -89,6 +92,9 @@ struct ExampleAgentAPI: AsyncParsableCommand {
         }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key must be given together") }
         guard (0...15).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be between 0 and 15 seconds") }
+        if let verifierName, !ResourceServerConfiguration.isValidVerifierName(verifierName) {
+            throw ValidationError("--verifier-name must be 1-128 printable ASCII characters")
+        }
         if let authServerCA, !FileManager.default.isReadableFile(atPath: authServerCA) {
             throw ValidationError("cannot read the --auth-server-ca file \(authServerCA)")
         }
@@ -127,6 +133,7 @@ struct ExampleAgentAPI: AsyncParsableCommand {
             tokenCacheCapacity: tokenCacheCapacity,
             feedStalenessBound: .seconds(stalenessSeconds),
             tokenStalenessBound: .seconds(tokenStalenessSeconds),
+            verifierName: verifierName,
             connectionLimits: connectionLimits,
             authServerCAFile: authServerCA,
             tls: tls

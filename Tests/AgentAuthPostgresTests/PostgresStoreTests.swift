@@ -47,7 +47,7 @@ struct PostgresStoreTests {
             #expect(
                 names == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log",
-                    "v4 signing-key events in the revocation feed", "v5 rate limits, quotas and usage",
+                    "v4 signing-key events in the revocation feed", "v5 rate limits, quotas and usage", "v6 verifier registry",
                 ]
             )
             let second = try await PostgresStore(url: url)
@@ -109,7 +109,7 @@ struct PostgresStoreTests {
             }
             let store = try await PostgresStore(url: url)
             try await Self.whileRunning(store) {
-                #expect(try await store.appliedMigrations().last == "v5 rate limits, quotas and usage")
+                #expect(try await store.appliedMigrations().last == "v6 verifier registry")
                 let old = try #require(try await store.apiKey(id: "key_old"))
                 #expect(old.rateLimit == nil && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
                 #expect(try await store.apiKey(id: "key_new")?.rateLimit == "unlimited", "a stored 'unlimited' stays")

@@ -35,7 +35,7 @@ struct SQLiteMigrationTests {
             try queue.close()
 
             let store = try SQLiteStore(path: path)
-            #expect(try await store.appliedMigrations().last == "v6 rate limits, quotas and usage")
+            #expect(try await store.appliedMigrations().last == "v7 verifier registry")
             let old = try #require(try await store.apiKey(id: "key_old"))
             #expect(old.rateLimit == nil && old.name == "ci" && old.replacedBy == "key_new" && old.quota == nil, "\(old)")
             #expect(try await store.apiKey(id: "key_new")?.rateLimit == "unlimited", "a stored 'unlimited' stays")
@@ -92,7 +92,7 @@ struct SQLiteMigrationTests {
             try await store.unsafeExecute("INSERT INTO grdb_migrations (identifier) VALUES ('v99 from a later release')")
             #expect(throws: StoreError.newerSchema(["v99 from a later release"])) { try SQLiteStore(path: path) }
             #expect(StoreError.newerSchema(["v99 from a later release"]).description.contains("newer release"))
-            #expect(try await store.appliedMigrations().last == "v6 rate limits, quotas and usage", "nothing was migrated or undone")
+            #expect(try await store.appliedMigrations().last == "v7 verifier registry", "nothing was migrated or undone")
             #expect(try await store.agents(limit: 10, offset: 0).map(\.name).contains("kept"))
         }
     }

@@ -67,7 +67,7 @@ struct SQLiteStoreTests {
                 #expect(
                     try await store.appliedMigrations() == [
                         "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
-                        "v5 signing-key events in the revocation feed", "v6 rate limits, quotas and usage",
+                        "v5 signing-key events in the revocation feed", "v6 rate limits, quotas and usage", "v7 verifier registry",
                     ]
                 )
                 agentID = try await AgentAdministration(store: store).createAgent(name: "persisted", by: .test).id
@@ -77,7 +77,7 @@ struct SQLiteStoreTests {
             #expect(
                 try await reopened.appliedMigrations() == [
                     "v1 agents and api keys", "v2 oauth clients and signing keys", "v3 revocation feed and audit log", "v4 delegation policy",
-                    "v5 signing-key events in the revocation feed", "v6 rate limits, quotas and usage",
+                    "v5 signing-key events in the revocation feed", "v6 rate limits, quotas and usage", "v7 verifier registry",
                 ]
             )
         }

@@ -20,7 +20,7 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
 /// plain target (it throws instead of using `#expect`) so that each store's test target runs it
 /// with `@Test(arguments: StoreConformance.cases)`.
 public enum StoreConformance {
-    public static let cases: [StoreConformanceCase] = recordCases + limitsCases + usageCases + auditRetentionCases
+    public static let cases: [StoreConformanceCase] = recordCases + limitsCases + usageCases + auditRetentionCases + verifierCases
 
     static let recordCases: [StoreConformanceCase] = [
         .init(description: "agent round trip keeps every field", body: agentRoundTrip),

@@ -67,4 +67,18 @@ extension ClientAdministration {
         }
         return client
     }
+
+    /// Revokes every token the client was issued until now, wherever it is presented (a `.client`
+    /// watermark in the feed, as a disable writes), leaving the client able to get new ones.
+    /// Returns the client.
+    @discardableResult
+    public func revokeTokens(clientID id: String, by actor: AuditActor) async throws -> OAuthClient {
+        let existing = try await client(id: id)
+        let at = now()
+        let audit = actor.record(.clientTokensRevoked, agentID: existing.agentID, credentialID: existing.clientID, at: at)
+        guard let client = try await store.revokeClientTokens(id: existing.clientID, at: at, audit: audit) else {
+            throw AdministrationError.notFound("no such client")
+        }
+        return client
+    }
 }

@@ -48,6 +48,7 @@ extension AuditEventType {
     public static let clientDisabled = AuditEventType(rawValue: "client.disabled")
     public static let clientEnabled = AuditEventType(rawValue: "client.enabled")
     public static let clientDeleted = AuditEventType(rawValue: "client.deleted")
+    public static let clientTokensRevoked = AuditEventType(rawValue: "client.tokens_revoked")
     public static let rateLimitSet = AuditEventType(rawValue: "rate_limit.set")
     public static let rateLimitDeleted = AuditEventType(rawValue: "rate_limit.deleted")
 

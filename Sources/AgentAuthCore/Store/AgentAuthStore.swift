@@ -7,7 +7,7 @@ public import Foundation
 /// implementation passes the shared conformance suite. Both are also swift-service-lifecycle
 /// `Service`s (this module does not depend on it): whoever opens a store runs it in a
 /// `ServiceGroup`, before anything uses it, and stops it after.
-public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore, RevocationStore, AuditStore, LimitsStore {
+public protocol AgentAuthStore: AgentStore, APIKeyStore, OAuthClientStore, SigningKeyStore, RevocationStore, AuditStore, LimitsStore, VerifierStore {
     /// Succeeds when the store can serve requests; used by `/readyz`.
     func ping() async throws
 

@@ -16,6 +16,10 @@ public protocol OAuthClientStore: Sendable {
     /// `.client` feed event, in one transaction (its tokens issued until then are refused
     /// everywhere). Returns the updated client, `nil` when there is none.
     func setClientStatus(id: String, status: OAuthClient.Status, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
+    /// Appends a `.client` feed event at `at` (every token of the client issued until then is
+    /// refused everywhere) without changing the client, in one transaction. Returns the client,
+    /// `nil` when there is none.
+    func revokeClientTokens(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient?
     /// Deletes the client and appends a `.client` feed event at `at`, in one transaction. Returns
     /// the deleted client, `nil` when there was none.
     func deleteClient(id: String, at: Date, audit: AuditRecord?) async throws -> OAuthClient?

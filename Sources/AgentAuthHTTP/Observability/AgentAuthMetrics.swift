@@ -47,6 +47,7 @@ public struct AgentAuthMetrics: Sendable {
         static let rateLimited = "agentauth_rate_limited_total"
         static let verifications = "agentauth_verifications_total"
         static let feedLag = "agentauth_revocation_feed_lag_seconds"
+        static let feedFresh = "agentauth_revocation_feed_fresh"
         static let auditQueueDepth = "agentauth_audit_queue_depth"
         static let storeDuration = "agentauth_store_duration_seconds"
     }
@@ -90,6 +91,12 @@ public struct AgentAuthMetrics: Sendable {
     /// Seconds since the revocation feed last answered (since the server started, while it never has).
     public func recordFeedLag(seconds: Double) {
         Gauge(label: Names.feedLag, factory: factory).record(seconds)
+    }
+
+    /// Whether a verifier trusts what it cached (1): its feed answered a poll started within its
+    /// bound. 0: cached API-key results are not used, and `/readyz` fails.
+    public func recordFeedFresh(_ fresh: Bool) {
+        Gauge(label: Names.feedFresh, factory: factory).record(fresh ? 1 : 0)
     }
 
     /// Audit events waiting for the next batch write.

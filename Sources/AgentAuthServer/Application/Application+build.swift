@@ -61,6 +61,7 @@ public func backgroundServices(components: ServerComponents, logger: Logger) -> 
                 expiredBefore: now.addingTimeInterval(-60),
                 olderThan: now.addingTimeInterval(-2 * TimeInterval(OAuthClient.maxTokenTTL))
             )
+            try await components.store.forgetVerifiers(lastSeenBefore: now.addingTimeInterval(-Verifier.forgottenAfter))
             components.revocations.prune(now: now)
             components.limits.prune(now: now)
             // Batch ids only guard against a report sent twice within moments; counts are kept
@@ -146,6 +147,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 keyAdministration: APIKeyAdministration(store: components.store, now: components.now),
                 tokenRevocation: TokenRevocation(store: components.store, now: components.now),
                 revocationSync: components.revocationSync,
+                confirmation: components.confirmation,
                 audit: components.audit,
                 chainKey: components.chainKey
             ).endpoints
@@ -164,7 +166,8 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 callers: callers,
                 store: components.store,
                 revocationSync: components.revocationSync,
-                feedPolls: components.feedPolls
+                feedPolls: components.feedPolls,
+                now: components.now
             ).endpoints
         )
     router.group("admin")
@@ -176,6 +179,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
             AgentsController(
                 agents: AgentAdministration(store: components.store, now: components.now),
                 revocationSync: components.revocationSync,
+                confirmation: components.confirmation,
                 chainKey: components.chainKey
             )
             .endpoints
@@ -184,6 +188,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
             APIKeysController(
                 keys: APIKeyAdministration(store: components.store, now: components.now),
                 revocationSync: components.revocationSync,
+                confirmation: components.confirmation,
                 chainKey: components.chainKey
             )
             .endpoints
@@ -192,6 +197,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
             ClientsController(
                 clients: ClientAdministration(store: components.store, defaultAudience: configuration.defaultAudience, now: components.now),
                 revocationSync: components.revocationSync,
+                confirmation: components.confirmation,
                 chainKey: components.chainKey
             ).endpoints
         )
@@ -222,5 +228,6 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 .endpoints
         )
         .addRoutes(AuditController(store: components.store).endpoints)
+        .addRoutes(VerifiersController(registry: VerifierRegistry(store: components.store, now: components.now)).endpoints)
     return router
 }

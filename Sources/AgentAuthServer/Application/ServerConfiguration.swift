@@ -43,6 +43,9 @@ public struct ServerConfiguration: Sendable {
     /// Set once a graceful shutdown begins, after which `/readyz` answers 503. Run it as a service
     /// after the application (`agentauth serve` does) for it to be set before the server stops accepting.
     public var drain = ShutdownDrain()
+    /// How long key revocation, agent disabling and token revocation wait for the live verifiers
+    /// to acknowledge the change before they answer (`--revocation-confirm-timeout`).
+    public var revocationConfirmTimeout: Duration = .seconds(2)
 
     /// One per verifier process is what a follower holds; this leaves room for dozens of
     /// processes sharing one `introspect` key, and bounds what one leaked key can hold.

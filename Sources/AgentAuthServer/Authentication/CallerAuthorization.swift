@@ -18,6 +18,14 @@ struct CallerAuthorization {
             return false
         }
 
+        /// The agent the caller acts for.
+        var agentID: String {
+            switch self {
+            case .client(let client): client.agentID
+            case .credential(let identity): identity.agentID
+            }
+        }
+
         /// What per-credential limits count against: the client, the API key, or for an access
         /// token its agent (a client can mint any number of tokens, so a token's own id bounds nothing).
         var limitKey: String {

@@ -14,6 +14,9 @@ struct RevocationController {
     let tokenRevocation: TokenRevocation
     /// A revocation reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
     let revocationSync: RevocationSync
+    /// A revocation answers once the live verifiers acknowledged it (or at the timeout); the body
+    /// stays RFC 7009's, empty.
+    let confirmation: RevocationConfirmation
     let audit: AuditLog
     let chainKey: AuditChainKey
 
@@ -50,6 +53,7 @@ struct RevocationController {
             if key.status == .active {
                 _ = try await keyAdministration.revokeAPIKey(id: key.id, by: actor)
                 try? await revocationSync.sync()
+                _ = await confirmation.waitForVerifiers()
             }
             return Self.revoked(context)
         }
@@ -66,6 +70,7 @@ struct RevocationController {
         if case .client(let client) = caller, client.clientID != claims.clientID { return refuse(client, context) }
         if try await tokenRevocation.revoke(claims, by: actor) {
             try? await revocationSync.sync()
+            _ = await confirmation.waitForVerifiers()
         }
         return Self.revoked(context)
     }

@@ -7,11 +7,12 @@ import Hummingbird
 /// signing-key rotations), authorised like introspection.
 struct RevocationFeedController {
     let callers: CallerAuthorization
-    let store: any RevocationStore
+    let store: any RevocationStore & VerifierStore
     /// Knows the latest event this node has seen, and wakes waiting polls when a later one arrives.
     let revocationSync: RevocationSync
     /// Long-polls waiting per credential.
     let feedPolls: ConcurrentPollLimit
+    let now: @Sendable () -> Date
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
         let routes = RouteCollection(context: AgentAuthRequestContext.self)
@@ -34,10 +35,24 @@ struct RevocationFeedController {
         let query = request.uri.queryParameters
         let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...(Int64.max - 1))
         let wait = try Self.integer(query["wait"].map(String.init), name: "wait", default: 20, range: 0...30)
+        let verifier = try Self.verifier(query, cursor: after, agentID: caller.agentID, now: now())
 
         let bounds = try await store.revocationBounds()
+        let reset = after > 0 && (bounds.oldest - 1 > after || after > bounds.latest)
+        // Recorded before the wait: the poll acknowledges the events up to `after` (the follower
+        // applied them before asking for more), and a revocation waiting for this verifier's
+        // acknowledgement must see it at once, not after this poll's wait. A cursor this server
+        // answers with a reset acknowledges nothing.
+        if var verifier {
+            verifier.cursor = reset ? 0 : after
+            guard try await store.recordVerifierPoll(verifier, limitPerAgent: Verifier.limitPerAgent) else {
+                throw OAuthError.invalidRequest(
+                    "this agent already has \(Verifier.limitPerAgent) registered verifiers; an instance is forgotten an hour after its last poll"
+                )
+            }
+        }
         var body = RevocationFeedResponse(events: [], cursor: after, reset: false)
-        if after > 0, bounds.oldest - 1 > after || after > bounds.latest {
+        if reset {
             body = RevocationFeedResponse(events: [], cursor: 0, reset: true)
         } else {
             var events = try await self.events(after: after)
@@ -68,6 +83,28 @@ struct RevocationFeedController {
     func events(after: Int64) async throws -> [RevocationEvent] {
         guard revocationSync.latestSeq > after else { return [] }
         return try await store.revocations(after: after, limit: 1000)
+    }
+
+    /// The verifier a poll names (`verifier`, `verifier_name`, `bound_ms`), `nil` for a follower
+    /// that names none (it is not waited for). Malformed values are refused, never ignored.
+    static func verifier(_ query: Parameters, cursor: Int64, agentID: String, now: Date) throws -> Verifier? {
+        guard let id = query["verifier"].map(String.init) else {
+            guard query["verifier_name"] == nil, query["bound_ms"] == nil else {
+                throw OAuthError.invalidRequest("verifier_name and bound_ms need a verifier instance id (verifier)")
+            }
+            return nil
+        }
+        guard Verifier.isValidID(id) else { throw OAuthError.invalidRequest("verifier must be 1-64 characters of A-Z a-z 0-9 . _ -") }
+        let name = query["verifier_name"].map(String.init) ?? id
+        guard Verifier.isValidName(name) else { throw OAuthError.invalidRequest("verifier_name must be 1-128 printable ASCII characters") }
+        let range = Verifier.boundRange
+        let bound = try integer(
+            query["bound_ms"].map(String.init),
+            name: "bound_ms",
+            default: Int64(Verifier.defaultBoundMilliseconds),
+            range: Int64(range.lowerBound)...Int64(range.upperBound)
+        )
+        return Verifier(id: id, name: name, agentID: agentID, cursor: cursor, lastSeen: now, firstSeen: now, boundMilliseconds: Int(bound))
     }
 
     static func integer(_ value: String?, name: String, default fallback: Int64, range: ClosedRange<Int64>) throws -> Int64 {

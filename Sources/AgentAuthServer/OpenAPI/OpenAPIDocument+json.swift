@@ -54,6 +54,10 @@ extension OpenAPIDocument {
             },
             {
               "name": "Audit"
+            },
+            {
+              "name": "Verifiers",
+              "description": "Processes following the revocation feed, and confirmed revocation (docs/revocation.md)."
             }
           ],
           "paths": {
@@ -350,7 +354,7 @@ extension OpenAPIDocument {
                   "OAuth"
                 ],
                 "summary": "Revoke an API key or access token (RFC 7009)",
-                "description": "A client may revoke the tokens issued to it and its own agent's API keys; an API key or access token needs scope `admin` (else 403). Other methods → 405 with `Allow: POST`. The form is parsed strictly: a repeated parameter, a bad `%` escape, invalid UTF-8, a control character or more than 64 parameters → 400.",
+                "description": "A client may revoke the tokens issued to it and its own agent's API keys; an API key or access token needs scope `admin` (else 403). Other methods → 405 with `Allow: POST`. The form is parsed strictly: a repeated parameter, a bad `%` escape, invalid UTF-8, a control character or more than 64 parameters → 400. A revocation made answers once every live verifier acknowledged it, or at `--revocation-confirm-timeout`; the body stays empty (RFC 7009).",
                 "security": [
                   {
                     "clientSecretBasic": []
@@ -413,7 +417,7 @@ extension OpenAPIDocument {
                   "OAuth"
                 ],
                 "summary": "The revocation feed verifiers follow (long poll)",
-                "description": "Long-poll JSON (not SSE, see docs/revocation.md): answers at once when there are events after `after`, else waits up to `wait` seconds for one. Authorised like introspection; a client authenticates with Basic here. A credential already holding its share of waiting polls → 429 `too_many_requests` with `Retry-After`.",
+                "description": "Long-poll JSON (not SSE, see docs/revocation.md): answers at once when there are events after `after`, else waits up to `wait` seconds for one. Authorised like introspection; a client authenticates with Basic here. A credential already holding its share of waiting polls → 429 `too_many_requests` with `Retry-After`. With `verifier`, the poll registers the follower as a verifier and acknowledges the events up to `after` (docs/revocation-feed.md); an agent may have 256 verifiers that are not gone, after which a new instance id gets 400.",
                 "security": [
                   {
                     "clientSecretBasic": []
@@ -450,6 +454,39 @@ extension OpenAPIDocument {
                       "minimum": 0,
                       "maximum": 30,
                       "default": 20
+                    }
+                  },
+                  {
+                    "name": "verifier",
+                    "in": "query",
+                    "required": false,
+                    "description": "This follower's instance id, random per process start: makes it a verifier, registered and waited for by revocations. Its poll acknowledges every event up to `after`, so apply a page before polling with its cursor.",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[A-Za-z0-9._-]{1,64}$"
+                    }
+                  },
+                  {
+                    "name": "verifier_name",
+                    "in": "query",
+                    "required": false,
+                    "description": "The verifier's display name (default: its id); needs `verifier`.",
+                    "schema": {
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 128
+                    }
+                  },
+                  {
+                    "name": "bound_ms",
+                    "in": "query",
+                    "required": false,
+                    "description": "How long the verifier trusts what it cached without a feed answer, counted from the start of its last answered poll; it counts as stale (not waited for) once silent that long. Needs `verifier`.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 100,
+                      "maximum": 86400000,
+                      "default": 15000
                     }
                   }
                 ],
@@ -857,7 +894,7 @@ extension OpenAPIDocument {
                   "Agents"
                 ],
                 "summary": "Disable an agent: all its credentials are refused at once",
-                "description": "An admin cannot disable its own agent over the API (409).",
+                "description": "An admin cannot disable its own agent over the API (409). Answers once every live verifier acknowledged the change, or at `--revocation-confirm-timeout` (default 2 s), with `propagation`.",
                 "security": [
                   {
                     "apiKey": []
@@ -1512,7 +1549,7 @@ extension OpenAPIDocument {
                   "API keys"
                 ],
                 "summary": "Revoke an API key",
-                "description": "An admin cannot revoke the key it is calling with (409).",
+                "description": "An admin cannot revoke the key it is calling with (409). Answers once every live verifier acknowledged the change, or at `--revocation-confirm-timeout` (default 2 s), with `propagation`.",
                 "security": [
                   {
                     "apiKey": []
@@ -1626,7 +1663,8 @@ extension OpenAPIDocument {
                   "503": {
                     "$ref": "#/components/responses/Unavailable"
                   }
-                }
+                },
+                "description": "Answers once every live verifier dropped what it cached of the old key (with no grace it is refused on the very next request), or at `--revocation-confirm-timeout`, with `propagation`."
               },
               "parameters": [
                 {
@@ -1943,6 +1981,63 @@ extension OpenAPIDocument {
                 "responses": {
                   "200": {
                     "description": "The client.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Client"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Unavailable"
+                  }
+                }
+              },
+              "parameters": [
+                {
+                  "name": "client",
+                  "in": "path",
+                  "required": true,
+                  "description": "Client id.",
+                  "schema": {
+                    "type": "string",
+                    "minLength": 1
+                  }
+                }
+              ]
+            },
+            "/admin/clients/{client}/revoke-tokens": {
+              "post": {
+                "operationId": "revokeClientTokens",
+                "tags": [
+                  "Clients"
+                ],
+                "summary": "Revoke every token the client was issued until now; the client stays usable",
+                "description": "A `client` watermark in the revocation feed. Answers once every live verifier acknowledged it, or at `--revocation-confirm-timeout`, with `propagation`.",
+                "security": [
+                  {
+                    "apiKey": []
+                  },
+                  {
+                    "bearerToken": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The client, with `propagation`.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -2336,6 +2431,48 @@ extension OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/AuditEventList"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Unavailable"
+                  }
+                }
+              }
+            },
+            "/admin/verifiers": {
+              "get": {
+                "operationId": "listVerifiers",
+                "tags": [
+                  "Verifiers"
+                ],
+                "summary": "The verifiers following the revocation feed",
+                "description": "Every process that follows the feed naming itself (`verifier` parameter), shared by all nodes: what it has acknowledged and whether revocations wait for it.",
+                "security": [
+                  {
+                    "apiKey": []
+                  },
+                  {
+                    "bearerToken": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "By first contact.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/VerifierList"
                         }
                       }
                     }
@@ -3249,6 +3386,10 @@ extension OpenAPIDocument {
                         "type": "null"
                       }
                     ]
+                  },
+                  "propagation": {
+                    "$ref": "#/components/schemas/Propagation",
+                    "description": "On a revocation (key revoke, update or roll; agent disable; client disable or revoke-tokens) only."
                   }
                 },
                 "required": [
@@ -3479,6 +3620,10 @@ extension OpenAPIDocument {
                     ],
                     "format": "date-time",
                     "description": "On a roll: when the replaced key stops working."
+                  },
+                  "propagation": {
+                    "$ref": "#/components/schemas/Propagation",
+                    "description": "On a revocation (key revoke, update or roll; agent disable; client disable or revoke-tokens) only."
                   }
                 },
                 "required": [
@@ -3731,6 +3876,10 @@ extension OpenAPIDocument {
                     "type": "string",
                     "format": "date-time",
                     "description": "rotate-secret: when the previous secret stops working."
+                  },
+                  "propagation": {
+                    "$ref": "#/components/schemas/Propagation",
+                    "description": "On a revocation (key revoke, update or roll; agent disable; client disable or revoke-tokens) only."
                   }
                 },
                 "required": [
@@ -4091,6 +4240,108 @@ extension OpenAPIDocument {
                 },
                 "required": [
                   "events"
+                ],
+                "additionalProperties": false
+              },
+              "Propagation": {
+                "type": "object",
+                "description": "How far a revocation reached the verifiers (docs/revocation.md): the answer came once every live verifier acknowledged it, or at `--revocation-confirm-timeout`.",
+                "properties": {
+                  "confirmed": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Live verifiers that acknowledged the change."
+                  },
+                  "pending": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "Ids of live verifiers that had not acknowledged it when the wait ended; empty: every verifier refuses the credential."
+                  },
+                  "waited_ms": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How long the answer waited for them."
+                  }
+                },
+                "required": [
+                  "confirmed",
+                  "pending",
+                  "waited_ms"
+                ],
+                "additionalProperties": false
+              },
+              "Verifier": {
+                "type": "object",
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "description": "The instance id the follower chose at its start (`verifier` feed parameter)."
+                  },
+                  "name": {
+                    "type": "string",
+                    "description": "Its display name (`verifier_name`; by default the host name)."
+                  },
+                  "agent_id": {
+                    "type": "string",
+                    "description": "The agent of the credential it follows the feed with."
+                  },
+                  "cursor": {
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": 0,
+                    "description": "The feed `seq` it has acknowledged (its last poll's `after`)."
+                  },
+                  "lag_ms": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How long ago the oldest event it has not acknowledged happened; 0 when it is caught up."
+                  },
+                  "last_seen": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When its last poll arrived."
+                  },
+                  "bound_ms": {
+                    "type": "integer",
+                    "minimum": 100,
+                    "description": "How long it trusts what it cached without a feed answer."
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "live",
+                      "stale",
+                      "gone"
+                    ],
+                    "description": "live: polled within its bound (revocations wait for it); stale: silent past its bound (it no longer trusts its cache); gone: silent for an hour."
+                  }
+                },
+                "required": [
+                  "id",
+                  "name",
+                  "agent_id",
+                  "cursor",
+                  "lag_ms",
+                  "last_seen",
+                  "bound_ms",
+                  "status"
+                ],
+                "additionalProperties": false
+              },
+              "VerifierList": {
+                "type": "object",
+                "properties": {
+                  "verifiers": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Verifier"
+                    }
+                  }
+                },
+                "required": [
+                  "verifiers"
                 ],
                 "additionalProperties": false
               }

@@ -9,8 +9,11 @@ public struct APIKeyResponse: ResponseEncodable, Sendable {
     public let plaintext: String?
     /// On a roll: the key this one replaces, and when that one stops working.
     public let replaces: APIKey?
+    /// On a revocation: how far it reached the verifiers.
+    public var propagation: RevocationPropagation?
 
-    public init(_ record: APIKey, plaintext: String? = nil, replaces: APIKey? = nil) {
+    public init(_ record: APIKey, plaintext: String? = nil, replaces: APIKey? = nil, propagation: RevocationPropagation? = nil) {
+        self.propagation = propagation
         self.record = record
         self.plaintext = plaintext
         self.replaces = replaces
@@ -25,7 +28,7 @@ public struct APIKeyResponse: ResponseEncodable, Sendable {
         case revokedAt = "revoked_at"
         case lastUsedAt = "last_used_at"
         case replacedBy = "replaced_by"
-        case replaces
+        case replaces, propagation
         case previousExpiresAt = "previous_key_expires_at"
     }
 
@@ -49,6 +52,7 @@ public struct APIKeyResponse: ResponseEncodable, Sendable {
             try container.encode(replaces.id, forKey: .replaces)
             try container.encode(replaces.expiresAt, forKey: .previousExpiresAt)
         }
+        try container.encodeIfPresent(propagation, forKey: .propagation)
     }
 }
 

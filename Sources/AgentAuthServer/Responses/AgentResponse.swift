@@ -12,8 +12,11 @@ public struct AgentResponse: ResponseEncodable, Sendable {
     /// The agent's tier and quota; `null` in the JSON when none.
     public let rateLimit: String?
     public let quota: Quota?
+    /// On a disable: how far it reached the verifiers.
+    public var propagation: RevocationPropagation?
 
-    public init(_ agent: Agent) {
+    public init(_ agent: Agent, propagation: RevocationPropagation? = nil) {
+        self.propagation = propagation
         id = agent.id
         name = agent.name
         status = agent.status.rawValue
@@ -24,7 +27,7 @@ public struct AgentResponse: ResponseEncodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, quota
+        case id, name, status, quota, propagation
         case createdAt = "created_at"
         case disabledAt = "disabled_at"
         case rateLimit = "rate_limit"
@@ -39,6 +42,7 @@ public struct AgentResponse: ResponseEncodable, Sendable {
         try container.encodeIfPresent(disabledAt, forKey: .disabledAt)
         try container.encode(rateLimit, forKey: .rateLimit)
         try container.encode(quota, forKey: .quota)
+        try container.encodeIfPresent(propagation, forKey: .propagation)
     }
 }
 
@@ -48,6 +52,6 @@ public struct AgentListResponse: ResponseEncodable, Sendable {
 
 extension AgentListResponse {
     public init(_ agents: [Agent]) {
-        self.agents = agents.map(AgentResponse.init)
+        self.agents = agents.map { AgentResponse($0) }
     }
 }

@@ -7,6 +7,8 @@ public import Hummingbird
 public struct ClientResponse: ResponseEncodable, Sendable {
     public let client: OAuthClient
     public let secret: String?
+    /// On a revocation of its tokens: how far it reached the verifiers.
+    public var propagation: RevocationPropagation?
 
     public init(_ client: OAuthClient, secret: String? = nil) {
         self.client = client
@@ -30,6 +32,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         case rateLimit = "rate_limit"
         case status
         case disabledAt = "disabled_at"
+        case propagation
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,6 +64,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         if secret != nil, let until = client.previousSecretExpiresAt {
             try container.encode(until, forKey: .previousSecretExpiresAt)
         }
+        try container.encodeIfPresent(propagation, forKey: .propagation)
     }
 }
 

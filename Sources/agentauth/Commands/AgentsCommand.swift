@@ -71,15 +71,19 @@ struct AgentsCommand: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable an agent: all of its credentials stop working at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an agent: all of its credentials stop working at once; waits for the verifiers to acknowledge it."
+        )
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let agent = try await options.change { session in
-                try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
+            let (agent, propagation) = try await options.change { session in
+                let agent = try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
+                return (agent, await confirm.waitForVerifiers(session))
             }
-            try Output.agent(agent, json: options.output.json)
+            try Output.agent(agent, propagation: propagation, json: options.output.json)
         }
     }
 

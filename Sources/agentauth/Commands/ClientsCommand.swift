@@ -8,7 +8,7 @@ struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clients",
         abstract: "Manage OAuth clients.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Disable.self, Enable.self, Delete.self, RotateSecret.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Disable.self, Enable.self, Delete.self, RotateSecret.self, RevokeTokens.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -104,13 +104,15 @@ struct ClientsCommand: AsyncParsableCommand {
             abstract: "Disable a client: it gets invalid_client, and every token it was issued until now is refused."
         )
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            let client = try await options.change { session in
-                try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
+            let (client, propagation) = try await options.change { session in
+                let client = try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
+                return (client, await confirm.waitForVerifiers(session))
             }
-            try Output.client(client, secret: nil, json: options.output.json)
+            try Output.client(client, secret: nil, propagation: propagation, json: options.output.json)
         }
     }
 
@@ -127,13 +129,36 @@ struct ClientsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a client; every token it was issued is refused.")
+    struct RevokeTokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-tokens",
+            abstract: "Revoke every token a client was issued until now (the client can get new ones); waits for the verifiers to acknowledge it."
+        )
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            _ = try await options.change { session in try await session.clientAdministration().deleteClient(id: clientID, by: session.actor) }
+            let (client, propagation) = try await options.change { session in
+                let client = try await session.clientAdministration().revokeTokens(clientID: clientID, by: session.actor)
+                return (client, await confirm.waitForVerifiers(session))
+            }
+            try Output.client(client, secret: nil, propagation: propagation, json: options.output.json)
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a client; every token it was issued is refused.")
+        @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
+        @Argument(help: "Client id.") var clientID: String
+
+        func run() async throws {
+            _ = try await options.change { session in
+                try await session.clientAdministration().deleteClient(id: clientID, by: session.actor)
+                // Its tokens are revoked: done once the verifiers know.
+                return await confirm.waitForVerifiers(session)
+            }
             try Output.deleted(clientID, what: "client", json: options.output.json)
         }
     }

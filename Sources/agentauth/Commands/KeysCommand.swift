@@ -54,6 +54,7 @@ struct KeysCommand: AsyncParsableCommand {
         var scopes: [String] = []
         @OptionGroup var rateLimit: RateLimitChangeOptions
         @OptionGroup var quota: QuotaChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
 
         func run() async throws {
             let scopes = self.scopes.flatMap { $0.split(separator: " ").map(String.init) }
@@ -63,23 +64,29 @@ struct KeysCommand: AsyncParsableCommand {
                 rateLimit: rateLimit.patch,
                 quota: try quota.patch()
             )
-            let key = try await options.change { session in
-                try await session.apiKeys.updateAPIKey(id: keyID, update, by: session.actor)
+            // Narrowed scopes matter as much as a revocation: wait until the verifiers dropped what they cached.
+            let (key, propagation) = try await options.change { session in
+                let key = try await session.apiKeys.updateAPIKey(id: keyID, update, by: session.actor)
+                return (key, await confirm.waitForVerifiers(session))
             }
-            try Output.key(key, json: options.output.json)
+            try Output.key(key, propagation: propagation, json: options.output.json)
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key: refused from the next request on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key: refused from the next request on; waits for the verifiers to acknowledge it."
+        )
         @OptionGroup var options: ChangeOptions
+        @OptionGroup var confirm: ConfirmOptions
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            let key = try await options.change { session in
-                try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
+            let (key, propagation) = try await options.change { session in
+                let key = try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
+                return (key, await confirm.waitForVerifiers(session))
             }
-            try Output.key(key, json: options.output.json)
+            try Output.key(key, propagation: propagation, json: options.output.json)
         }
     }
 
@@ -88,12 +95,16 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: ChangeOptions
         @Argument(help: "Key id (key_…).") var keyID: String
         @Option(help: "Seconds the old key keeps working (0: stops at once).") var graceSeconds = 0
+        @OptionGroup var confirm: ConfirmOptions
 
         func run() async throws {
-            let (replacement, previous) = try await options.change { session in
-                try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
+            // The old key's cached results are evicted everywhere before this answers, so with no
+            // grace it is refused on the very next request.
+            let (replacement, previous, propagation) = try await options.change { session in
+                let (replacement, previous) = try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
+                return (replacement, previous, await confirm.waitForVerifiers(session))
             }
-            try Output.issued(replacement, replaces: previous, json: options.output.json)
+            try Output.issued(replacement, replaces: previous, propagation: propagation, json: options.output.json)
         }
     }
 }

@@ -49,7 +49,16 @@ extension ServeCommand {
             .string("tls-key", \.tlsKey, default: nil),
             .list("trusted-proxy", \.trustedProxies),
             .int("shutdown-grace", \.shutdownGrace, default: 0, in: 0...15, unit: " seconds"),
+            .string("revocation-confirm-timeout", \.revocationConfirmTimeout, default: "2") { value -> String? in
+                confirmTimeout(value) == nil ? "must be a number of seconds between 0 and 60, e.g. 2 or 0.5" : nil
+            },
         ]
+    }
+
+    /// A `--revocation-confirm-timeout` value: seconds, decimals allowed, 0–60.
+    static func confirmTimeout(_ value: String) -> Duration? {
+        guard let seconds = Double(value), seconds.isFinite, (0...60).contains(seconds) else { return nil }
+        return .milliseconds(Int((seconds * 1000).rounded()))
     }
 
     static let issuerProblem = "must be an absolute http or https URL without query or fragment, e.g. https://auth.example.com"

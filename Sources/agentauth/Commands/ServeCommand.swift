@@ -104,6 +104,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var auditRetention: Int?
 
+    @Option(
+        help:
+            "Seconds key revocation, agent disabling and token revocation wait for every live verifier to acknowledge the change before they answer (default 2; 0–60, decimals allowed)."
+    )
+    var revocationConfirmTimeout: String?
+
     /// The `--config` file: the flag, else `AGENTAUTH_CONFIG`.
     var configPath: String? {
         configFile ?? ProcessInfo.processInfo.environment["AGENTAUTH_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -174,6 +180,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.tls = tls
         configuration.trustedProxies = trustedProxies
         configuration.drain = ShutdownDrain(grace: .seconds(settings.int("shutdown-grace") ?? 0))
+        if let timeout = settings.string("revocation-confirm-timeout").flatMap(Self.confirmTimeout) {
+            configuration.revocationConfirmTimeout = timeout
+        }
         try await PortCheck.check(host: host, port: port)
         var storeOptions = store
         storeOptions.database = settings.string("database")

@@ -36,8 +36,9 @@ enum Output {
         table(["ID", "NAME", "STATUS", "CREATED"], agents.map { [$0.id, $0.name, $0.status.rawValue, date($0.createdAt)] })
     }
 
-    static func agent(_ agent: Agent, json: Bool) throws {
-        if json { return try self.json(AgentResponse(agent)) }
+    static func agent(_ agent: Agent, propagation: RevocationPropagation? = nil, json: Bool) throws {
+        if json { return try self.json(AgentResponse(agent, propagation: propagation)) }
+        defer { if let propagation { self.propagation(propagation) } }
         table(
             ["ID", "NAME", "STATUS", "CREATED", "DISABLED", "RATE LIMIT", "QUOTA"],
             [
@@ -91,18 +92,44 @@ enum Output {
         )
     }
 
-    static func key(_ key: APIKey, json: Bool) throws {
-        if json { return try self.json(APIKeyResponse(key)) }
+    static func key(_ key: APIKey, propagation: RevocationPropagation? = nil, json: Bool) throws {
+        if json { return try self.json(APIKeyResponse(key, propagation: propagation)) }
         try keys([key], json: false)
+        if let propagation { self.propagation(propagation) }
+    }
+
+    /// How far a revocation reached the verifiers.
+    static func propagation(_ propagation: RevocationPropagation) {
+        let confirmed =
+            "Confirmed by \(propagation.confirmed) live verifier\(propagation.confirmed == 1 ? "" : "s") in \(propagation.waitedMilliseconds) ms"
+        print(
+            "\n"
+                + (propagation.pending.isEmpty
+                    ? confirmed + "." : confirmed + "; not acknowledged by: " + propagation.pending.joined(separator: ", "))
+        )
+    }
+
+    static func verifiers(_ standings: [VerifierRegistry.Standing], json: Bool) throws {
+        if json { return try self.json(VerifierListResponse(standings)) }
+        table(
+            ["ID", "NAME", "AGENT", "STATUS", "CURSOR", "LAG (MS)", "LAST SEEN"],
+            standings.map {
+                [
+                    $0.verifier.id, $0.verifier.name, $0.verifier.agentID, $0.status.rawValue, String($0.verifier.cursor),
+                    String(Int($0.lag / .milliseconds(1))), date($0.verifier.lastSeen),
+                ]
+            }
+        )
     }
 
     /// A new key: the plaintext is printed this once.
-    static func issued(_ issued: IssuedAPIKey, replaces: APIKey? = nil, json: Bool) throws {
-        if json { return try self.json(APIKeyResponse(issued.record, plaintext: issued.plaintext, replaces: replaces)) }
+    static func issued(_ issued: IssuedAPIKey, replaces: APIKey? = nil, propagation: RevocationPropagation? = nil, json: Bool) throws {
+        if json { return try self.json(APIKeyResponse(issued.record, plaintext: issued.plaintext, replaces: replaces, propagation: propagation)) }
         try keys([issued.record], json: false)
         if let replaces {
             print("\nReplaces \(replaces.id), which stops working at \(date(replaces.expiresAt)).")
         }
+        if let propagation { self.propagation(propagation) }
         print("\nAPI key (shown once; store it now):\n\(issued.plaintext)")
     }
 
@@ -120,9 +147,14 @@ enum Output {
     }
 
     /// A client; a new secret is printed this once.
-    static func client(_ client: OAuthClient, secret: String?, json: Bool) throws {
-        if json { return try self.json(ClientResponse(client, secret: secret)) }
+    static func client(_ client: OAuthClient, secret: String?, propagation: RevocationPropagation? = nil, json: Bool) throws {
+        if json {
+            var response = ClientResponse(client, secret: secret)
+            response.propagation = propagation
+            return try self.json(response)
+        }
         try clients([client], json: false)
+        if let propagation { self.propagation(propagation) }
         if let secret {
             if let until = client.previousSecretExpiresAt { print("\nThe previous secret stops working at \(date(until)).") }
             print("\nClient secret (shown once; store it now):\n\(secret)")

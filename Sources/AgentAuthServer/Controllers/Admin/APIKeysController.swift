@@ -7,6 +7,8 @@ struct APIKeysController {
     let keys: APIKeyAdministration
     /// A revocation reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
     let revocationSync: RevocationSync
+    /// A revocation answers once the live verifiers acknowledged it (or at the timeout).
+    let confirmation: RevocationConfirmation
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -80,15 +82,17 @@ struct APIKeysController {
         }
         let key = try await keys.revokeAPIKey(id: keyID, by: AuditActor(context, chainKey: chainKey))
         try? await revocationSync.sync()
-        return APIKeyResponse(key)
+        return APIKeyResponse(key, propagation: await confirmation.waitForVerifiers())
     }
 
-    /// The store's feed event drops cached results of the key everywhere (its scopes may have narrowed).
+    /// The store's feed event drops cached results of the key everywhere (its scopes may have
+    /// narrowed), and the answer waits for the verifiers as a revocation's does.
     func update(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
         let body = try await JSONBody.decode(UpdateRequest.self, from: request, context: context)
         let key = try await keys.updateAPIKey(id: try context.parameters.require("key"), body.update, by: AuditActor(context, chainKey: chainKey))
         try? await revocationSync.sync()
-        return APIKeyResponse(key)
+        // Narrowed scopes matter as much as a revocation: answered once the verifiers dropped what they cached.
+        return APIKeyResponse(key, propagation: await confirmation.waitForVerifiers())
     }
 
     func roll(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<APIKeyResponse> {
@@ -98,6 +102,13 @@ struct APIKeysController {
             graceSeconds: body?.graceSeconds ?? 0,
             by: AuditActor(context, chainKey: chainKey)
         )
-        return EditedResponse(status: .created, response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous))
+        // The old key's feed event evicts its cached results: with no grace it must be refused on
+        // the very next request, so the answer waits for the verifiers as a revocation's does.
+        try? await revocationSync.sync()
+        let propagation = await confirmation.waitForVerifiers()
+        return EditedResponse(
+            status: .created,
+            response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous, propagation: propagation)
+        )
     }
 }

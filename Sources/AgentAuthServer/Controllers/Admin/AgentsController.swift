@@ -8,6 +8,8 @@ struct AgentsController {
     let agents: AgentAdministration
     /// A disable reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
     let revocationSync: RevocationSync
+    /// A disable answers once the live verifiers acknowledged it (or at the timeout).
+    let confirmation: RevocationConfirmation
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -102,7 +104,8 @@ struct AgentsController {
             throw OAuthError.conflict("an admin cannot disable its own agent over the API (it would lock itself out); use the CLI")
         }
         let agent = try await agents.setStatus(agentID: agentID, status, by: AuditActor(context, chainKey: chainKey))
-        if status == .disabled { try? await revocationSync.sync() }
-        return AgentResponse(agent)
+        guard status == .disabled else { return AgentResponse(agent) }
+        try? await revocationSync.sync()
+        return AgentResponse(agent, propagation: await confirmation.waitForVerifiers())
     }
 }

@@ -9,6 +9,8 @@ struct ClientsController {
     let clients: ClientAdministration
     /// A disable or delete reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
     let revocationSync: RevocationSync
+    /// Revoking a client's tokens answers once the live verifiers acknowledged it (or at the timeout).
+    let confirmation: RevocationConfirmation
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -21,6 +23,7 @@ struct ClientsController {
         routes.post("clients/:client/disable") { _, context in try await setStatus(context, .disabled) }
         routes.post("clients/:client/enable") { _, context in try await setStatus(context, .active) }
         routes.delete("clients/:client", use: delete)
+        routes.post("clients/:client/revoke-tokens", use: revokeTokens)
         return routes
     }
 
@@ -128,19 +131,34 @@ struct ClientsController {
         return ClientResponse(client)
     }
 
+    /// A disable revokes the client's tokens, so it waits for the verifiers as `revoke-tokens` does.
     func setStatus(_ context: AgentAuthRequestContext, _ status: OAuthClient.Status) async throws -> ClientResponse {
         let client = try await clients.setClientStatus(
             id: try context.parameters.require("client"),
             status,
             by: AuditActor(context, chainKey: chainKey)
         )
+        var response = ClientResponse(client)
+        guard status == .disabled else { return response }
         try? await revocationSync.sync()
-        return ClientResponse(client)
+        response.propagation = await confirmation.waitForVerifiers()
+        return response
+    }
+
+    /// Every token the client holds stops working everywhere; the client itself stays usable.
+    func revokeTokens(_ request: Request, context: AgentAuthRequestContext) async throws -> ClientResponse {
+        let client = try await clients.revokeTokens(clientID: try context.parameters.require("client"), by: AuditActor(context, chainKey: chainKey))
+        try? await revocationSync.sync()
+        var response = ClientResponse(client)
+        response.propagation = await confirmation.waitForVerifiers()
+        return response
     }
 
     func delete(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         try await clients.deleteClient(id: try context.parameters.require("client"), by: AuditActor(context, chainKey: chainKey))
         try? await revocationSync.sync()
+        // Its tokens are revoked: answered once the verifiers know (204 has no body to say how far it got).
+        _ = await confirmation.waitForVerifiers()
         return Response(status: .noContent)
     }
 

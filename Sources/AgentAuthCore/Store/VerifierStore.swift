@@ -1,0 +1,14 @@
+public import Foundation
+
+/// The registry of verifiers (`Verifier`), shared by all nodes.
+public protocol VerifierStore: Sendable {
+    /// Records a verifier's poll: inserts it, or updates its name, agent, cursor, bound and last
+    /// contact (keeping its first contact). A verifier not yet registered is refused (returns
+    /// `false`, writing nothing) when its agent already has `limitPerAgent` verifiers that are not
+    /// gone at `verifier.lastSeen`.
+    func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Bool
+    /// Every registered verifier, by first contact.
+    func verifiers() async throws -> [Verifier]
+    /// Removes the verifiers last seen before `lastSeenBefore`.
+    func forgetVerifiers(lastSeenBefore: Date) async throws
+}

@@ -1,0 +1,54 @@
+public import AgentAuthCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// The verifier registry (`VerifierStore`): one row per follower instance, written by each of its
+/// polls at whichever node it follows, read by every node that waits for acknowledgements.
+extension PostgresStore {
+    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Bool {
+        let seen = verifier.lastSeen.timeIntervalSince1970
+        let bound = Int64(verifier.boundMilliseconds)
+        return try await transaction { [logger] connection in
+            let known = try await Self.rows(connection, "SELECT 1 FROM verifiers WHERE id = \(verifier.id)", logger: logger)
+            if known.isEmpty {
+                let since = seen - Verifier.goneAfter
+                let registered = try await Self.rows(
+                    connection,
+                    "SELECT COUNT(*)::BIGINT AS n FROM verifiers WHERE agent_id = \(verifier.agentID) AND last_seen >= \(since)",
+                    logger: logger
+                )
+                guard try (registered.first?["n"].decode(Int.self) ?? 0) < limitPerAgent else { return false }
+            }
+            try await connection.query(
+                """
+                INSERT INTO verifiers (id, name, agent_id, cursor, last_seen, first_seen, bound_ms)
+                VALUES (\(verifier.id), \(verifier.name), \(verifier.agentID), \(verifier.cursor), \(seen), \(seen), \(bound))
+                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, agent_id = EXCLUDED.agent_id, cursor = EXCLUDED.cursor,
+                    last_seen = EXCLUDED.last_seen, bound_ms = EXCLUDED.bound_ms
+                """,
+                logger: logger
+            )
+            return true
+        }
+    }
+
+    public func verifiers() async throws -> [Verifier] {
+        try await rows("SELECT * FROM verifiers ORDER BY first_seen, id").map { row in
+            Verifier(
+                id: try row["id"].decode(String.self),
+                name: try row["name"].decode(String.self),
+                agentID: try row["agent_id"].decode(String.self),
+                cursor: try row["cursor"].decode(Int64.self),
+                lastSeen: Date(timeIntervalSince1970: try row["last_seen"].decode(Double.self)),
+                firstSeen: Date(timeIntervalSince1970: try row["first_seen"].decode(Double.self)),
+                boundMilliseconds: Int(try row["bound_ms"].decode(Int64.self))
+            )
+        }
+    }
+
+    public func forgetVerifiers(lastSeenBefore: Date) async throws {
+        let before = lastSeenBefore.timeIntervalSince1970
+        _ = try await rows("DELETE FROM verifiers WHERE last_seen < \(before)")
+    }
+}
