@@ -6,6 +6,10 @@ import JWTKit
 import NIOHTTP1
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension TimedProcessTests {
     /// The Python reference follower (`docs/reference-follower/agentauth_follower.py`) against a
     /// real `agentauth serve`: the feed as `docs/revocation-feed.md` specifies it, followed from
@@ -44,6 +48,7 @@ extension TimedProcessTests {
         /// Starts the server, runs `prepare` against it (before any follower polls), starts the
         /// follower and waits until it has read the feed to its end, then runs `body`.
         static func withStack<Prepared>(
+            followerArguments: [String] = [],
             prepare: (_ auth: String, _ admin: [(String, String)], _ directory: URL) async throws -> Prepared,
             _ body: (Stack, Prepared) async throws -> Void
         ) async throws {
@@ -65,7 +70,7 @@ extension TimedProcessTests {
                     [
                         "python3", script.path, "--auth-server", server.base, "--port", "\(port)", "--name", "python-api",
                         "--api-key-ttl", "60",
-                    ],
+                    ] + followerArguments,
                     environment: ProcessInfo.processInfo.environment.merging([
                         "AGENTAUTH_CREDENTIAL": try #require(key.json["key"] as? String),
                         "PYTHONUNBUFFERED": "1",
@@ -98,8 +103,8 @@ extension TimedProcessTests {
             }
         }
 
-        static func withStack(_ body: (Stack) async throws -> Void) async throws {
-            try await withStack(prepare: { _, _, _ in () }, { stack, _ in try await body(stack) })
+        static func withStack(followerArguments: [String] = [], _ body: (Stack) async throws -> Void) async throws {
+            try await withStack(followerArguments: followerArguments, prepare: { _, _, _ in () }, { stack, _ in try await body(stack) })
         }
 
         static func createAgent(_ auth: String, _ admin: [(String, String)], name: String) async throws -> String {
@@ -381,6 +386,36 @@ extension TimedProcessTests {
                 #expect(propagation?["confirmed"] as? Int == 1, "\(revoked.body)")
                 #expect((propagation?["pending"] as? [String])?.isEmpty == true, "\(revoked.body)")
                 // Confirmed means applied: the very next request is refused, with no waiting.
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).status == 401)
+            }
+        }
+
+        @Test(
+            "a stopped Python follower is pending in a key revocation's propagation, and once resumed past its bound it no longer accepts the key it cached"
+        )
+        func stoppedVerifier() async throws {
+            // A 4 s bound (1 s waits) keeps the test short; the logic is the default's. It outlasts the
+            // 2 s confirmation timeout: a verifier that turns stale during the wait is no longer waited for.
+            try await Self.withStack(followerArguments: ["--bound-ms", "4000", "--wait", "1"]) { stack in
+                let worker = try await Self.createAgent(stack.auth, stack.admin, name: "worker")
+                let (apiKey, keyID) = try await Self.apiKey(stack, agent: worker)
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).status == 200)
+                #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).json["cached"] as? Bool == true)
+
+                stack.follower.send(SIGSTOP)
+                defer { stack.follower.send(SIGCONT) }
+                let revoked = try await HTTP.send(.POST, "\(stack.auth)/admin/keys/\(keyID)/revoke", headers: stack.admin)
+                let propagation = revoked.json["propagation"] as? [String: Any]
+                #expect(propagation?["confirmed"] as? Int == 0, "\(revoked.body)")
+                #expect(propagation?["pending"] as? [String] == [stack.verifierID], "\(revoked.body)")
+                #expect((propagation?["waited_ms"] as? Int ?? 0) >= 1900, "the answer came at the confirmation timeout: \(revoked.body)")
+
+                // Past its bound the registry lists it stale, and it, resumed, refuses the key it cached.
+                try await Task.sleep(for: .milliseconds(2500))
+                let listed = try await HTTP.send(.GET, "\(stack.auth)/admin/verifiers", headers: stack.admin)
+                let entry = (listed.json["verifiers"] as? [[String: Any]])?.first { $0["id"] as? String == stack.verifierID }
+                #expect(entry?["status"] as? String == "stale", "\(listed.body)")
+                stack.follower.send(SIGCONT)
                 #expect(try await HTTP.send(.GET, stack.check, headers: apiKey).status == 401)
             }
         }
