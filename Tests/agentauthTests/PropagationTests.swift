@@ -102,25 +102,7 @@ extension TimedProcessTests {
 
                 // SECURITY-CASES 45: revoking a parent kills the delegated token at the API too.
                 let (parent, parentClient, parentSecret) = try await Self.token(stack, agent: agent, scope: "conversations:read")
-                let helper = try #require(
-                    try await HTTP.send(.POST, "\(stack.auth)/admin/agents", headers: stack.admin, body: #"{"name":"helper"}"#).json["id"] as? String
-                )
-                let helperClient = try await HTTP.send(
-                    .POST,
-                    "\(stack.auth)/admin/agents/\(helper)/clients",
-                    headers: stack.admin,
-                    body: #"{"scope":"conversations:read"}"#
-                )
-                let exchanged = try await HTTP.send(
-                    .POST,
-                    "\(stack.auth)/oauth/token",
-                    headers: HTTP.basicForm(
-                        clientID: try #require(helperClient.json["client_id"] as? String),
-                        secret: try #require(helperClient.json["client_secret"] as? String)
-                    ),
-                    body:
-                        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=\(parent)&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
-                )
+                let exchanged = try await HTTP.delegatedToken(stack.auth, admin: stack.admin, subjectToken: parent)
                 let child = [("Authorization", "Bearer \(try #require(exchanged.json["access_token"] as? String))")]
                 #expect(try await HTTP.send(.GET, "\(stack.api)/v1/conversations", headers: child).status == 200)
                 let cascadeStart = ContinuousClock.now

@@ -63,6 +63,29 @@ extension HTTP {
         ]
     }
 
+    /// A token for a new agent `helper` acting for the holder of `subjectToken` (RFC 8693 token
+    /// exchange, with a client of the helper's own); the answer, whose `access_token` carries
+    /// `act` and `ancestors`.
+    static func delegatedToken(_ authServer: String, admin: [(String, String)], subjectToken: String) async throws -> Response {
+        let helper = try await send(.POST, "\(authServer)/admin/agents", headers: admin, body: #"{"name":"helper"}"#)
+        let helperClient = try await send(
+            .POST,
+            "\(authServer)/admin/agents/\(try #require(helper.json["id"] as? String))/clients",
+            headers: admin,
+            body: #"{"scope":"conversations:read"}"#
+        )
+        return try await send(
+            .POST,
+            "\(authServer)/oauth/token",
+            headers: basicForm(
+                clientID: try #require(helperClient.json["client_id"] as? String),
+                secret: try #require(helperClient.json["client_secret"] as? String)
+            ),
+            body:
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=\(subjectToken)&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+        )
+    }
+
     /// `POST /oauth/token` with client_credentials and Basic credentials; the access token.
     static func clientCredentialsToken(_ authServer: String, clientID: String, secret: String, client: HTTPClient = .shared) async throws -> String {
         let response = try await send(
