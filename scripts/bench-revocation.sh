@@ -30,6 +30,9 @@ for tool in jq curl python3; do
 done
 
 echo "== building release binaries"
+# SwiftPM keeps the build plan of a path dependency (the root package) and does not notice
+# source files added to it since; dropping the plan makes it look again (compiling stays incremental).
+rm -f Benchmarks/.build/release.yaml Benchmarks/.build/*/release/description.json
 for product in agentauth example-agent-api; do
     swift build -c release --package-path Benchmarks --product $product 2>&1 | grep -E "error|Build complete" || true
 done

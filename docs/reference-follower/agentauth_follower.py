@@ -143,6 +143,14 @@ class Follower:
                 delay = getattr(error, "retry_after", None) or min(0.1 * 2 ** min(failures - 1, 4), 1) * random.uniform(0.5, 1.5)
                 time.sleep(delay)
 
+    def leave(self):
+        """Tells the server this verifier stops, so revocations stop waiting for it (best effort)."""
+        query = {"after": self.cursor, "wait": 0, "verifier": self.verifier_id, "leaving": "true"}
+        try:
+            self._request("GET", "/oauth/revocations?" + urllib.parse.urlencode(query), timeout=1)
+        except Exception:  # noqa: BLE001 - shutting down either way
+            pass
+
     def poll_once(self):
         with self.lock:
             wait = self.wait if self.caught_up else 0
@@ -388,7 +396,7 @@ def main():
     follower = Follower(arguments.auth_server, credential, issuer=arguments.issuer, audience=arguments.audience,
                         name=arguments.name, bound_ms=arguments.bound_ms, wait=arguments.wait,
                         api_key_ttl=arguments.api_key_ttl)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: (follower.leave(), os._exit(0)))
     follower.start()  # fetches the JWKS after its first poll
     serve(follower, arguments.port)
 
