@@ -6,30 +6,36 @@ import PostgresNIO
 /// The verifier registry (`VerifierStore`): one row per follower instance, written by each of its
 /// polls at whichever node it follows, read by every node that waits for acknowledgements.
 extension PostgresStore {
-    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Bool {
+    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.Registration {
         let seen = verifier.lastSeen.timeIntervalSince1970
         let bound = Int64(verifier.boundMilliseconds)
         return try await transaction { [logger] connection in
-            let known = try await Self.rows(connection, "SELECT 1 FROM verifiers WHERE id = \(verifier.id)", logger: logger)
-            if known.isEmpty {
+            let owner = try await Self.rows(connection, "SELECT agent_id FROM verifiers WHERE id = \(verifier.id)", logger: logger)
+                .first.map { try $0["agent_id"].decode(String.self) }
+            if let owner, owner != verifier.agentID { return .idTaken }
+            if owner == nil {
                 let since = seen - Verifier.goneAfter
                 let registered = try await Self.rows(
                     connection,
                     "SELECT COUNT(*)::BIGINT AS n FROM verifiers WHERE agent_id = \(verifier.agentID) AND last_seen >= \(since)",
                     logger: logger
                 )
-                guard try (registered.first?["n"].decode(Int.self) ?? 0) < limitPerAgent else { return false }
+                guard try (registered.first?["n"].decode(Int.self) ?? 0) < limitPerAgent else { return .limitReached }
             }
-            try await connection.query(
+            // The condition covers another agent's first poll under the same id committing meanwhile.
+            let written = try await Self.rows(
+                connection,
                 """
                 INSERT INTO verifiers (id, name, agent_id, cursor, last_seen, first_seen, bound_ms)
                 VALUES (\(verifier.id), \(verifier.name), \(verifier.agentID), \(verifier.cursor), \(seen), \(seen), \(bound))
-                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, agent_id = EXCLUDED.agent_id, cursor = EXCLUDED.cursor,
+                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, cursor = EXCLUDED.cursor,
                     last_seen = EXCLUDED.last_seen, bound_ms = EXCLUDED.bound_ms
+                WHERE verifiers.agent_id = EXCLUDED.agent_id
+                RETURNING id
                 """,
                 logger: logger
             )
-            return true
+            return written.isEmpty ? .idTaken : .recorded
         }
     }
 

@@ -4,26 +4,27 @@ import GRDB
 
 /// The verifier registry (`VerifierStore`): one row per follower instance, written by each of its polls.
 extension SQLiteStore {
-    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Bool {
+    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.Registration {
         try await write { db in
             let seen = verifier.lastSeen.timeIntervalSince1970
-            let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM verifiers WHERE id = ?"), arguments: [verifier.id]) ?? false
-            if !known {
+            let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT agent_id FROM verifiers WHERE id = ?"), arguments: [verifier.id])
+            if let owner, owner != verifier.agentID { return .idTaken }
+            if owner == nil {
                 let registered = try Int.fetchOne(
                     db,
                     sql: "SELECT COUNT(*) FROM verifiers WHERE agent_id = ? AND last_seen >= ?",
                     arguments: [verifier.agentID, seen - Verifier.goneAfter]
                 )
-                guard (registered ?? 0) < limitPerAgent else { return false }
+                guard (registered ?? 0) < limitPerAgent else { return .limitReached }
             }
             try db.cachedStatement(
                 sql: """
                     INSERT INTO verifiers (id, name, agent_id, cursor, last_seen, first_seen, bound_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, agent_id = excluded.agent_id, cursor = excluded.cursor,
+                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, cursor = excluded.cursor,
                         last_seen = excluded.last_seen, bound_ms = excluded.bound_ms
                     """
             ).execute(arguments: [verifier.id, verifier.name, verifier.agentID, verifier.cursor, seen, seen, verifier.boundMilliseconds])
-            return true
+            return .recorded
         }
     }
 

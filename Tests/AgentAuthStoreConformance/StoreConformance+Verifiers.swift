@@ -10,6 +10,7 @@ extension StoreConformance {
         ),
         .init(description: "an agent's verifiers that are not gone are capped; known ones still poll; gone ones don't count", body: verifierLimit),
         .init(description: "verifiers last seen before a time are forgotten", body: verifierForgetting),
+        .init(description: "an instance id registered to one agent is refused to another, and its entry is left as it was", body: verifierIDOwner),
         .init(description: "revoking a client's tokens appends a client event and keeps the client as it was", body: clientTokenRevocation),
     ]
 
@@ -27,11 +28,14 @@ extension StoreConformance {
 
     static func verifierPolls(_ store: any AgentAuthStore) async throws {
         try expect(try await store.verifiers().isEmpty, "no verifier before any poll")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_b", at: 10), limitPerAgent: 10), "registered")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_a", cursor: 3, at: 20, bound: 2_000), limitPerAgent: 10), "registered")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_b", at: 10), limitPerAgent: 10) == .recorded, "registered")
+        try expect(
+            try await store.recordVerifierPoll(verifier("vfr_a", cursor: 3, at: 20, bound: 2_000), limitPerAgent: 10) == .recorded,
+            "registered"
+        )
         var later = verifier("vfr_b", cursor: 7, at: 30, bound: 5_000)
         later.name = "renamed"
-        try expect(try await store.recordVerifierPoll(later, limitPerAgent: 10), "a known verifier polls again")
+        try expect(try await store.recordVerifierPoll(later, limitPerAgent: 10) == .recorded, "a known verifier polls again")
         let listed = try await store.verifiers()
         try expect(listed.map(\.id) == ["vfr_b", "vfr_a"], "by first contact: \(listed.map(\.id))")
         let expected = Verifier(
@@ -48,23 +52,41 @@ extension StoreConformance {
         try expect(listed[0].status(at: time(34)) == .live && listed[0].status(at: time(36)) == .stale, "live within its bound")
         try expect(listed[0].status(at: time(30 + Verifier.goneAfter + 1)) == .gone, "gone after an hour")
         // Back to 0 after a feed reset: the latest poll says what it has applied.
-        try expect(try await store.recordVerifierPoll(verifier("vfr_b", cursor: 0, at: 40), limitPerAgent: 10), "a reset follower")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_b", cursor: 0, at: 40), limitPerAgent: 10) == .recorded, "a reset follower")
         try expect(try await store.verifiers().first { $0.id == "vfr_b" }?.cursor == 0, "the cursor follows the latest poll")
     }
 
     static func verifierLimit(_ store: any AgentAuthStore) async throws {
         for index in 0..<3 {
-            try expect(try await store.recordVerifierPoll(verifier("vfr_\(index)", at: 100), limitPerAgent: 3), "under the cap: \(index)")
+            try expect(
+                try await store.recordVerifierPoll(verifier("vfr_\(index)", at: 100), limitPerAgent: 3) == .recorded,
+                "under the cap: \(index)"
+            )
         }
-        try expect(try await store.recordVerifierPoll(verifier("vfr_new", at: 110), limitPerAgent: 3) == false, "a fourth is refused")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_new", at: 110), limitPerAgent: 3) == .limitReached, "a fourth is refused")
         try expect(try await store.verifiers().count == 3, "nothing written for the refused one")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_1", cursor: 5, at: 120), limitPerAgent: 3), "a known one still polls")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_other", agent: "agt_w", at: 120), limitPerAgent: 3), "per agent")
+        try expect(
+            try await store.recordVerifierPoll(verifier("vfr_1", cursor: 5, at: 120), limitPerAgent: 3) == .recorded,
+            "a known one still polls"
+        )
+        try expect(try await store.recordVerifierPoll(verifier("vfr_other", agent: "agt_w", at: 120), limitPerAgent: 3) == .recorded, "per agent")
         // An hour and ten seconds on, vfr_0 and vfr_2 (seen at 100) are gone; vfr_1 (seen at 120) is not.
         let later = 100 + Verifier.goneAfter + 10
-        try expect(try await store.recordVerifierPoll(verifier("vfr_next", at: later), limitPerAgent: 3), "gone ones no longer count")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_last", at: later), limitPerAgent: 3), "two count: vfr_1, vfr_next")
-        try expect(try await store.recordVerifierPoll(verifier("vfr_more", at: later), limitPerAgent: 3) == false, "three count: refused")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_next", at: later), limitPerAgent: 3) == .recorded, "gone ones no longer count")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_last", at: later), limitPerAgent: 3) == .recorded, "two count: vfr_1, vfr_next")
+        try expect(try await store.recordVerifierPoll(verifier("vfr_more", at: later), limitPerAgent: 3) == .limitReached, "three count: refused")
+    }
+
+    static func verifierIDOwner(_ store: any AgentAuthStore) async throws {
+        try expect(
+            try await store.recordVerifierPoll(verifier("vfr_a", agent: "agt_v", cursor: 2, at: 10), limitPerAgent: 10) == .recorded,
+            "registered"
+        )
+        let spoofed = verifier("vfr_a", agent: "agt_w", cursor: 9, at: 11, bound: 100)
+        try expect(try await store.recordVerifierPoll(spoofed, limitPerAgent: 10) == .idTaken, "another agent's poll under the id")
+        let entry = try await store.verifiers().first { $0.id == "vfr_a" }
+        try expect(entry?.agentID == "agt_v" && entry?.cursor == 2 && entry?.boundMilliseconds == 15_000, "unchanged: \(String(describing: entry))")
+        try expect(entry?.lastSeen == time(10), "its contact unchanged")
     }
 
     static func verifierForgetting(_ store: any AgentAuthStore) async throws {

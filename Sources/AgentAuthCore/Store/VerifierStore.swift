@@ -3,10 +3,11 @@ public import Foundation
 /// The registry of verifiers (`Verifier`), shared by all nodes.
 public protocol VerifierStore: Sendable {
     /// Records a verifier's poll: inserts it, or updates its name, agent, cursor, bound and last
-    /// contact (keeping its first contact). A verifier not yet registered is refused (returns
-    /// `false`, writing nothing) when its agent already has `limitPerAgent` verifiers that are not
-    /// gone at `verifier.lastSeen`.
-    func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Bool
+    /// contact (keeping its first contact). A verifier not yet registered is refused
+    /// (`.limitReached`, writing nothing) when its agent already has `limitPerAgent` verifiers that
+    /// are not gone at `verifier.lastSeen`; an id registered to another agent is refused
+    /// (`.idTaken`, writing nothing) until it is forgotten.
+    func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.Registration
     /// Every registered verifier, by first contact.
     func verifiers() async throws -> [Verifier]
     /// Removes the verifiers last seen before `lastSeenBefore`.

@@ -45,10 +45,14 @@ struct RevocationFeedController {
         // answers with a reset acknowledges nothing.
         if var verifier {
             verifier.cursor = reset ? 0 : after
-            guard try await store.recordVerifierPoll(verifier, limitPerAgent: Verifier.limitPerAgent) else {
+            switch try await store.recordVerifierPoll(verifier, limitPerAgent: Verifier.limitPerAgent) {
+            case .recorded: break
+            case .limitReached:
                 throw OAuthError.invalidRequest(
                     "this agent already has \(Verifier.limitPerAgent) registered verifiers; an instance is forgotten an hour after its last poll"
                 )
+            case .idTaken:
+                throw OAuthError.invalidRequest("this verifier instance id is registered to another agent; choose a new random one")
             }
         }
         var body = RevocationFeedResponse(events: [], cursor: after, reset: false)
