@@ -93,8 +93,8 @@ echo "== revoking them one after another"
 : >"$WORK/times"
 while read -r id key; do
     answer=$(curl -s -X POST "$AUTH/admin/keys/$id/revoke" -H "X-API-Key: $ADMIN" -w '\n%{time_total}')
-    total=$(echo "$answer" | tail -1)
-    body=$(echo "$answer" | head -1)
+    total=${answer##*$'\n'}
+    body=${answer%$'\n'*}
     confirmed=$(echo "$body" | jq -r '.propagation.confirmed')
     pending=$(echo "$body" | jq -r '.propagation.pending | length')
     waited=$(echo "$body" | jq -r '.propagation.waited_ms')

@@ -90,7 +90,9 @@ public final class RevocationFeedFollower: Service, Sendable {
         self.limits = limits
         self.httpClient = httpClient
         self.waitSeconds = waitSeconds
-        self.stalenessBound = stalenessBound
+        // No longer than the longest bound the auth server takes: it must never count this
+        // verifier stale (and stop waiting for it) while it still trusts its cache.
+        self.stalenessBound = min(stalenessBound, .milliseconds(Verifier.boundRange.upperBound))
         self.tokenStalenessBound = tokenStalenessBound
         self.logger = logger
     }

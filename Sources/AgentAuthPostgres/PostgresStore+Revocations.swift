@@ -9,6 +9,7 @@ extension PostgresStore {
         let seconds = at.timeIntervalSince1970
         let expiry = expiresAt.timeIntervalSince1970
         return try await transaction { [logger] connection in
+            try await Self.lockFeed(connection, logger)
             let inserted = try await Self.rows(
                 connection,
                 """

@@ -6,13 +6,14 @@ import PostgresNIO
 /// The verifier registry (`VerifierStore`): one row per follower instance, written by each of its
 /// polls at whichever node it follows, read by every node that waits for acknowledgements.
 extension PostgresStore {
-    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.PollOutcome {
+    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.Registration {
         let seen = verifier.lastSeen.timeIntervalSince1970
         let bound = Int64(verifier.boundMilliseconds)
         return try await transaction { [logger] connection in
-            let known = try await Self.rows(connection, "SELECT agent_id FROM verifiers WHERE id = \(verifier.id) FOR UPDATE", logger: logger)
-            if let owner = try known.first?["agent_id"].decode(String.self), owner != verifier.agentID { return .idTaken }
-            if known.isEmpty {
+            let owner = try await Self.rows(connection, "SELECT agent_id FROM verifiers WHERE id = \(verifier.id)", logger: logger)
+                .first.map { try $0["agent_id"].decode(String.self) }
+            if let owner, owner != verifier.agentID { return .idTaken }
+            if owner == nil {
                 let since = seen - Verifier.goneAfter
                 let registered = try await Self.rows(
                     connection,
@@ -21,17 +22,20 @@ extension PostgresStore {
                 )
                 guard try (registered.first?["n"].decode(Int.self) ?? 0) < limitPerAgent else { return .limitReached }
             }
-            try await connection.query(
+            // The condition covers another agent's first poll under the same id committing meanwhile.
+            let written = try await Self.rows(
+                connection,
                 """
                 INSERT INTO verifiers (id, name, agent_id, cursor, last_seen, first_seen, bound_ms)
                 VALUES (\(verifier.id), \(verifier.name), \(verifier.agentID), \(verifier.cursor), \(seen), \(seen), \(bound))
                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, cursor = EXCLUDED.cursor,
                     last_seen = EXCLUDED.last_seen, bound_ms = EXCLUDED.bound_ms
                 WHERE verifiers.agent_id = EXCLUDED.agent_id
+                RETURNING id
                 """,
                 logger: logger
             )
-            return .recorded
+            return written.isEmpty ? .idTaken : .recorded
         }
     }
 

@@ -193,10 +193,20 @@ extension PostgresStore {
         )
     }
 
+    /// Taken before a feed event's `seq` is drawn, held to the commit: events then commit in
+    /// `seq` order. Otherwise a later `seq` could commit first, a follower reading `seq > cursor`
+    /// would move past the earlier one and never see it, and its cursor would acknowledge a
+    /// revocation it never applied. Plain reads (the feed) are not blocked; writers of events
+    /// queue, as audited ones already do on the audit log's lock, which is taken after this one.
+    static func lockFeed(_ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query("LOCK TABLE revocation_events IN EXCLUSIVE MODE", logger: logger)
+    }
+
     static func insert(_ event: RevocationEvent, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let kind = event.kind.rawValue
         let at = event.at.timeIntervalSince1970
         let expires = event.expiresAt?.timeIntervalSince1970
+        try await lockFeed(connection, logger)
         try await connection.query(
             "INSERT INTO revocation_events (kind, subject, agent_id, at, expires_at) VALUES (\(kind), \(event.subject), \(event.agentID), \(at), \(expires))",
             logger: logger

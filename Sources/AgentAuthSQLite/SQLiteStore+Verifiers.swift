@@ -4,7 +4,7 @@ import GRDB
 
 /// The verifier registry (`VerifierStore`): one row per follower instance, written by each of its polls.
 extension SQLiteStore {
-    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.PollOutcome {
+    public func recordVerifierPoll(_ verifier: Verifier, limitPerAgent: Int) async throws -> Verifier.Registration {
         try await write { db in
             let seen = verifier.lastSeen.timeIntervalSince1970
             let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT agent_id FROM verifiers WHERE id = ?"), arguments: [verifier.id])

@@ -12,11 +12,15 @@ import Testing
 @Suite("Verifier registry and confirmed revocation")
 struct VerifierRegistryTests {
     /// A server whose revocations wait at most `timeout` for the verifiers.
-    static func withServer(timeout: Duration = .milliseconds(600), _ body: @Sendable (TestAPI, TestEnvironment) async throws -> Void) async throws {
+    static func withServer(
+        timeout: Duration = .milliseconds(600),
+        now: @escaping @Sendable () -> Date = Date.init,
+        _ body: @Sendable (TestAPI, TestEnvironment) async throws -> Void
+    ) async throws {
         try await TestEnvironment.with { env in
             var configuration = env.configuration()
             configuration.revocationConfirmTimeout = timeout
-            try await env.test(components: env.server.components(configuration, now: Date.init)) { api, _ in
+            try await env.test(components: env.server.components(configuration, now: now)) { api, _ in
                 try await body(api, env)
             }
         }
@@ -283,6 +287,62 @@ struct VerifierRegistryTests {
                 let response = try await api.request(.get, "/oauth/revocations?after=0&wait=0&\(query)", key: key)
                 #expect(response.status == .badRequest, "\(query): \(response.status)")
             }
+        }
+    }
+
+    @Test("another agent's credential cannot poll under a registered verifier's id: no false acknowledgement, no shortened bound")
+    func instanceIDBelongsToItsAgent() async throws {
+        try await Self.withServer(timeout: .milliseconds(700)) { api, env in
+            let (owner, key) = try await Self.verifierKey(api)
+            let (_, intruder) = try await Self.verifierKey(api)
+            let agent = try await api.createAgent()
+            let target = try await api.createKey(agent: agent, scopes: ["conversations:read"])
+            let before = try await Self.latestCursor(env)
+            try await Self.poll(api, key: key, id: "vfr_real", after: before)
+            // The intruder declares the shortest bound, so the real verifier turns stale at once,
+            // and acknowledges events the real verifier never applied.
+            let spoofed = try await api.request(
+                .get,
+                "/oauth/revocations?after=\(before)&wait=0&verifier=vfr_real&verifier_name=evil&bound_ms=100",
+                key: intruder
+            )
+            #expect(spoofed.status == .badRequest && spoofed.errorCode == "invalid_request", "\(spoofed.status) \(spoofed.text)")
+            let entry = try #require(try await env.store.verifiers().first { $0.id == "vfr_real" })
+            #expect(entry.agentID == owner && entry.boundMilliseconds == 15_000 && entry.name == "host-vfr_real", "\(entry)")
+            try await Task.sleep(for: .milliseconds(200))
+            let revoked = try await api.admin(.post, "/admin/keys/\(target.id)/revoke")
+            let propagation = try #require(revoked.object["propagation"] as? [String: Any], "\(revoked.text)")
+            #expect(propagation["pending"] as? [String] == ["vfr_real"], "the real verifier, silent, is still waited for: \(revoked.text)")
+            // Nor can the intruder acknowledge the revocation in its name.
+            let latest = try await Self.latestCursor(env)
+            let acknowledged = try await api.request(.get, "/oauth/revocations?after=\(latest)&wait=0&verifier=vfr_real", key: intruder)
+            #expect(acknowledged.status == .badRequest, "\(acknowledged.status)")
+            #expect(try await env.store.verifiers().first { $0.id == "vfr_real" }?.cursor == before)
+        }
+    }
+
+    @Test("one agent never has more live verifiers than the cap: a bound longer than the hour after which a verifier counts as gone is refused")
+    func liveVerifiersCapped() async throws {
+        let clock = TestClock()
+        try await Self.withServer(now: clock.now) { api, _ in
+            let (agent, key) = try await Self.verifierKey(api)
+            for round in 0..<2 {
+                for index in 0..<Verifier.limitPerAgent {
+                    let id = "vfr_\(round)_\(index)"
+                    // The longest bound the server accepts.
+                    var response = try await api.request(.get, "/oauth/revocations?after=0&wait=0&verifier=\(id)&bound_ms=86400000", key: key)
+                    if response.status == .badRequest {
+                        response = try await api.request(.get, "/oauth/revocations?after=0&wait=0&verifier=\(id)&bound_ms=3600000", key: key)
+                    }
+                    #expect(response.status == .ok, "\(id): \(response.text)")
+                }
+                // Past the hour after which the first round counts as gone: a new round is admitted.
+                clock.advance(Verifier.goneAfter + 1)
+            }
+            clock.advance(-(Verifier.goneAfter + 1))
+            let listed = try #require(try await api.admin(.get, "/admin/verifiers").object["verifiers"] as? [[String: Any]])
+            let live = listed.filter { $0["agent_id"] as? String == agent && $0["status"] as? String == "live" }
+            #expect(live.count <= Verifier.limitPerAgent, "\(live.count) live verifiers of one agent, all waited for by every revocation")
         }
     }
 

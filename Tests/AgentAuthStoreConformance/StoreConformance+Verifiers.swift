@@ -12,6 +12,7 @@ extension StoreConformance {
         .init(description: "verifiers last seen before a time are forgotten", body: verifierForgetting),
         .init(description: "an instance id is its first agent's: another agent's poll with it changes nothing", body: verifierOwnership),
         .init(description: "a verifier that leaves is removed, by its own agent only", body: verifierRemoval),
+        .init(description: "an instance id registered to one agent is refused to another, and its entry is left as it was", body: verifierIDOwner),
         .init(description: "revoking a client's tokens appends a client event and keeps the client as it was", body: clientTokenRevocation),
     ]
 
@@ -76,6 +77,18 @@ extension StoreConformance {
         try expect(try await store.recordVerifierPoll(verifier("vfr_next", at: later), limitPerAgent: 3) == .recorded, "gone ones no longer count")
         try expect(try await store.recordVerifierPoll(verifier("vfr_last", at: later), limitPerAgent: 3) == .recorded, "two count: vfr_1, vfr_next")
         try expect(try await store.recordVerifierPoll(verifier("vfr_more", at: later), limitPerAgent: 3) == .limitReached, "three count: refused")
+    }
+
+    static func verifierIDOwner(_ store: any AgentAuthStore) async throws {
+        try expect(
+            try await store.recordVerifierPoll(verifier("vfr_a", agent: "agt_v", cursor: 2, at: 10), limitPerAgent: 10) == .recorded,
+            "registered"
+        )
+        let spoofed = verifier("vfr_a", agent: "agt_w", cursor: 9, at: 11, bound: 100)
+        try expect(try await store.recordVerifierPoll(spoofed, limitPerAgent: 10) == .idTaken, "another agent's poll under the id")
+        let entry = try await store.verifiers().first { $0.id == "vfr_a" }
+        try expect(entry?.agentID == "agt_v" && entry?.cursor == 2 && entry?.boundMilliseconds == 15_000, "unchanged: \(String(describing: entry))")
+        try expect(entry?.lastSeen == time(10), "its contact unchanged")
     }
 
     static func verifierForgetting(_ store: any AgentAuthStore) async throws {

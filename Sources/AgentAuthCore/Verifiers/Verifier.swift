@@ -16,15 +16,6 @@ public struct Verifier: Hashable, Sendable {
         case gone
     }
 
-    /// What recording a poll came to.
-    public enum PollOutcome: Hashable, Sendable {
-        case recorded
-        /// The verifier is new and its agent has as many as it may have.
-        case limitReached
-        /// Another agent's follower registered this instance id.
-        case idTaken
-    }
-
     /// The instance id the follower chose at its start.
     public var id: String
     /// Its display name (by default its host name).
@@ -47,11 +38,25 @@ public struct Verifier: Hashable, Sendable {
     public static let forgottenAfter: TimeInterval = 7 * 24 * 3600
     /// The bound a follower that names none is taken to have (the middleware's default).
     public static let defaultBoundMilliseconds = 15_000
-    /// The bounds a follower may declare.
-    public static let boundRange = 100...86_400_000
+    /// The bounds a follower may declare: at most `goneAfter`, so that a verifier counted as gone
+    /// (no longer against its agent's cap) is never still live, waited for by every revocation.
+    public static let boundRange = 100...3_600_000
     /// Verifiers that are not gone that one agent may have registered: a credential with scope
     /// `introspect` cannot grow the registry without bound by inventing instance ids.
     public static let limitPerAgent = 256
+
+    /// What recording a poll did (`VerifierStore.recordVerifierPoll`).
+    public enum Registration: Hashable, Sendable {
+        /// Registered or refreshed.
+        case recorded
+        /// A new instance id past its agent's cap: nothing written.
+        case limitReached
+        /// The instance id is registered to another agent: nothing written. Otherwise any
+        /// `introspect` credential could acknowledge in another agent's verifier's name, or shorten
+        /// its bound, and a revocation would answer confirmed while that verifier still trusts
+        /// its cache.
+        case idTaken
+    }
 
     public init(id: String, name: String, agentID: String, cursor: Int64, lastSeen: Date, firstSeen: Date, boundMilliseconds: Int) {
         self.id = id

@@ -57,7 +57,7 @@ struct RevocationFeedController {
                     "this agent already has \(Verifier.limitPerAgent) registered verifiers; an instance is forgotten an hour after its last poll"
                 )
             case .idTaken:
-                throw OAuthError.invalidRequest("this verifier id is registered to another agent; choose a new random id")
+                throw OAuthError.invalidRequest("this verifier instance id is registered to another agent; choose a new random one")
             }
         } else if query["leaving"] != nil {
             throw OAuthError.invalidRequest("leaving needs a verifier instance id (verifier)")

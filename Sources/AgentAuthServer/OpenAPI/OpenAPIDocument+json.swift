@@ -485,7 +485,7 @@ extension OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "minimum": 100,
-                      "maximum": 86400000,
+                      "maximum": 3600000,
                       "default": 15000
                     }
                   },
