@@ -38,6 +38,10 @@ extension PostgresStore {
         }
     }
 
+    public func latestStoredRevocation() async throws -> Int64 {
+        try await rows("SELECT COALESCE(MAX(seq), 0)::BIGINT AS latest FROM revocation_events").first?["latest"].decode(Int64.self) ?? 0
+    }
+
     public func revocationBounds() async throws -> (oldest: Int64, latest: Int64) {
         // The sequence's last value, not MAX(seq): pruning must never move the latest back.
         let query: PostgresQuery = """

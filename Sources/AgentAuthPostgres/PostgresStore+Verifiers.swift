@@ -29,7 +29,7 @@ extension PostgresStore {
                 INSERT INTO verifiers (id, name, agent_id, cursor, last_seen, first_seen, bound_ms)
                 VALUES (\(verifier.id), \(verifier.name), \(verifier.agentID), \(verifier.cursor), \(seen), \(seen), \(bound))
                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, cursor = EXCLUDED.cursor,
-                    last_seen = EXCLUDED.last_seen, bound_ms = EXCLUDED.bound_ms
+                    last_seen = GREATEST(verifiers.last_seen, EXCLUDED.last_seen), bound_ms = EXCLUDED.bound_ms
                 WHERE verifiers.agent_id = EXCLUDED.agent_id
                 RETURNING id
                 """,

@@ -32,6 +32,10 @@ extension SQLiteStore {
         }
     }
 
+    public func latestStoredRevocation() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revocation_events") ?? 0 }
+    }
+
     public func revocationBounds() async throws -> (oldest: Int64, latest: Int64) {
         try await read { db in
             // One aggregate per subquery: SQLite answers a lone MIN or MAX of the rowid from the

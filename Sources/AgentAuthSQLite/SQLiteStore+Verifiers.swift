@@ -21,7 +21,7 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO verifiers (id, name, agent_id, cursor, last_seen, first_seen, bound_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, cursor = excluded.cursor,
-                        last_seen = excluded.last_seen, bound_ms = excluded.bound_ms
+                        last_seen = MAX(last_seen, excluded.last_seen), bound_ms = excluded.bound_ms
                     """
             ).execute(arguments: [verifier.id, verifier.name, verifier.agentID, verifier.cursor, seen, seen, verifier.boundMilliseconds])
             return .recorded

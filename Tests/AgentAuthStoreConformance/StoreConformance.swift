@@ -420,6 +420,10 @@ public enum StoreConformance {
             try await store.rotateSigningKey(to: makeSigningKey("kid-a", createdAt: time(3)), retiredAt: time(20), publishedUntil: time(1820))
         }
         try expect(try await store.revocations(after: 0, limit: 100).count == 2, "a failed rotation appends no event")
+        try expect(
+            try await store.latestStoredRevocation() == events[1].seq,
+            "the latest stored event, whatever seq the failed rotation may have drawn"
+        )
         let keys = try await store.signingKeys()
         try expect(keys.first { $0.kid == "kid-b" }?.status == .active, "a failed rotation keeps the active key")
 
@@ -434,6 +438,7 @@ public enum StoreConformance {
 
     static func revocationEvents(_ store: any AgentAuthStore) async throws {
         try expect(try await store.revocationBounds() == (0, 0), "an empty feed has bounds 0, 0")
+        try expect(try await store.latestStoredRevocation() == 0, "no event stored: 0")
         let agent = makeAgent()
         try await store.insertAgent(agent)
         let key = makeKey(agentID: agent.id)

@@ -9,6 +9,10 @@ public protocol RevocationStore: Sendable {
     func revocations(after cursor: Int64, limit: Int) async throws -> [RevocationEvent]
     /// The lowest retained and the highest `seq` (0, 0 when empty).
     func revocationBounds() async throws -> (oldest: Int64, latest: Int64)
+    /// The `seq` of the latest event stored (0 when none): unlike `revocationBounds().latest`,
+    /// never a number a failed or conflicting write drew without storing an event, so a follower
+    /// that has read the feed to its end has reached it.
+    func latestStoredRevocation() async throws -> Int64
     /// Deletes token and quota events that expired before `expiredBefore`, and all but token events older than `olderThan`.
     func pruneRevocations(expiredBefore: Date, olderThan: Date) async throws
 }

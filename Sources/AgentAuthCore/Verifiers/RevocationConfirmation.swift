@@ -32,7 +32,7 @@ public struct RevocationConfirmation: Sendable {
 
     /// Waits for the latest event in the store now (the change just made, or a later one).
     public func waitForVerifiers() async -> RevocationPropagation {
-        guard let latest = try? await store.revocationBounds().latest else {
+        guard let latest = try? await store.latestStoredRevocation() else {
             return RevocationPropagation(confirmed: 0, pending: [], waited: .zero)
         }
         return await waitForVerifiers(through: latest)
