@@ -6,6 +6,9 @@ import Synchronization
 /// Positive introspection results for API keys, kept briefly (default 5 s, never past the key's
 /// own expiry) and evicted by the revocation feed. Keyed by SHA-256 of the key: the plaintext is
 /// never held. Bounded: when full, the oldest half is dropped.
+///
+/// A hit is on every request's path when the cache is on: the key's bytes are hashed in place
+/// and the digest itself is the dictionary key (no `Data` copy, no base64 string).
 public final class APIKeyCache: Sendable {
     struct Entry {
         let identity: AgentIdentity
@@ -14,7 +17,7 @@ public final class APIKeyCache: Sendable {
 
     public let ttl: Duration
     let capacity: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[SHA256Digest: Entry]>([:])
     /// Bumped by every eviction: a result fetched before an eviction is not stored after it.
     private let evictions = Atomic<UInt64>(0)
 
@@ -26,8 +29,9 @@ public final class APIKeyCache: Sendable {
         self.capacity = capacity
     }
 
-    static func digest(_ key: String) -> String {
-        Data(SHA256.hash(data: Data(key.utf8))).base64EncodedString()
+    static func digest(_ key: String) -> SHA256Digest {
+        var key = key
+        return key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
     }
 
     public func lookUp(_ key: String) -> AgentIdentity? {

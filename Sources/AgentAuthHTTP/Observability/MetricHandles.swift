@@ -11,11 +11,22 @@ final class MetricHandles: Sendable {
         let duration: Timer
     }
 
-    private let requests = Mutex<[String: RequestSeries]>([:])
-    private let verifications = Mutex<[String: Counter]>([:])
+    /// Keys of two parts, so that finding a series joins no strings.
+    struct RequestKey: Hashable {
+        let route: String
+        let status: Int
+    }
+
+    struct VerificationKey: Hashable {
+        let method: String
+        let result: String
+    }
+
+    private let requests = Mutex<[RequestKey: RequestSeries]>([:])
+    private let verifications = Mutex<[VerificationKey: Counter]>([:])
 
     func request(route: String, status: Int, make: () -> RequestSeries) -> RequestSeries {
-        let key = route + " " + String(status)
+        let key = RequestKey(route: route, status: status)
         return requests.withLock { table in
             if let series = table[key] { return series }
             let series = make()
@@ -25,7 +36,7 @@ final class MetricHandles: Sendable {
     }
 
     func verification(method: String, result: String, make: () -> Counter) -> Counter {
-        let key = method + " " + result
+        let key = VerificationKey(method: method, result: result)
         return verifications.withLock { table in
             if let counter = table[key] { return counter }
             let counter = make()

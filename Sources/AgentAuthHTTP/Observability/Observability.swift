@@ -5,8 +5,8 @@ import OTel
 import Prometheus
 public import ServiceLifecycle
 
-/// How log lines are written: `text` (swift-log's `StreamLogHandler`) or `json` (one object per
-/// line, `JSONLogHandler`).
+/// How log lines are written: `text` (`TextLogHandler`: the lines of swift-log's
+/// `StreamLogHandler`) or `json` (one object per line, `JSONLogHandler`).
 public enum LogFormat: String, Sendable, CaseIterable {
     case text
     case json
@@ -51,7 +51,7 @@ public struct Observability: Sendable {
             { label, provider in
                 var handler: any LogHandler =
                     switch format {
-                    case .text: StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    case .text: TextLogHandler.standardError(label: label, metadataProvider: provider)
                     case .json: JSONLogHandler.standardError(label: label, metadataProvider: provider)
                     }
                 handler.logLevel = level
