@@ -54,7 +54,12 @@ struct ClientAgentCacheTests {
             _ = try await cache.clientWithAgent(id: "cli_1") { reads.read($0) }
         }
         #expect(reads.total == 2)
-        #expect(try await cache.agent(id: "agt_0") { _ in Issue.record("the agent came with its client"); return nil }?.id == "agt_0")
+        #expect(
+            try await cache.agent(id: "agt_0") { _ in
+                Issue.record("the agent came with its client")
+                return nil
+            }?.id == "agt_0"
+        )
         counter.move()
         _ = try await cache.clientWithAgent(id: "cli_0") { reads.read($0) }
         #expect(reads.total == 3, "a moved count drops what was kept")

@@ -65,7 +65,11 @@ public enum ClientCacheConformance {
     }
 
     /// The failure reason of authenticating, `nil` when it succeeds.
-    static func refusal(_ authenticator: ClientAuthenticator, _ clientID: String, _ secret: String) async throws -> ClientAuthenticationFailure.Reason? {
+    static func refusal(
+        _ authenticator: ClientAuthenticator,
+        _ clientID: String,
+        _ secret: String
+    ) async throws -> ClientAuthenticationFailure.Reason? {
         do {
             _ = try await authenticator.authenticate(.post(clientID: clientID, secret: secret))
             return nil

@@ -64,7 +64,13 @@ struct IssuanceCacheProcessTests {
     }
 
     /// Polls the token endpoint until it answers `status` (at most `limit`); how long that took.
-    static func timeUntil(_ status: Int, _ base: String, _ clientID: String, _ secret: String, limit: Duration = .seconds(1)) async throws -> Duration? {
+    static func timeUntil(
+        _ status: Int,
+        _ base: String,
+        _ clientID: String,
+        _ secret: String,
+        limit: Duration = .seconds(1)
+    ) async throws -> Duration? {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < limit {
             if try await Self.tokenStatus(base, clientID, secret).status == status { return ContinuousClock.now - start }
@@ -79,15 +85,7 @@ struct IssuanceCacheProcessTests {
         try await withTemporaryDirectory { directory in
             let initialized = try await Binaries.agentauth(["init", "--json", "--database", url], in: directory)
             let adminKey = try #require(initialized.json["admin_key"] as? String)
-            var nodes: [(process: RunningProcess, base: String)] = []
-            for _ in 0..<2 {
-                let port = try LoopbackPort.free()
-                let process = try await RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"], in: directory)
-                try await process.waitForOutput("AgentAuth listening")
-                let base = "http://127.0.0.1:\(port)"
-                try await WalkthroughTests.waitUntilHealthy(base)
-                nodes.append((process, base))
-            }
+            let nodes = try await PostgresCLITests.startNodes(2, url: url, in: directory)
             defer { for node in nodes { node.process.stop() } }
             let (a, b) = (nodes[0].base, nodes[1].base)
             let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]
