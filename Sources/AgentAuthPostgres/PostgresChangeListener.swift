@@ -20,6 +20,12 @@ final class PostgresChangeListener: Sendable {
     private let state = Mutex<(subscribers: [UUID: AsyncStream<StoreChange>.Continuation], finished: Bool)>(([:], false))
     /// One element per subscription: `run()` waits for the first before it connects.
     private let demand = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// Moves on every notification, every (re)connection and every write of this node
+    /// (`noteChange()`): the store's `changeCount()`.
+    private let changes = Atomic<UInt64>(0)
+    /// Whether LISTEN is in force now; while it is not, other nodes' changes would go unseen.
+    private let listening = Atomic<Bool>(false)
+    private let counted = Atomic<Bool>(false)
 
     init(configuration: PostgresConnection.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -46,6 +52,22 @@ final class PostgresChangeListener: Sendable {
         return stream
     }
 
+    /// The change count, `nil` while not listening. The first call asks for the connection, as a
+    /// subscription does.
+    func changeCount() -> UInt64? {
+        if !counted.load(ordering: .relaxed), !counted.exchange(true, ordering: .relaxed) {
+            demand.continuation.yield()
+        }
+        guard listening.load(ordering: .acquiring) else { return nil }
+        return changes.load(ordering: .acquiring)
+    }
+
+    /// Counts a change this node made (or may have made): called after its write transactions
+    /// end, before their notifications come back.
+    func noteChange() {
+        changes.wrappingAdd(1, ordering: .acquiringAndReleasing)
+    }
+
     /// Listens from the first subscription until graceful shutdown or cancellation.
     func run() async {
         await cancelWhenGracefulShutdown { [self] in
@@ -61,6 +83,7 @@ final class PostgresChangeListener: Sendable {
     }
 
     private func broadcast(_ change: StoreChange) {
+        noteChange()
         state.withLock { state in
             for continuation in state.subscribers.values { continuation.yield(change) }
         }
@@ -78,15 +101,20 @@ final class PostgresChangeListener: Sendable {
                 do {
                     try await connection.listen(on: Self.channel) { notifications in
                         failures = 0
+                        // Counted before it is trusted: what was kept while away is dropped.
                         broadcast(.resync)
+                        listening.store(true, ordering: .releasing)
+                        defer { listening.store(false, ordering: .releasing) }
                         for try await notification in notifications {
                             broadcast(StoreChange(rawValue: notification.payload) ?? .resync)
                         }
                     }
                 } catch {
+                    listening.store(false, ordering: .releasing)
                     try? await connection.close()
                     throw error
                 }
+                listening.store(false, ordering: .releasing)
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { return }

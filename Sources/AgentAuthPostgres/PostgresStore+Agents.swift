@@ -36,6 +36,7 @@ extension PostgresStore {
                 }
             } else {
                 try await connection.query("UPDATE agents SET status = \(raw) WHERE id = \(id)", logger: logger)
+                try await Self.notify(.credentials, connection, logger)
             }
             guard let agent = try await Self.rows(connection, "SELECT * FROM agents WHERE id = \(id)", logger: logger).first.map(Self.agent) else {
                 return nil

@@ -67,6 +67,8 @@ extension PostgresStore {
             guard let client = try await Self.rows(connection, query, logger: logger).first.map(Self.client) else { return nil }
             if status == .disabled {
                 try await Self.publish(RevocationEvent(kind: .client, subject: id, agentID: client.agentID, at: at), connection, logger)
+            } else {
+                try await Self.notify(.credentials, connection, logger)
             }
             try await Self.append(audit, connection, logger)
             return client
@@ -106,6 +108,8 @@ extension PostgresStore {
                 logger: logger
             )
             guard let client = try updated.first.map(Self.client) else { return nil }
+            // Other nodes drop what they kept of the client: its old secret stops being the current one.
+            try await Self.notify(.credentials, connection, logger)
             try await Self.append(audit, connection, logger)
             return client
         }

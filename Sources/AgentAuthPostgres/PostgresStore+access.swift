@@ -51,8 +51,14 @@ extension PostgresStore {
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await timed { [client, logger] in
-            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        // This node's own change must be seen by its very next request, before its notification
+        // comes back; counted when the transaction ends, whatever the outcome (a COMMIT that timed
+        // out may still have happened), and never before the commit, which a request could
+        // otherwise read past and keep under the new count.
+        defer { listener.noteChange() }
+        return try await timed { [client, logger, listener] in
+            defer { listener.noteChange() }
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
 

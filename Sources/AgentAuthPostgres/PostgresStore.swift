@@ -11,7 +11,7 @@ public import ServiceLifecycle
 /// A `Service`: the pool and the LISTEN connection of the change feed run inside `run()`, so
 /// the service group that runs the store also stops it, after everything that uses it. Until
 /// `run()` has started, queries wait for it (and time out after `operationTimeout`, as any).
-public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
+public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, StoreChangeCounter, Service {
     let client: PostgresClient
     let logger: Logger
     let listener: PostgresChangeListener
@@ -74,6 +74,13 @@ public final class PostgresStore: AgentAuthStore, StoreChangeNotifier, Service {
 
     public func changes() -> AsyncStream<StoreChange> {
         listener.subscribe()
+    }
+
+    /// Moves on every change feed notification and after each of this node's write transactions;
+    /// `nil` while the LISTEN connection is down (`StoreChangeCounter`). Cross-node changes are
+    /// seen once their notification arrives, which PostgreSQL sends at commit.
+    public func changeCount() -> UInt64? {
+        listener.changeCount()
     }
 
     /// Tells every node (at commit) that something changed; called inside the writing transaction.

@@ -15,6 +15,9 @@ public final class SQLiteStore: AgentAuthStore, Service {
     /// Kept apart from `pool`: a synchronous read waiting for a connection that an async read
     /// holds while its task waits for a thread would deadlock; here no read ever suspends.
     let lookups: DatabasePool
+    /// The connection that only ever asks `PRAGMA data_version` (`changeCount()`): the value moves
+    /// when a connection other than this one commits, so this one must never write.
+    let changeWatch: DatabaseQueue
     public let path: String
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations. A new file is
@@ -45,6 +48,7 @@ public final class SQLiteStore: AgentAuthStore, Service {
             // 100 ms with a 503 rather than hold one of two cores' threads for seconds.
             lookupConfiguration.busyMode = .timeout(0.1)
             lookups = try DatabasePool(path: path, configuration: lookupConfiguration)
+            changeWatch = try DatabaseQueue(path: path, configuration: lookupConfiguration)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -59,6 +63,7 @@ public final class SQLiteStore: AgentAuthStore, Service {
     public func run() async throws {
         try? await gracefulShutdown()
         do {
+            try changeWatch.close()
             try lookups.close()
             try pool.close()
         } catch {

@@ -37,6 +37,17 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("client cache conformance: another node's change is seen once its notification arrives", arguments: ClientCacheConformance.cases)
+    func clientCacheConformance(_ conformanceCase: ClientCacheConformanceCase) async throws {
+        try await Self.withDatabase { url in
+            let node = try await PostgresStore(url: url, operationTimeout: .seconds(30))
+            let other = try await PostgresStore(url: url, operationTimeout: .seconds(30))
+            try await Self.whileRunning(node) {
+                try await Self.whileRunning(other) { try await conformanceCase.run(node: node, other: other, othersSeenAtOnce: false) }
+            }
+        }
+    }
+
     @Test("every migration is applied once, also when the store is opened again")
     func migrations() async throws {
         try await Self.withDatabase { url in

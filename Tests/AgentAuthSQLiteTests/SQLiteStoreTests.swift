@@ -24,6 +24,16 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("client cache conformance: another connection's commit (the CLI's) is seen at once", arguments: ClientCacheConformance.cases)
+    func clientCacheConformance(_ conformanceCase: ClientCacheConformanceCase) async throws {
+        try await Self.withDirectory { directory in
+            let path = directory.appendingPathComponent("cache.sqlite").path
+            let node = try SQLiteStore(path: path)
+            let other = try SQLiteStore(path: path)
+            try await conformanceCase.run(node: node, other: other, othersSeenAtOnce: true)
+        }
+    }
+
     @Test("58: a new database and its WAL and shared-memory files are readable by their owner only (0600)")
     func filePermissions() async throws {
         try await Self.withDirectory { directory in

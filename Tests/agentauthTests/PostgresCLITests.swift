@@ -52,6 +52,29 @@ struct PostgresCLITests {
         }
     }
 
+    /// `count` servers on the database at `url`, each healthy; the caller stops them.
+    static func startNodes(
+        _ count: Int,
+        url: String,
+        in directory: URL,
+        arguments: [String] = []
+    ) async throws -> [(process: RunningProcess, base: String)] {
+        var nodes: [(process: RunningProcess, base: String)] = []
+        for _ in 0..<count {
+            let port = try LoopbackPort.free()
+            let process = try await RunningProcess("agentauth", ["serve", "--database", url, "--port", "\(port)"] + arguments, in: directory)
+            nodes.append((process, "http://127.0.0.1:\(port)"))
+            do {
+                try await process.waitForOutput("AgentAuth listening")
+                try await WalkthroughTests.waitUntilHealthy(nodes[nodes.count - 1].base)
+            } catch {
+                for node in nodes { node.process.stop() }
+                throw error
+            }
+        }
+        return nodes
+    }
+
     /// Polls until `check` holds or a second has passed; returns how long it took.
     static func within(_ limit: Duration, _ check: () async throws -> Bool) async throws -> Duration? {
         let start = ContinuousClock.now
@@ -68,20 +91,13 @@ struct PostgresCLITests {
         try await withTemporaryDirectory { directory in
             let initialized = try await Binaries.agentauth(["init", "--json", "--database", url], in: directory)
             let adminKey = try #require(initialized.json["admin_key"] as? String)
-            var nodes: [(process: RunningProcess, base: String)] = []
-            for _ in 0..<2 {
-                let port = try LoopbackPort.free()
-                // Both nodes share the issuer, as they would behind one load balancer.
-                let process = try await RunningProcess(
-                    "agentauth",
-                    ["serve", "--database", url, "--port", "\(port)", "--issuer", "https://auth.test", "--signing-key-activation-delay", "3"],
-                    in: directory
-                )
-                try await process.waitForOutput("AgentAuth listening")
-                let base = "http://127.0.0.1:\(port)"
-                try await WalkthroughTests.waitUntilHealthy(base)
-                nodes.append((process, base))
-            }
+            // Both nodes share the issuer, as they would behind one load balancer.
+            let nodes = try await Self.startNodes(
+                2,
+                url: url,
+                in: directory,
+                arguments: ["--issuer", "https://auth.test", "--signing-key-activation-delay", "3"]
+            )
             defer { for node in nodes { node.process.stop() } }
             let (a, b) = (nodes[0].base, nodes[1].base)
             let admin = [("X-API-Key", adminKey), ("Content-Type", "application/json")]

@@ -14,6 +14,8 @@ public struct ClientAuthenticator: Sendable {
     let issuer: String
     let tokenEndpoint: String
     let leeway: TimeInterval
+    /// Clients and agents already read, while the store reports no change; `nil`: read every time.
+    let cache: ClientAgentCache?
 
     /// Algorithms accepted for client assertions. Never `none` or HMAC (RFC 8725 §3.1, §3.2).
     public static let assertionAlgorithms: Set<String> = ["EdDSA", "ES256", "RS256", "PS256"]
@@ -25,9 +27,11 @@ public struct ClientAuthenticator: Sendable {
         issuer: String,
         tokenEndpoint: String,
         leeway: TimeInterval = 30,
+        cache: ClientAgentCache? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
+        self.cache = cache
         self.issuer = issuer
         self.tokenEndpoint = tokenEndpoint
         self.leeway = leeway
@@ -63,7 +67,8 @@ public struct ClientAuthenticator: Sendable {
 
     private func lookUp(_ clientID: String) async throws -> (client: OAuthClient, agent: Agent)? {
         guard !clientID.isEmpty, clientID.utf8.count <= ClientAdministration.maxClientIDLength else { return nil }
-        return try await store.clientWithAgent(id: clientID)
+        guard let cache else { return try await store.clientWithAgent(id: clientID) }
+        return try await cache.clientWithAgent(id: clientID) { id in try await store.clientWithAgent(id: id) }
     }
 
     private func ensureActive(_ found: (client: OAuthClient, agent: Agent)) throws {

@@ -4,6 +4,9 @@ public enum StoreChange: String, Sendable, Hashable {
     case revocation
     /// A signing key was rotated.
     case signingKey = "signing_key"
+    /// A client or agent changed without a feed event (re-enabled, a secret rotated): what nodes
+    /// kept of clients and agents must be read again (`StoreChangeCounter`).
+    case credentials
     /// The notification channel was (re)connected: anything may have been missed, catch up.
     case resync
 }

@@ -1,5 +1,6 @@
 public import Foundation
 import JWTKit
+import Synchronization
 
 /// Signs access tokens with the key ring's active key: header `{"alg","kid","typ":"at+jwt"}`,
 /// RFC 9068 claims, a random `jti`.
@@ -61,16 +62,31 @@ public struct TokenIssuer: Sendable {
 
     /// Compact JWS serialisation (RFC 7515 §7.1); the signature is jwt-kit's.
     static func sign(_ claims: some Encodable, with key: SigningKeyMaterial, typ: String = "at+jwt") throws -> String {
-        let header = Base64URL.encode(try encoder.encode(Header(alg: key.algorithm.rawValue, kid: key.kid, typ: typ)))
+        let header = try encodedHeader(Header(alg: key.algorithm.rawValue, kid: key.kid, typ: typ))
         let payload = Base64URL.encode(try encoder.encode(claims))
         let signingInput = header + "." + payload
         let signature = try key.jwtAlgorithm.sign(Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
     }
 
-    struct Header: Encodable {
+    struct Header: Encodable, Hashable {
         let alg: String
         let kid: String
         let typ: String
+    }
+
+    /// Encoded headers by value: a server signs with one or two keys, and encoding the same
+    /// header for every token was a JSON encoding per request for nothing. Bounded by clearing,
+    /// since a header is cheap to encode again.
+    private static let headers = Mutex<[Header: String]>([:])
+
+    static func encodedHeader(_ header: Header) throws -> String {
+        if let known = headers.withLock({ $0[header] }) { return known }
+        let encoded = Base64URL.encode(try encoder.encode(header))
+        headers.withLock { headers in
+            if headers.count >= 16 { headers.removeAll() }
+            headers[header] = encoded
+        }
+        return encoded
     }
 }

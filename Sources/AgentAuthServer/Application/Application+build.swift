@@ -124,7 +124,7 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                     explicitAudiences: adminAudience
                 ),
                 exchangeTokens: components.anyAudienceTokens,
-                agentStatus: components.agentStatus,
+                agentStatus: components.issuanceAgentStatus,
                 limiter: components.limiter,
                 audit: components.audit,
                 metrics: components.metrics,

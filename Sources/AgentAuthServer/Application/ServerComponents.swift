@@ -35,6 +35,11 @@ public struct ServerComponents: Sendable {
     let issuer: TokenIssuer
     let clients: ClientAuthenticator
     let agentStatus: AgentStatusCheck
+    /// Clients and agents the token endpoint has read, kept while the store reports no change
+    /// (docs/oauth.md "Token issuance without store reads"); `nil` when the store can't report changes.
+    let clientCache: ClientAgentCache?
+    /// The agent check of token exchange, on `clientCache`.
+    let issuanceAgentStatus: AgentStatusCheck
     public let clientFailures: FailureLimiter
     public let addressFailures: FailureLimiter
     /// The clock every component shares (tests move it by hand).
@@ -75,8 +80,11 @@ public struct ServerComponents: Sendable {
         )
         anyAudienceTokens = tokens.with(policy: .init(issuer: issuerURL, audiences: nil, expiryLeeway: 0), cache: VerifiedTokenCache())
         issuer = TokenIssuer(issuer: issuerURL, keys: keyRing, now: now)
-        clients = ClientAuthenticator(store: store, issuer: issuerURL, tokenEndpoint: configuration.tokenEndpoint, now: now)
+        let clientCache = (store as? any StoreChangeCounter).map { ClientAgentCache(counter: $0) }
+        self.clientCache = clientCache
+        clients = ClientAuthenticator(store: store, issuer: issuerURL, tokenEndpoint: configuration.tokenEndpoint, cache: clientCache, now: now)
         agentStatus = AgentStatusCheck(store: store)
+        issuanceAgentStatus = AgentStatusCheck(store: store, cache: clientCache)
         clientFailures = FailureLimiter(limit: configuration.clientFailureLimit, now: now)
         addressFailures = FailureLimiter(limit: configuration.addressFailureLimit, now: now)
     }

@@ -14,6 +14,9 @@ struct StoreChangeFollower: Service {
             switch change {
             case .revocation, .signingKey:
                 try? await revocationSync.sync()
+            case .credentials:
+                // Nothing to sync: the store's change count moved, and the token endpoint's cache follows it.
+                break
             case .resync:
                 try? await revocationSync.sync()
                 try? await keyRing.reload()
