@@ -71,7 +71,7 @@ struct VerifierRegistryTests {
             #expect((try await api.admin(.get, "/admin/verifiers").object["verifiers"] as? [Any])?.isEmpty == true)
 
             let before = Date()
-            try await Self.poll(api, key: key, id: "vfr_one", after: 0, bound: 4_000)
+            try await Self.poll(api, key: key, id: "vfr_one", after: 0, bound: 60_000)
             let listed = try #require(try await api.admin(.get, "/admin/verifiers").object["verifiers"] as? [[String: Any]])
             #expect(listed.count == 1)
             let entry = try #require(listed.first)
@@ -79,7 +79,7 @@ struct VerifierRegistryTests {
             #expect(entry["name"] as? String == "host-vfr_one")
             #expect(entry["agent_id"] as? String == agent, "the agent of the credential it polls with")
             #expect(entry["cursor"] as? Int == 0)
-            #expect(entry["bound_ms"] as? Int == 4_000)
+            #expect(entry["bound_ms"] as? Int == 60_000)
             #expect(entry["status"] as? String == "live")
             let seen = try #require((entry["last_seen"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
             #expect(abs(seen.timeIntervalSince(before)) < 5, "last_seen is the poll's time: \(seen)")
@@ -123,7 +123,7 @@ struct VerifierRegistryTests {
 
     @Test("a key revocation answers once the live verifiers acknowledged it: confirmed, nothing pending, well before the timeout")
     func confirmed() async throws {
-        try await Self.withServer(timeout: .seconds(10)) { api, env in
+        try await Self.withServer(timeout: .seconds(60)) { api, env in
             let (_, key) = try await Self.verifierKey(api)
             let agent = try await api.createAgent()
             let target = try await api.createKey(agent: agent, scopes: ["conversations:read"])
@@ -139,7 +139,7 @@ struct VerifierRegistryTests {
                 let propagation = try #require(revoked.object["propagation"] as? [String: Any], "\(revoked.text)")
                 #expect(propagation["confirmed"] as? Int == 2)
                 #expect((propagation["pending"] as? [String])?.isEmpty == true)
-                #expect(took < .seconds(5), "answered on the acknowledgements, not at the timeout: \(took)")
+                #expect(took < .seconds(30), "answered on the acknowledgements, not at the timeout: \(took)")
                 let seq = try await Self.latestCursor(env)
                 #expect(try await env.store.verifiers().allSatisfy { $0.cursor >= seq }, "both cursors passed the event")
                 group.cancelAll()
@@ -170,7 +170,7 @@ struct VerifierRegistryTests {
 
     @Test("a verifier silent past its own bound is stale: not waited for, not pending")
     func staleNotWaitedFor() async throws {
-        try await Self.withServer(timeout: .seconds(5)) { api, env in
+        try await Self.withServer(timeout: .seconds(30)) { api, env in
             let (_, key) = try await Self.verifierKey(api)
             let agent = try await api.createAgent()
             let target = try await api.createKey(agent: agent, scopes: ["conversations:read"])
@@ -180,7 +180,7 @@ struct VerifierRegistryTests {
             #expect(listed.first?["status"] as? String == "stale")
             let started = ContinuousClock.now
             let revoked = try await api.admin(.post, "/admin/keys/\(target.id)/revoke")
-            #expect(ContinuousClock.now - started < .seconds(4), "not held for the 5 s timeout")
+            #expect(ContinuousClock.now - started < .seconds(20), "not held for the 30 s timeout")
             let propagation = try #require(revoked.object["propagation"] as? [String: Any])
             #expect(propagation["confirmed"] as? Int == 0)
             #expect((propagation["pending"] as? [String])?.isEmpty == true)
@@ -189,7 +189,7 @@ struct VerifierRegistryTests {
 
     @Test("/oauth/revoke waits for the verifiers too; its body stays RFC 7009's")
     func oauthRevokeWaits() async throws {
-        try await Self.withServer(timeout: .milliseconds(600)) { api, env in
+        try await Self.withServer(timeout: .seconds(3)) { api, env in
             let (_, key) = try await Self.verifierKey(api)
             let agent = try await api.createAgent()
             let (clientID, secret) = try await api.createClient(agent: agent, json: #"{"scope":"conversations:read"}"#)
@@ -201,11 +201,11 @@ struct VerifierRegistryTests {
             headers[.authorization] = "Basic " + Data("\(clientID):\(secret ?? "")".utf8).base64EncodedString()
             let revoked = try await api.request(.post, "/oauth/revoke", headers: headers, form: "token=\(token)")
             #expect(revoked.status == .ok && revoked.body.readableBytes == 0)
-            #expect(ContinuousClock.now - started >= .milliseconds(600), "held until the timeout for the silent verifier")
+            #expect(ContinuousClock.now - started >= .seconds(3), "held until the timeout for the silent verifier")
             // Nothing left to revoke: no wait.
             let again = ContinuousClock.now
             #expect(try await api.request(.post, "/oauth/revoke", headers: headers, form: "token=\(token)").status == .ok)
-            #expect(ContinuousClock.now - again < .milliseconds(500))
+            #expect(ContinuousClock.now - again < .milliseconds(2500))
         }
     }
 
@@ -270,7 +270,7 @@ struct VerifierRegistryTests {
 
     @Test("a verifier that leaves is removed at once, and revocations stop waiting for it")
     func leaving() async throws {
-        try await Self.withServer(timeout: .seconds(5)) { api, env in
+        try await Self.withServer(timeout: .seconds(30)) { api, env in
             let (_, key) = try await Self.verifierKey(api)
             let agent = try await api.createAgent()
             let target = try await api.createKey(agent: agent, scopes: ["conversations:read"])
@@ -281,7 +281,7 @@ struct VerifierRegistryTests {
             #expect(try await env.store.verifiers().isEmpty)
             let started = ContinuousClock.now
             let revoked = try await api.admin(.post, "/admin/keys/\(target.id)/revoke")
-            #expect(ContinuousClock.now - started < .seconds(4), "not held for a verifier that left")
+            #expect(ContinuousClock.now - started < .seconds(20), "not held for a verifier that left")
             #expect((revoked.object["propagation"] as? [String: Any])?["pending"] as? [String] == [])
             for query in ["leaving=yes", "leaving=", "verifier=vfr_x&leaving=1"] {
                 let response = try await api.request(.get, "/oauth/revocations?after=0&wait=0&\(query)", key: key)
