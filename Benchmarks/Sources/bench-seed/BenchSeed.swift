@@ -45,10 +45,12 @@ struct BenchSeed: AsyncParsableCommand {
                     try agentStatement.execute(arguments: [id, "seeded-\(index)", now])
                     agentIDs.append(id)
                 }
+                // No tier, like a key made without one: a tier would put each seeded key into the limits
+                // snapshot every verifier fetches, which is not what these runs measure.
                 let keyStatement = try db.makeStatement(
                     sql: """
                         INSERT INTO api_keys (id, agent_id, key_hash, display, scopes, rate_limit, status, created_at)
-                        VALUES (?, ?, ?, ?, 'conversations:read', 'standard', 'active', ?)
+                        VALUES (?, ?, ?, ?, 'conversations:read', NULL, 'active', ?)
                         """
                 )
                 for index in 0..<apiKeys {
