@@ -58,24 +58,9 @@ for product in agentauth example-agent-api hello-server bench-seed; do
 done
 BIN=$(swift build -c release --package-path Benchmarks --show-bin-path)
 
-WORK=$(mktemp -d /tmp/agentauth-bench.XXXXXX)
+# shellcheck source=lib/bench-processes.sh
+source scripts/lib/bench-processes.sh agentauth-bench
 DB=$WORK/auth.sqlite
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for() { # url [expected-status]
-    for _ in $(seq 1 400); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = "${2:-200}" ]; then return 0; fi
-        sleep 0.05
-    done
-    echo "timed out waiting for $1" >&2
-    exit 1
-}
 
 AUTH=http://127.0.0.1:$AUTH_PORT
 cli() { "$BIN/agentauth" "$@" --database "$DB"; }

@@ -38,24 +38,9 @@ for product in agentauth example-agent-api; do
 done
 BIN=$(swift build -c release --package-path Benchmarks --show-bin-path)
 
-WORK=$(mktemp -d /tmp/agentauth-bench-revocation.XXXXXX)
+# shellcheck source=lib/bench-processes.sh
+source scripts/lib/bench-processes.sh agentauth-bench-revocation
 DB=$WORK/auth.sqlite
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for() { # url
-    for _ in $(seq 1 400); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for $1" >&2
-    exit 1
-}
 
 AUTH=http://127.0.0.1:$AUTH_PORT
 cli() { "$BIN/agentauth" "$@" --database "$DB"; }
