@@ -147,7 +147,6 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
                 keyAdministration: APIKeyAdministration(store: components.store, now: components.now),
                 tokenRevocation: TokenRevocation(store: components.store, now: components.now),
                 revocationSync: components.revocationSync,
-                confirmation: components.confirmation,
                 audit: components.audit,
                 chainKey: components.chainKey
             ).endpoints
@@ -179,7 +178,6 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
             AgentsController(
                 agents: AgentAdministration(store: components.store, now: components.now),
                 revocationSync: components.revocationSync,
-                confirmation: components.confirmation,
                 chainKey: components.chainKey
             )
             .endpoints
@@ -188,7 +186,6 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
             APIKeysController(
                 keys: APIKeyAdministration(store: components.store, now: components.now),
                 revocationSync: components.revocationSync,
-                confirmation: components.confirmation,
                 chainKey: components.chainKey
             )
             .endpoints
@@ -197,7 +194,6 @@ public func buildRouter(components: ServerComponents) -> Router<AgentAuthRequest
             ClientsController(
                 clients: ClientAdministration(store: components.store, defaultAudience: configuration.defaultAudience, now: components.now),
                 revocationSync: components.revocationSync,
-                confirmation: components.confirmation,
                 chainKey: components.chainKey
             ).endpoints
         )

@@ -21,8 +21,6 @@ public struct ServerComponents: Sendable {
     /// Rate limits and quotas at `/oauth/token`, per client and agent, in this process.
     let limiter: RequestLimiter
     let revocationSync: RevocationSync
-    /// Waits for the verifiers to acknowledge a revocation before it is answered.
-    let confirmation: RevocationConfirmation
     /// Long-polls of the revocation feed open per credential.
     let feedPolls: ConcurrentPollLimit
     let apiKeys: APIKeyVerifier
@@ -65,8 +63,9 @@ public struct ServerComponents: Sendable {
         revocations = RevocationList()
         limits = LimitsState()
         limiter = RequestLimiter(state: limits, now: now)
-        revocationSync = RevocationSync(store: store, list: revocations, limits: limits, keyRing: keyRing, now: now)
-        confirmation = RevocationConfirmation(store: store, timeout: configuration.revocationConfirmTimeout, now: now)
+        // Revocations answer once the verifiers acknowledged them (`RevocationSync.syncAndConfirm`).
+        let confirmation = RevocationConfirmation(store: store, timeout: configuration.revocationConfirmTimeout, now: now)
+        revocationSync = RevocationSync(store: store, list: revocations, limits: limits, keyRing: keyRing, confirmation: confirmation, now: now)
         feedPolls = ConcurrentPollLimit(limit: configuration.maxFeedPollsPerCredential)
         apiKeys = APIKeyVerifier(store: store, usage: usage, now: now)
         let issuerURL = configuration.effectiveIssuer

@@ -12,11 +12,8 @@ struct RevocationController {
     let tokens: TokenVerifier
     let keyAdministration: APIKeyAdministration
     let tokenRevocation: TokenRevocation
-    /// A revocation reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
+    /// A revocation reaches this node's deny-list and the feed's waiting verifiers, and is answered once they acknowledged it.
     let revocationSync: RevocationSync
-    /// A revocation answers once the live verifiers acknowledged it (or at the timeout); the body
-    /// stays RFC 7009's, empty.
-    let confirmation: RevocationConfirmation
     let audit: AuditLog
     let chainKey: AuditChainKey
 
@@ -52,8 +49,7 @@ struct RevocationController {
             if case .client(let client) = caller, client.agentID != key.agentID { return refuse(client, context) }
             if key.status == .active {
                 _ = try await keyAdministration.revokeAPIKey(id: key.id, by: actor)
-                try? await revocationSync.sync()
-                _ = await confirmation.waitForVerifiers()
+                _ = await revocationSync.syncAndConfirm()
             }
             return Self.revoked(context)
         }
@@ -69,8 +65,7 @@ struct RevocationController {
         }
         if case .client(let client) = caller, client.clientID != claims.clientID { return refuse(client, context) }
         if try await tokenRevocation.revoke(claims, by: actor) {
-            try? await revocationSync.sync()
-            _ = await confirmation.waitForVerifiers()
+            _ = await revocationSync.syncAndConfirm()
         }
         return Self.revoked(context)
     }

@@ -14,6 +14,8 @@ final class RevocationSync: Sendable {
     let limits: LimitsState
     let keyRing: SigningKeyRing
     let now: @Sendable () -> Date
+    /// Waits for the verifiers to acknowledge a change (`syncAndConfirm`).
+    let confirmation: RevocationConfirmation
     private let latest = Atomic<Int64>(0)
     private let waiters = Mutex(Waiters())
 
@@ -31,8 +33,10 @@ final class RevocationSync: Sendable {
         list: RevocationList,
         limits: LimitsState = LimitsState(),
         keyRing: SigningKeyRing,
+        confirmation: RevocationConfirmation? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.confirmation = confirmation ?? RevocationConfirmation(store: store, now: now)
         self.store = store
         self.list = list
         self.limits = limits
@@ -63,6 +67,14 @@ final class RevocationSync: Sendable {
         }
         if rotated { try await keyRing.reload() }
         if limitsChanged { try await reloadLimits() }
+    }
+
+    /// For a revocation just stored: brings it to this node (which wakes the verifiers' waiting
+    /// polls, so they fetch it at once) and returns once the live verifiers acknowledged it, or at
+    /// the confirmation's timeout.
+    func syncAndConfirm() async -> RevocationPropagation {
+        try? await sync()
+        return await confirmation.waitForVerifiers()
     }
 
     /// Replaces the limits with the store's.

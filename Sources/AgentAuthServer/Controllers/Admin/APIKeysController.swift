@@ -5,10 +5,8 @@ import Hummingbird
 /// `/admin/agents/{id}/keys` and `/admin/keys/{id}`: create, list, show, revoke and roll API keys.
 struct APIKeysController {
     let keys: APIKeyAdministration
-    /// A revocation reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
+    /// A revocation reaches this node's deny-list and the feed's waiting verifiers, and is answered once they acknowledged it.
     let revocationSync: RevocationSync
-    /// A revocation answers once the live verifiers acknowledged it (or at the timeout).
-    let confirmation: RevocationConfirmation
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -81,8 +79,7 @@ struct APIKeysController {
             throw OAuthError.conflict("an admin cannot revoke the key it is calling with (it would lock itself out); use the CLI")
         }
         let key = try await keys.revokeAPIKey(id: keyID, by: AuditActor(context, chainKey: chainKey))
-        try? await revocationSync.sync()
-        return APIKeyResponse(key, propagation: await confirmation.waitForVerifiers())
+        return APIKeyResponse(key, propagation: await revocationSync.syncAndConfirm())
     }
 
     /// The store's feed event drops cached results of the key everywhere (its scopes may have
@@ -90,9 +87,8 @@ struct APIKeysController {
     func update(_ request: Request, context: AgentAuthRequestContext) async throws -> APIKeyResponse {
         let body = try await JSONBody.decode(UpdateRequest.self, from: request, context: context)
         let key = try await keys.updateAPIKey(id: try context.parameters.require("key"), body.update, by: AuditActor(context, chainKey: chainKey))
-        try? await revocationSync.sync()
         // Narrowed scopes matter as much as a revocation: answered once the verifiers dropped what they cached.
-        return APIKeyResponse(key, propagation: await confirmation.waitForVerifiers())
+        return APIKeyResponse(key, propagation: await revocationSync.syncAndConfirm())
     }
 
     func roll(_ request: Request, context: AgentAuthRequestContext) async throws -> EditedResponse<APIKeyResponse> {
@@ -104,8 +100,7 @@ struct APIKeysController {
         )
         // The old key's feed event evicts its cached results: with no grace it must be refused on
         // the very next request, so the answer waits for the verifiers as a revocation's does.
-        try? await revocationSync.sync()
-        let propagation = await confirmation.waitForVerifiers()
+        let propagation = await revocationSync.syncAndConfirm()
         return EditedResponse(
             status: .created,
             response: APIKeyResponse(replacement.record, plaintext: replacement.plaintext, replaces: previous, propagation: propagation)

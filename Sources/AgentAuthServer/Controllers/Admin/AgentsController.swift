@@ -8,8 +8,6 @@ struct AgentsController {
     let agents: AgentAdministration
     /// A disable reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
     let revocationSync: RevocationSync
-    /// A disable answers once the live verifiers acknowledged it (or at the timeout).
-    let confirmation: RevocationConfirmation
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -105,7 +103,6 @@ struct AgentsController {
         }
         let agent = try await agents.setStatus(agentID: agentID, status, by: AuditActor(context, chainKey: chainKey))
         guard status == .disabled else { return AgentResponse(agent) }
-        try? await revocationSync.sync()
-        return AgentResponse(agent, propagation: await confirmation.waitForVerifiers())
+        return AgentResponse(agent, propagation: await revocationSync.syncAndConfirm())
     }
 }

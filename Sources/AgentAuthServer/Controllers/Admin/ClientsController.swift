@@ -9,8 +9,6 @@ struct ClientsController {
     let clients: ClientAdministration
     /// A disable or delete reaches this node's deny-list (and the feed's waiting verifiers) before the answer.
     let revocationSync: RevocationSync
-    /// Revoking a client's tokens answers once the live verifiers acknowledged it (or at the timeout).
-    let confirmation: RevocationConfirmation
     let chainKey: AuditChainKey
 
     var endpoints: RouteCollection<AgentAuthRequestContext> {
@@ -140,25 +138,22 @@ struct ClientsController {
         )
         var response = ClientResponse(client)
         guard status == .disabled else { return response }
-        try? await revocationSync.sync()
-        response.propagation = await confirmation.waitForVerifiers()
+        response.propagation = await revocationSync.syncAndConfirm()
         return response
     }
 
     /// Every token the client holds stops working everywhere; the client itself stays usable.
     func revokeTokens(_ request: Request, context: AgentAuthRequestContext) async throws -> ClientResponse {
         let client = try await clients.revokeTokens(clientID: try context.parameters.require("client"), by: AuditActor(context, chainKey: chainKey))
-        try? await revocationSync.sync()
         var response = ClientResponse(client)
-        response.propagation = await confirmation.waitForVerifiers()
+        response.propagation = await revocationSync.syncAndConfirm()
         return response
     }
 
     func delete(_ request: Request, context: AgentAuthRequestContext) async throws -> Response {
         try await clients.deleteClient(id: try context.parameters.require("client"), by: AuditActor(context, chainKey: chainKey))
-        try? await revocationSync.sync()
         // Its tokens are revoked: answered once the verifiers know (204 has no body to say how far it got).
-        _ = await confirmation.waitForVerifiers()
+        _ = await revocationSync.syncAndConfirm()
         return Response(status: .noContent)
     }
 
