@@ -79,9 +79,8 @@ struct AgentsCommand: AsyncParsableCommand {
         @Argument(help: "Agent id (agt_…).") var id: String
 
         func run() async throws {
-            let (agent, propagation) = try await options.change { session in
-                let agent = try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
-                return (agent, await confirm.waitForVerifiers(session))
+            let (agent, propagation) = try await confirm.change(options) { session in
+                try await session.administration.setStatus(agentID: id, .disabled, by: session.actor)
             }
             try Output.agent(agent, propagation: propagation, json: options.output.json)
         }

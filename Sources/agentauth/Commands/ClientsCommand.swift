@@ -108,9 +108,8 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            let (client, propagation) = try await options.change { session in
-                let client = try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
-                return (client, await confirm.waitForVerifiers(session))
+            let (client, propagation) = try await confirm.change(options) { session in
+                try await session.clientAdministration().setClientStatus(id: clientID, .disabled, by: session.actor)
             }
             try Output.client(client, secret: nil, propagation: propagation, json: options.output.json)
         }
@@ -139,9 +138,8 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            let (client, propagation) = try await options.change { session in
-                let client = try await session.clientAdministration().revokeTokens(clientID: clientID, by: session.actor)
-                return (client, await confirm.waitForVerifiers(session))
+            let (client, propagation) = try await confirm.change(options) { session in
+                try await session.clientAdministration().revokeTokens(clientID: clientID, by: session.actor)
             }
             try Output.client(client, secret: nil, propagation: propagation, json: options.output.json)
         }
@@ -154,10 +152,9 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument(help: "Client id.") var clientID: String
 
         func run() async throws {
-            _ = try await options.change { session in
+            // Its tokens are revoked: done once the verifiers know.
+            _ = try await confirm.change(options) { session in
                 try await session.clientAdministration().deleteClient(id: clientID, by: session.actor)
-                // Its tokens are revoked: done once the verifiers know.
-                return await confirm.waitForVerifiers(session)
             }
             try Output.deleted(clientID, what: "client", json: options.output.json)
         }

@@ -65,9 +65,8 @@ struct KeysCommand: AsyncParsableCommand {
                 quota: try quota.patch()
             )
             // Narrowed scopes matter as much as a revocation: wait until the verifiers dropped what they cached.
-            let (key, propagation) = try await options.change { session in
-                let key = try await session.apiKeys.updateAPIKey(id: keyID, update, by: session.actor)
-                return (key, await confirm.waitForVerifiers(session))
+            let (key, propagation) = try await confirm.change(options) { session in
+                try await session.apiKeys.updateAPIKey(id: keyID, update, by: session.actor)
             }
             try Output.key(key, propagation: propagation, json: options.output.json)
         }
@@ -82,9 +81,8 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Key id (key_…).") var keyID: String
 
         func run() async throws {
-            let (key, propagation) = try await options.change { session in
-                let key = try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
-                return (key, await confirm.waitForVerifiers(session))
+            let (key, propagation) = try await confirm.change(options) { session in
+                try await session.apiKeys.revokeAPIKey(id: keyID, by: session.actor)
             }
             try Output.key(key, propagation: propagation, json: options.output.json)
         }
@@ -100,9 +98,8 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             // The old key's cached results are evicted everywhere before this answers, so with no
             // grace it is refused on the very next request.
-            let (replacement, previous, propagation) = try await options.change { session in
-                let (replacement, previous) = try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
-                return (replacement, previous, await confirm.waitForVerifiers(session))
+            let ((replacement, previous), propagation) = try await confirm.change(options) { session in
+                try await session.apiKeys.rollAPIKey(id: keyID, graceSeconds: graceSeconds, by: session.actor)
             }
             try Output.issued(replacement, replaces: previous, propagation: propagation, json: options.output.json)
         }

@@ -12,8 +12,13 @@ struct ConfirmOptions: ParsableArguments {
         guard (0...60).contains(confirmTimeout) else { throw ValidationError("--confirm-timeout must be between 0 and 60 seconds") }
     }
 
-    /// Waits for the verifiers in `session`'s store.
-    func waitForVerifiers(_ session: AdminSession) async -> RevocationPropagation {
-        await RevocationConfirmation(store: session.store, timeout: .milliseconds(Int(confirmTimeout * 1000))).waitForVerifiers()
+    /// Makes `body`'s change in an admin session of `options`, then waits for the verifiers to
+    /// acknowledge it; the change's result and how far it got.
+    func change<T>(_ options: ChangeOptions, _ body: (AdminSession) async throws -> T) async throws -> (T, RevocationPropagation) {
+        try await options.change { session in
+            let result = try await body(session)
+            let timeout = Duration.milliseconds(Int(confirmTimeout * 1000))
+            return (result, await RevocationConfirmation(store: session.store, timeout: timeout).waitForVerifiers())
+        }
     }
 }
