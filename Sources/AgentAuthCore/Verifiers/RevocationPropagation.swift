@@ -14,10 +14,7 @@ public struct RevocationPropagation: Hashable, Sendable, Codable {
     }
 
     /// `waited` in whole milliseconds.
-    public var waitedMilliseconds: Int {
-        let (seconds, attoseconds) = waited.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
+    public var waitedMilliseconds: Int { Int(waited / .milliseconds(1)) }
 
     enum CodingKeys: String, CodingKey {
         case confirmed, pending

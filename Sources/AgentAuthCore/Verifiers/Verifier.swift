@@ -77,15 +77,7 @@ public struct Verifier: Hashable, Sendable {
 
     /// Whether `id` is a well-formed instance id: 1–64 of `A-Z a-z 0-9 . _ -`.
     public static func isValidID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 64
-            && id.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                    UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                    true
-                default: false
-                }
-            }
+        !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy(\.isNameCharacter)
     }
 
     /// Whether `name` is a well-formed display name: 1–128 printable ASCII characters.
