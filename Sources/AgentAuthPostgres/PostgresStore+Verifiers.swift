@@ -43,8 +43,9 @@ extension PostgresStore {
         try await !rows("DELETE FROM verifiers WHERE id = \(id) AND agent_id = \(agentID) RETURNING id").isEmpty
     }
 
-    public func verifiers() async throws -> [Verifier] {
-        try await rows("SELECT * FROM verifiers ORDER BY first_seen, id").map { row in
+    public func verifiers(seenSince: Date?) async throws -> [Verifier] {
+        let since = seenSince?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude
+        return try await rows("SELECT * FROM verifiers WHERE last_seen >= \(since) ORDER BY first_seen, id").map { row in
             Verifier(
                 id: try row["id"].decode(String.self),
                 name: try row["name"].decode(String.self),

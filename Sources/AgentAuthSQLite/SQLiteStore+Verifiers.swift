@@ -35,9 +35,10 @@ extension SQLiteStore {
         }
     }
 
-    public func verifiers() async throws -> [Verifier] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM verifiers ORDER BY first_seen, id").map { row in
+    public func verifiers(seenSince: Date?) async throws -> [Verifier] {
+        let since = seenSince?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM verifiers WHERE last_seen >= ? ORDER BY first_seen, id", arguments: [since]).map { row in
                 Verifier(
                     id: row["id"],
                     name: row["name"],

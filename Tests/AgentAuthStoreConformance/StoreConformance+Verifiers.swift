@@ -9,7 +9,7 @@ extension StoreConformance {
             body: verifierPolls
         ),
         .init(description: "an agent's verifiers that are not gone are capped; known ones still poll; gone ones don't count", body: verifierLimit),
-        .init(description: "verifiers last seen before a time are forgotten", body: verifierForgetting),
+        .init(description: "verifiers are listed from a time of last contact, and forgotten before one", body: verifierForgetting),
         .init(description: "an instance id is its first agent's: another agent's poll with it changes nothing", body: verifierOwnership),
         .init(description: "a verifier that leaves is removed, by its own agent only", body: verifierRemoval),
         .init(description: "an instance id registered to one agent is refused to another, and its entry is left as it was", body: verifierIDOwner),
@@ -94,6 +94,8 @@ extension StoreConformance {
     static func verifierForgetting(_ store: any AgentAuthStore) async throws {
         _ = try await store.recordVerifierPoll(verifier("vfr_old", at: 10), limitPerAgent: 10)
         _ = try await store.recordVerifierPoll(verifier("vfr_new", at: 50), limitPerAgent: 10)
+        try expect(try await store.verifiers(seenSince: time(50)).map(\.id) == ["vfr_new"], "listed from a time: only those seen since")
+        try expect(try await store.verifiers(seenSince: nil).count == 2, "all without one")
         try await store.forgetVerifiers(lastSeenBefore: time(50))
         try expect(try await store.verifiers().map(\.id) == ["vfr_new"], "only the one seen at or after the time stays")
     }

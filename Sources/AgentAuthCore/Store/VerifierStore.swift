@@ -11,8 +11,16 @@ public protocol VerifierStore: Sendable {
     /// Removes the verifier `id` if `agentID` registered it (one that stops says so, so that
     /// revocations don't wait for it until its bound runs out). Returns whether it was removed.
     func removeVerifier(id: String, agentID: String) async throws -> Bool
-    /// Every registered verifier, by first contact.
-    func verifiers() async throws -> [Verifier]
+    /// The registered verifiers last seen at or after `seenSince` (all of them when `nil`), by
+    /// first contact.
+    func verifiers(seenSince: Date?) async throws -> [Verifier]
     /// Removes the verifiers last seen before `lastSeenBefore`.
     func forgetVerifiers(lastSeenBefore: Date) async throws
+}
+
+extension VerifierStore {
+    /// Every registered verifier, by first contact.
+    public func verifiers() async throws -> [Verifier] {
+        try await verifiers(seenSince: nil)
+    }
 }

@@ -47,8 +47,9 @@ public struct RevocationConfirmation: Sendable {
         let deadline = start + timeout
         var last = RevocationPropagation(confirmed: 0, pending: [], waited: .zero)
         while true {
-            if let verifiers = try? await store.verifiers() {
-                let now = self.now()
+            let now = self.now()
+            // Only those that can be live: a bound is at most `goneAfter`, and gone rows stay a week.
+            if let verifiers = try? await store.verifiers(seenSince: now.addingTimeInterval(-Verifier.goneAfter)) {
                 let live = verifiers.filter { $0.status(at: now) == .live }
                 let pending = live.filter { $0.cursor < seq }.map(\.id).sorted()
                 last = RevocationPropagation(confirmed: live.count - pending.count, pending: pending, waited: clock.now - start)
