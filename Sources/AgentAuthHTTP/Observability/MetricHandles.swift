@@ -22,26 +22,28 @@ final class MetricHandles: Sendable {
         let result: String
     }
 
-    private let requests = Mutex<[RequestKey: RequestSeries]>([:])
-    private let verifications = Mutex<[VerificationKey: Counter]>([:])
+    private let requests = Table<RequestKey, RequestSeries>()
+    private let verifications = Table<VerificationKey, Counter>()
 
     func request(route: String, status: Int, make: () -> RequestSeries) -> RequestSeries {
-        let key = RequestKey(route: route, status: status)
-        return requests.withLock { table in
-            if let series = table[key] { return series }
-            let series = make()
-            table[key] = series
-            return series
-        }
+        requests.value(for: RequestKey(route: route, status: status), make: make)
     }
 
     func verification(method: String, result: String, make: () -> Counter) -> Counter {
-        let key = VerificationKey(method: method, result: result)
-        return verifications.withLock { table in
-            if let counter = table[key] { return counter }
-            let counter = make()
-            table[key] = counter
-            return counter
+        verifications.value(for: VerificationKey(method: method, result: result), make: make)
+    }
+
+    /// Handles by label set, each made the first time it is asked for.
+    final class Table<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+        private let handles = Mutex<[Key: Value]>([:])
+
+        func value(for key: Key, make: () -> Value) -> Value {
+            handles.withLock { table in
+                if let value = table[key] { return value }
+                let value = make()
+                table[key] = value
+                return value
+            }
         }
     }
 }
